@@ -45,6 +45,8 @@ STEPS = (
 
 
 def doc(text: str, default: Any) -> Any:
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: type(default)(default), metadata={"doc": text})
     return field(default=default, metadata={"doc": text})
 
 
@@ -67,6 +69,11 @@ class GradingSettings:
         "Peak resident memory of the student's process tree before it is stopped.",
         4096,
     )
+    train_subset: int = doc(
+        "Train on only the first N training images (0: all 60,000). Tests use it "
+        "to keep mutant runs short; real grading leaves it at 0.",
+        0,
+    )
     output_limit_kb: int = doc(
         "How much of what the student's code prints is kept in student-output.txt.",
         256,
@@ -75,7 +82,7 @@ class GradingSettings:
 
 @dataclass(frozen=True)
 class Config:
-    grading: GradingSettings = doc("Thresholds and limits.", GradingSettings())
+    grading: GradingSettings = field(default_factory=GradingSettings, metadata={"doc": "Thresholds and limits."})
     time_limits: dict[str, float] = doc(
         "Seconds each step of the student's module may take, by step name.",
         {},

@@ -1,0 +1,61 @@
+"""Checks of the data steps: load_data, show_sample, normalize."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from grader.checks.verdict import fail
+
+# float32 rounding of x / 255 is about 3e-8; anything past this is wrong.
+NORMALIZE_TOLERANCE = 1e-5
+
+
+@pytest.mark.check("load_data")
+def test_load_data(ctx, verdict):
+    facts = ctx.facts("load_data")
+    if not facts["structure_ok"]:
+        fail("load_data.structure", found=facts.get("type"))
+    for array in facts["arrays"]:
+        if not array["equal"]:
+            fail("load_data.different", name=array["name"], found_type=array["type"], shape=array["shape"], dtype=array["dtype"])
+    verdict.ok("load_data.ok")
+
+
+@pytest.mark.check("show_sample")
+def test_show_sample(ctx, verdict):
+    facts = ctx.facts("show_sample")
+    if not facts["is_figure"]:
+        fail("show_sample.not_figure", found=facts["type"])
+    if facts["images"] == 0:
+        fail("show_sample.no_image")
+    if not facts["image_matches"]:
+        fail("show_sample.wrong_image", index=facts["index"])
+    printed = ctx.run.outcome("show_sample").printed
+    if not re.search(rf"(?<!\d){facts['label']}(?!\d)", printed):
+        fail("show_sample.label_not_printed", label=facts["label"], index=facts["index"])
+    verdict.ok("show_sample.ok")
+
+
+@pytest.mark.check("normalize")
+def test_normalize(ctx, verdict):
+    facts = ctx.facts("normalize")
+    if "dtype" not in facts:
+        fail("normalize.not_array", found=facts["type"])
+    if not facts["input_unchanged"]:
+        fail("normalize.modified_input")
+    if not facts["is_float"]:
+        fail("normalize.not_float", dtype=facts["dtype"])
+    if facts["max_error"] is None or facts["max_error"] > NORMALIZE_TOLERANCE:
+        fail("normalize.wrong_values", min=_fmt(facts["min"]), max=_fmt(facts["max"]))
+    train = ctx.run.outcome("train_model")
+    for call in (train.data or {}).get("fit_calls", []) if train and train.status == "ok" else []:
+        low, high = call.get("x_min"), call.get("x_max")
+        if high is not None and not (0.5 < high <= 1.0 + NORMALIZE_TOLERANCE and low >= -NORMALIZE_TOLERANCE):
+            fail("normalize.fit_data", min=_fmt(low), max=_fmt(high))
+    verdict.ok("normalize.ok")
+
+
+def _fmt(value):
+    return "?" if value is None else f"{value:.4g}"

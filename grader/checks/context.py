@@ -1,0 +1,82 @@
+"""What every check can see: the sandbox's observations, the measurement, the config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.checks.verdict import fail
+from grader.config import Config
+from grader.measure import Measurement, measure
+from grader.sandbox.supervisor import SandboxRun, StepOutcome
+
+# The step whose function a check grades, by check id.
+STEP_OF_CHECK = {
+    "load_data": "load_data",
+    "show_sample": "show_sample",
+    "normalize": "normalize",
+    "architecture": "build_model",
+    "compile": "compile_model",
+    "train": "train_model",
+    "evaluate": "evaluate_model",
+    "history": "history",
+    "predict": "predict",
+}
+# The function named in messages, by step.
+FUNCTION_OF_STEP = {
+    "load_data": "load_data",
+    "show_sample": "show_sample",
+    "normalize": "normalize",
+    "build_model": "build_model",
+    "compile_model": "compile_model",
+    "train_model": "train_model",
+    "evaluate_model": "evaluate_model",
+    "history": "history_frame / plot_history",
+    "predict": "predict_sample",
+}
+
+
+@dataclass
+class GradingContext:
+    config: Config
+    run: SandboxRun
+    x_test: np.ndarray
+    y_test: np.ndarray
+    submission: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def measurement(self) -> Measurement:
+        return measure(self.run.state_dir, self.x_test, self.y_test)
+
+    def facts(self, step: str) -> Any:
+        """The step's observations; fails the check when the step did not run cleanly."""
+        outcome = self.run.outcome(step)
+        if outcome is None:
+            fail("step.not_run", function=FUNCTION_OF_STEP[step])
+        if outcome.status != "ok":
+            key, params = step_failure(outcome, self.config)
+            fail(key, **params)
+        return outcome.data
+
+
+STATUSES = ("not_implemented", "missing", "timeout", "error", "exited", "crashed", "memory")
+
+
+def step_failure(outcome: StepOutcome, config: Config) -> tuple[str, dict[str, Any]]:
+    """Catalogue key and fields describing why a step did not finish."""
+    error = outcome.error or {}
+    key = f"step.{outcome.status}" if outcome.status in STATUSES else "step.error"
+    return key, {
+        "function": FUNCTION_OF_STEP.get(outcome.step, outcome.step),
+        "error_type": error.get("type", ""),
+        "error_message": error.get("message", ""),
+        "line": error.get("line") or "?",
+        "limit": int(config.time_limit(outcome.step)) if outcome.step in config.time_limits else "?",
+        "memory_limit": config.grading.memory_limit_mb,
+        "code": error.get("code", ""),
+    }

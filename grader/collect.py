@@ -1,0 +1,62 @@
+"""report.json (pytest-json-report) -> GradingResult.
+
+The checks record their verdict in each test's ``metadata``; points come
+from the config, messages from the catalogue of the requested language.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from grader import i18n
+from grader.config import ALL_CHECKS, Config
+from grader.results import CheckResult, GradingResult
+
+
+def verdicts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Check id -> {"fraction", "key", "params"} from the raw report."""
+    found: dict[str, dict[str, Any]] = {}
+    for test in report.get("tests", []):
+        metadata = test.get("metadata") or {}
+        check = metadata.get("check")
+        if check in ALL_CHECKS and "key" in metadata:
+            found[check] = metadata
+        elif check in ALL_CHECKS:
+            # The test errored before its body ran: a grader bug, say so.
+            found[check] = {"fraction": 0.0, "key": "check.internal_error", "params": {"error_type": test.get("outcome", "error")}}
+    return found
+
+
+def check_result(check: str, points: int, verdict: dict[str, Any], lang: str) -> CheckResult:
+    fraction = float(verdict.get("fraction", 0.0))
+    score = points if fraction >= 1.0 else int(math.floor(points * fraction))
+    params = dict(verdict.get("params") or {})
+    key = verdict["key"]
+    return CheckResult(
+        id=check,
+        title=i18n.render(lang, f"title.{check}"),
+        score=score,
+        max_score=points,
+        passed=score == points,
+        message=i18n.render(lang, key, **params),
+        message_key=key,
+        message_params=params,
+    )
+
+
+def to_result(report: dict[str, Any], config: Config, lang: str, metrics: dict[str, Any], flags: list[str]) -> GradingResult:
+    found = verdicts(report)
+    checks = [
+        check_result(check, config.points[check], found[check], lang)
+        for check in ALL_CHECKS
+        if check in config.points and check in found
+    ]
+    return GradingResult(
+        score=sum(c.score for c in checks),
+        max_score=sum(c.max_score for c in checks),
+        checks=checks,
+        metrics=metrics,
+        flags=flags,
+        language=lang,
+    )

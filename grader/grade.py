@@ -1,0 +1,162 @@
+"""The ``grade`` command: grade one submission and write its reports.
+
+1. find MNIST (never downloading it in this process: see ``fetch_data``);
+2. run the student's module in the sandbox (one worker, one training);
+3. put back any grader file the submission touched;
+4. run the checks with pytest and pytest-json-report in this process;
+5. rebuild the grade from report.json and write every output format into a
+   fresh folder that replaces ``--out`` whole, so nothing the submission
+   wrote there survives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader import collect, data, i18n
+from grader.checks.context import GradingContext
+from grader.checks.plugin import GradingPlugin
+from grader.config import Config
+from grader.exporters import score_json, summary_md
+from grader.protect import FileGuard
+from grader.results import GradingResult
+from grader.sandbox.supervisor import Supervisor
+
+GRADER_DIR = Path(__file__).resolve().parent
+CHECKS_DIR = GRADER_DIR / "checks"
+OUTPUT_MARKER = ".grader-output"
+MODULE_FILE = "mnist_dense.py"
+
+
+class GradingError(RuntimeError):
+    """Grading could not happen at all; the message says why, in one sentence."""
+
+
+@dataclass
+class Request:
+    submission: Path
+    out: Path
+    lang: str
+    config: Config
+    config_path: Path | None = None
+    threads: int = 2
+
+
+def _check_out_dir(out: Path, lang: str) -> None:
+    if out.exists() and any(out.iterdir()) and not (out / OUTPUT_MARKER).exists():
+        raise GradingError(i18n.render(lang, "error.out_not_ours", out=out))
+
+
+def _pytest_report(context: GradingContext, workdir: Path) -> dict:
+    report_path = workdir / "report.json"
+    args = [
+        str(CHECKS_DIR),
+        "-q",
+        "-p", "no:cacheprovider",
+        "-o", "python_files=check_*.py",
+        "-o", "addopts=",
+        "--rootdir", str(CHECKS_DIR),
+        "--json-report",
+        f"--json-report-file={report_path}",
+        "--json-report-omit=collectors",
+    ]
+    with open(os.devnull, "w") as devnull:
+        stdout = sys.stdout
+        sys.stdout = devnull
+        try:
+            pytest.main(args, plugins=[GradingPlugin(context)])
+        finally:
+            sys.stdout = stdout
+    return json.loads(report_path.read_text())
+
+
+def grade(request: Request) -> GradingResult:
+    started = time.monotonic()
+    lang = request.lang
+    module = request.submission / MODULE_FILE
+    if not module.is_file():
+        raise GradingError(i18n.render(lang, "error.no_module", path=module))
+    _check_out_dir(request.out, lang)
+    dataset = data.dataset_file()
+    if dataset is None:
+        from grader.fetch_data import fetch
+
+        dataset = fetch(lang)
+    (_, _), (x_test, y_test) = data.read_npz(dataset)
+
+    guarded = [GRADER_DIR] + ([request.config_path] if request.config_path else [])
+    guard = FileGuard(guarded)
+    with tempfile.TemporaryDirectory(prefix="grader-") as private:
+        workdir = Path(private)
+        os.chmod(workdir, 0o700)
+        run = Supervisor(request.config, module, dataset, workdir / "sandbox", request.threads).run()
+        modified = guard.restore()
+
+        metrics: dict = {"test_accuracy": None}
+        context = GradingContext(request.config, run, x_test, y_test, request.submission, metrics)
+        report = _pytest_report(context, workdir)
+
+        flags = _flags(run, modified)
+        metrics.update(
+            peak_memory_mb=run.peak_memory_mb,
+            train_seconds=round(run.outcomes["train_model"].seconds, 1) if "train_model" in run.outcomes else None,
+            grading_seconds=round(time.monotonic() - started, 1),
+            workers=run.workers,
+        )
+        if modified:
+            metrics["modified_files"] = [os.path.relpath(p, GRADER_DIR.parent) for p in modified]
+        result = collect.to_result(report, request.config, lang, metrics, flags)
+        _write_outputs(request.out, result, report, run.output_file, request.config)
+    return result
+
+
+def _flags(run, modified: list[str]) -> list[str]:
+    flags = []
+    import_outcome = run.outcomes.get("import")
+    if import_outcome is not None and import_outcome.status != "ok":
+        flags.append("import_salvaged" if "import-salvage" in run.outcomes and run.outcomes["import-salvage"].status == "ok" else "import_failed")
+    if modified:
+        flags.append("grader_files_modified")
+    if run.workers > 1:
+        flags.append("worker_restarted")
+    return flags
+
+
+def _write_outputs(out: Path, result: GradingResult, report: dict, student_output: Path, config: Config) -> None:
+    """Write everything into a new folder, then swap it in for ``out``."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".grading-", dir=out.parent))
+    (staging / OUTPUT_MARKER).write_text("Written by python -m grader; replaced on every run.\n")
+    (staging / "score.json").write_text(score_json.dumps(result), encoding="utf-8")
+    (staging / "summary.md").write_text(summary_md.render(result), encoding="utf-8")
+    (staging / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    _copy_tail(student_output, staging / "student-output.txt", config.grading.output_limit_kb * 1024)
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
+
+
+def _copy_tail(source: Path, target: Path, limit: int) -> None:
+    """Keep the start and the end of what the student printed, within ``limit`` bytes."""
+    if not source.exists():
+        target.write_bytes(b"")
+        return
+    size = source.stat().st_size
+    with open(source, "rb") as handle:
+        if size <= limit:
+            target.write_bytes(handle.read())
+            return
+        head = handle.read(limit // 2)
+        handle.seek(size - limit // 2)
+        tail = handle.read()
+    target.write_bytes(head + f"\n[... {size - limit} bytes omitted ...]\n".encode() + tail)

@@ -1,0 +1,106 @@
+"""The grader's own measurement of the trained model, in the parent process.
+
+The worker leaves the trained weights, a description of the layers, the test
+images as the student's ``normalize`` transformed them, and the model's
+output on them. None of it is taken on trust: the test images must be a
+pixel-wise function of the real ones (so no other images can be slipped in),
+and for the layers this activity uses the forward pass is recomputed here
+with NumPy from the weights, on labels the worker never reports.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SUPPORTED = {"input", "flatten", "dense", "activation", "dropout"}
+CONSISTENCY_IMAGES = 1000
+
+
+@dataclass
+class Measurement:
+    accuracy: float
+    loss: float
+    probabilities: np.ndarray
+    recomputed: bool  # True: NumPy forward pass; False: the worker's output
+    inputs_consistent: bool
+    outputs_agree: bool
+
+
+def _activation(name: str, x: np.ndarray) -> np.ndarray:
+    if name == "linear":
+        return x
+    if name == "relu":
+        return np.maximum(x, 0.0)
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-x))
+    if name == "tanh":
+        return np.tanh(x)
+    if name == "softmax":
+        shifted = np.exp(x - x.max(axis=-1, keepdims=True))
+        return shifted / shifted.sum(axis=-1, keepdims=True)
+    raise ValueError(name)
+
+
+def forward(layers: list[dict], weights: list[np.ndarray], images: np.ndarray) -> np.ndarray | None:
+    """The model's output computed from its weights, or None if a layer is unknown."""
+    if any(layer.get("kind") not in SUPPORTED for layer in layers):
+        return None
+    if any(str(layer.get("activation", "linear")).startswith("other") for layer in layers):
+        return None
+    x = images.astype("float32")
+    position = 0
+    for layer in layers:
+        kind = layer["kind"]
+        if kind == "flatten":
+            x = x.reshape(len(x), -1)
+        elif kind == "dense":
+            x = x @ weights[position]
+            position += 1
+            if layer.get("use_bias", True):
+                x = x + weights[position]
+                position += 1
+            x = _activation(layer["activation"], x)
+        elif kind == "activation":
+            x = _activation(layer["activation"], x)
+    return x if position == len(weights) else None
+
+
+def inputs_are_pixelwise(raw: np.ndarray, transformed: np.ndarray) -> bool:
+    """True when equal raw pixels always map to equal transformed values."""
+    raw = raw[:CONSISTENCY_IMAGES].ravel()
+    values = transformed[:CONSISTENCY_IMAGES].ravel()
+    if raw.shape != values.shape:
+        return False
+    order = np.argsort(raw, kind="stable")
+    raw, values = raw[order], values[order]
+    starts = np.flatnonzero(np.r_[True, raw[1:] != raw[:-1]])
+    spread = np.maximum.reduceat(values, starts) - np.minimum.reduceat(values, starts)
+    return bool(np.all(spread <= 1e-6))
+
+
+def measure(state_dir: Path, x_test: np.ndarray, y_test: np.ndarray) -> Measurement:
+    layers = json.loads((state_dir / "model.json").read_text()).get("layers", [])
+    with np.load(state_dir / "weights.npz") as archive:
+        weights = [archive[f"w{i}"] for i in range(len(archive.files))]
+    images = np.load(state_dir / "x_test_n.npy")
+    reported = np.load(state_dir / "probabilities.npy")
+    consistent = images.shape == x_test.shape and inputs_are_pixelwise(x_test, images)
+    if not consistent:
+        images = x_test.astype("float32") / 255.0
+    computed = forward(layers, weights, images)
+    agree = computed is not None and reported.shape == computed.shape and bool(np.allclose(reported, computed, atol=1e-4))
+    probabilities = computed if computed is not None else reported
+    rows = np.arange(len(y_test))
+    picked = np.clip(probabilities[rows, y_test], 1e-7, 1.0) if probabilities.shape[-1] > int(y_test.max()) else None
+    return Measurement(
+        accuracy=float(np.mean(probabilities.argmax(axis=-1) == y_test)),
+        loss=float(-np.mean(np.log(picked))) if picked is not None else float("nan"),
+        probabilities=probabilities,
+        recomputed=computed is not None,
+        inputs_consistent=consistent,
+        outputs_agree=agree,
+    )

@@ -1,0 +1,146 @@
+"""Plain-data descriptions of what the student's functions returned.
+
+Runs inside the worker. Everything returned here is JSON-ready: the
+supervisor's checks judge these descriptions, never live Keras objects.
+Activations are identified by what they compute, not by their names, so a
+string, ``tf.nn.relu``, ``keras.activations.relu`` or an ``Activation`` layer
+are all recognised the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+_PROBE = np.array([[-3.0, -1.0, -0.25, 0.0, 0.5, 2.0]], dtype="float32")
+_REFERENCE = {
+    "linear": _PROBE,
+    "relu": np.maximum(_PROBE, 0.0),
+    "sigmoid": 1.0 / (1.0 + np.exp(-_PROBE)),
+    "tanh": np.tanh(_PROBE),
+    "softmax": np.exp(_PROBE) / np.exp(_PROBE).sum(axis=-1, keepdims=True),
+}
+
+
+def classify_activation(function: Any) -> str:
+    """Name of the activation ``function`` computes, or ``other:<name>``."""
+    if function is None:
+        return "linear"
+    try:
+        output = keras.ops.convert_to_numpy(function(keras.ops.convert_to_tensor(_PROBE)))
+    except Exception as error:  # any failure means: not a known activation
+        return f"other:{type(error).__name__}"
+    for name, expected in _REFERENCE.items():
+        if np.shape(output) == expected.shape and np.allclose(output, expected, atol=1e-5):
+            return name
+    return "other:" + getattr(function, "__name__", type(function).__name__)
+
+
+def _shape(value: Any) -> list[Any] | None:
+    try:
+        return [None if d is None else int(d) for d in tuple(value)]
+    except TypeError:
+        return None
+
+
+def describe_layer(layer: Any) -> dict[str, Any]:
+    kind = "other"
+    info: dict[str, Any] = {"class": type(layer).__name__}
+    if isinstance(layer, keras.layers.Flatten):
+        kind = "flatten"
+    elif isinstance(layer, keras.layers.Dense):
+        kind = "dense"
+        info["units"] = int(layer.units)
+        info["activation"] = classify_activation(layer.activation)
+        info["use_bias"] = bool(layer.use_bias)
+    elif isinstance(layer, (keras.layers.Activation, keras.layers.ReLU, keras.layers.Softmax)):
+        kind = "activation"
+        info["activation"] = classify_activation(layer)
+    elif isinstance(layer, keras.layers.Dropout):
+        kind = "dropout"
+    elif isinstance(layer, keras.layers.InputLayer):
+        kind = "input"
+    info["kind"] = kind
+    for attribute in ("input_shape", "output_shape"):
+        try:
+            info[attribute] = _shape(getattr(layer, attribute)) if kind != "input" else None
+        except (AttributeError, ValueError):
+            info[attribute] = None
+    return info
+
+
+def describe_model(model: Any) -> dict[str, Any]:
+    """Type, input shape and layers of whatever build_model returned."""
+    if not isinstance(model, keras.Model):
+        return {"is_model": False, "type": type(model).__name__}
+    description: dict[str, Any] = {
+        "is_model": True,
+        "type": type(model).__name__,
+        "is_sequential": isinstance(model, keras.Sequential),
+        "built": bool(model.built),
+        "layers": [describe_layer(layer) for layer in model.layers],
+    }
+    try:
+        description["input_shape"] = _shape(model.inputs[0].shape) if model.inputs else None
+        description["output_shape"] = _shape(model.outputs[0].shape) if model.outputs else None
+        description["params"] = int(model.count_params())
+    except (AttributeError, ValueError):
+        description.update(input_shape=None, output_shape=None, params=None)
+    return description
+
+
+def _loss_or_metric(item: Any) -> dict[str, Any]:
+    """Serialized compile argument -> {"name", "from_logits"}."""
+    if isinstance(item, str):
+        return {"name": item, "from_logits": False}
+    if isinstance(item, dict):
+        config = item.get("config")
+        if item.get("class_name") == "function":
+            return {"name": str(config), "from_logits": False}
+        from_logits = bool(config.get("from_logits", False)) if isinstance(config, dict) else False
+        return {"name": str(item.get("class_name")), "from_logits": from_logits}
+    return {"name": type(item).__name__, "from_logits": False}
+
+
+def describe_compile(model: Any) -> dict[str, Any]:
+    """Optimizer class, loss and metrics the model was compiled with."""
+    if not isinstance(model, keras.Model):
+        return {"is_model": False, "type": type(model).__name__}
+    if not getattr(model, "compiled", False):
+        return {"is_model": True, "compiled": False}
+    try:
+        config = model.get_compile_config() or {}
+    except (TypeError, ValueError, AttributeError) as error:
+        return {"is_model": True, "compiled": True, "error": type(error).__name__}
+    optimizer = model.optimizer
+    losses = config.get("loss")
+    metrics = config.get("metrics") or []
+    if isinstance(metrics, dict):
+        metrics = list(metrics.values())
+    return {
+        "is_model": True,
+        "compiled": True,
+        # The exact class: AdamW is a subclass of Adam and must not pass.
+        "optimizer": type(optimizer).__name__,
+        "loss": _loss_or_metric(losses) if not isinstance(losses, (list, dict)) else {"name": "multiple"},
+        "metrics": [_loss_or_metric(m) for m in metrics],
+    }
+
+
+def describe_figure(figure: Any) -> dict[str, Any]:
+    """Images and line data of a matplotlib Figure."""
+    from matplotlib.figure import Figure
+
+    if not isinstance(figure, Figure):
+        return {"is_figure": False, "type": type(figure).__name__}
+    axes = []
+    for ax in figure.get_axes():
+        axes.append(
+            {
+                "images": [np.asarray(im.get_array()).tolist() for im in ax.get_images()],
+                "lines": [np.asarray(line.get_ydata(), dtype=float).tolist() for line in ax.get_lines()],
+            }
+        )
+    return {"is_figure": True, "axes": axes}

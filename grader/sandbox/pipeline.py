@@ -1,0 +1,406 @@
+"""The student's pipeline, step by step, as the worker runs it.
+
+Each step calls the student's function on the grader's own data, records
+plain facts about what came back (``observe``), and leaves in ``self`` the
+state later steps need. Where the student's step fails, a stand-in from
+``fallbacks`` takes its place and the step is listed in ``replaced``.
+
+A step that killed an earlier worker is "dead": on restart it is not run
+again, only replaced. Steps that already reported are "done": on restart
+they are re-run silently (cheap) or restored from a checkpoint (training).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import numbers
+from pathlib import Path
+from typing import Any, Callable
+
+import keras
+import numpy as np
+import pandas as pd
+
+from grader.sandbox import fallbacks, introspect
+
+SAMPLE_INDEX = 7
+EPOCHS_PROBE_SAMPLES = 256
+
+
+class Pipeline:
+    def __init__(self, student: Any, data: tuple, seed: int, train_subset: int, state_dir: Path) -> None:
+        (self.x_train, self.y_train), (self.x_test, self.y_test) = data
+        self.student = student
+        self.seed = seed
+        self.train_subset = train_subset
+        self.state_dir = state_dir
+        self.replaced: set[str] = set()
+        self.x_train_n: np.ndarray | None = None
+        self.x_test_n: np.ndarray | None = None
+        self.model: keras.Model | None = None
+        self.history: keras.callbacks.History | None = None
+
+    # -- helpers ------------------------------------------------------------
+    def function(self, name: str) -> Callable[..., Any]:
+        function = getattr(self.student, name, None)
+        if not callable(function):
+            raise MissingFunction(name)
+        return function
+
+    def _usable_images(self, value: Any, like: np.ndarray) -> bool:
+        return (
+            isinstance(value, np.ndarray)
+            and value.shape == like.shape
+            and np.issubdtype(value.dtype, np.number)
+            and bool(np.isfinite(value).all())
+        )
+
+    # -- load_data ------------------------------------------------------------
+    def load_data(self) -> dict[str, Any]:
+        value = self.function("load_data")()
+        names = ("x_train", "y_train", "x_test", "y_test")
+        reference = (self.x_train, self.y_train, self.x_test, self.y_test)
+        try:
+            (a, b), (c, d) = value
+        except (TypeError, ValueError):
+            return {"structure_ok": False, "type": type(value).__name__}
+        arrays = []
+        for name, got, expected in zip(names, (a, b, c, d), reference):
+            is_array = isinstance(got, np.ndarray)
+            arrays.append(
+                {
+                    "name": name,
+                    "type": type(got).__name__,
+                    "shape": list(got.shape) if is_array else None,
+                    "dtype": str(got.dtype) if is_array else None,
+                    "equal": bool(is_array and got.shape == expected.shape and np.array_equal(got, expected)),
+                }
+            )
+        return {"structure_ok": True, "arrays": arrays}
+
+    # -- show_sample ------------------------------------------------------------
+    def show_sample(self) -> dict[str, Any]:
+        import matplotlib.pyplot as plt
+
+        figure = self.function("show_sample")(self.x_train.copy(), self.y_train.copy(), SAMPLE_INDEX)
+        description = introspect.describe_figure(figure)
+        expected = self.x_train[SAMPLE_INDEX]
+        images = [im for ax in description.get("axes", []) for im in ax["images"]]
+        matches = any(np.asarray(im).shape == expected.shape and np.allclose(im, expected) for im in images)
+        plt.close("all")
+        return {
+            "is_figure": description["is_figure"],
+            "type": description.get("type", "Figure"),
+            "images": len(images),
+            "image_matches": bool(matches),
+            "label": int(self.y_train[SAMPLE_INDEX]),
+            "index": SAMPLE_INDEX,
+        }
+
+    # -- normalize ------------------------------------------------------------
+    def normalize(self) -> dict[str, Any]:
+        normalize = self.function("normalize")
+        probe = self.x_train[:2000].copy()
+        result = normalize(probe)
+        facts: dict[str, Any] = {
+            "type": type(result).__name__,
+            "input_unchanged": bool(np.array_equal(probe, self.x_train[:2000])),
+        }
+        if isinstance(result, np.ndarray) and result.shape == probe.shape:
+            numeric = np.issubdtype(result.dtype, np.number)
+            facts.update(
+                dtype=str(result.dtype),
+                is_float=bool(np.issubdtype(result.dtype, np.floating)),
+                min=float(result.min()) if numeric else None,
+                max=float(result.max()) if numeric else None,
+                max_error=float(np.max(np.abs(result - probe / 255.0))) if numeric else None,
+                shares_input=bool(np.shares_memory(result, probe)),
+            )
+        else:
+            facts["shape"] = list(np.shape(result)) if isinstance(result, np.ndarray) else None
+        self.restore_normalize()
+        return facts
+
+    def restore_normalize(self, dead: bool = False) -> None:
+        normalize = None if dead else getattr(self.student, "normalize", None)
+        x_train = normalize(self.x_train.copy()) if callable(normalize) else None
+        x_test = normalize(self.x_test.copy()) if callable(normalize) else None
+        if self._usable_images(x_train, self.x_train) and self._usable_images(x_test, self.x_test):
+            self.x_train_n, self.x_test_n = x_train, x_test
+        else:
+            self.replaced.add("normalize")
+            self.x_train_n = fallbacks.normalize(self.x_train)
+            self.x_test_n = fallbacks.normalize(self.x_test)
+
+    # -- build_model ------------------------------------------------------------
+    def build_model(self) -> dict[str, Any]:
+        build = self.function("build_model")
+        keras.utils.set_random_seed(self.seed)
+        model = build()
+        facts = {"default": introspect.describe_model(model)}
+        facts["default"]["output_on_batch"] = _output_shape(model)
+        variants = {"units_64_tanh": ((64, "tanh"), {}), "list_256_128": (([256, 128],), {}), "classes_5": ((), {"num_classes": 5})}
+        for name, (args, kwargs) in variants.items():
+            try:
+                variant = build(*args, **kwargs)
+                facts[name] = introspect.describe_model(variant)
+                facts[name]["output_on_batch"] = _output_shape(variant)
+            except Exception as error:  # noqa: BLE001 - reported as this variant's failure
+                facts[name] = {"error": describe_error(error)}
+        self.restore_build(model=model)
+        return facts
+
+    def restore_build(self, dead: bool = False, model: Any = None) -> None:
+        if model is None and not dead and callable(getattr(self.student, "build_model", None)):
+            keras.utils.set_random_seed(self.seed)
+            model = self.student.build_model()
+        if _output_shape(model) == [1, 10]:
+            self.model = model
+        else:
+            self.replaced.add("build_model")
+            keras.utils.set_random_seed(self.seed)
+            self.model = fallbacks.build_model()
+
+    # -- compile_model ------------------------------------------------------------
+    def compile_model(self) -> dict[str, Any]:
+        compile_model = self.function("compile_model")
+        returned = compile_model(self.model)
+        facts = {
+            "returns_model": returned is self.model,
+            "default": introspect.describe_compile(self.model),
+        }
+        try:
+            other = self._fresh_model()
+            compile_model(other, "sgd")
+            facts["sgd"] = introspect.describe_compile(other)
+        except Exception as error:  # noqa: BLE001 - reported as the variant's failure
+            facts["sgd"] = {"error": describe_error(error)}
+        if not getattr(self.model, "compiled", False):
+            self.replaced.add("compile_model")
+            fallbacks.compile_model(self.model)
+        return facts
+
+    def restore_compile(self, dead: bool = False) -> None:
+        compile_model = None if dead else getattr(self.student, "compile_model", None)
+        if callable(compile_model):
+            compile_model(self.model)
+        if dead or not getattr(self.model, "compiled", False):
+            self.replaced.add("compile_model")
+            fallbacks.compile_model(self.model)
+
+    def _fresh_model(self) -> keras.Model:
+        build = getattr(self.student, "build_model", None)
+        model = build() if callable(build) and "build_model" not in self.replaced else None
+        return model if isinstance(model, keras.Model) else fallbacks.build_model()
+
+    # -- train_model ------------------------------------------------------------
+    def train_model(self) -> dict[str, Any]:
+        train = self.function("train_model")
+        x, y = self._training_data()
+        keras.utils.set_random_seed(self.seed)
+        before = _weights_digest(self.model)
+        fits = _intercept_fit(self.model)
+        returned = train(self.model, x.copy(), y.copy())
+        facts = {
+            "returned_type": type(returned).__name__,
+            "is_history": isinstance(returned, keras.callbacks.History),
+            "from_fit": any(call["history"] is returned for call in fits),
+            "fit_calls": [{k: v for k, v in call.items() if k != "history"} for call in fits],
+            "weights_changed": _weights_digest(self.model) != before,
+            "default_epochs": _default(train, "epochs"),
+        }
+        if isinstance(returned, keras.callbacks.History):
+            facts["epochs"] = len(getattr(returned, "epoch", []) or [])
+            facts["metrics"] = sorted(getattr(returned, "history", {}) or {})
+        facts["epochs_probe"] = self._epochs_probe(train)
+        genuine = [call["history"] for call in fits if call["history"] is not None]
+        if not genuine or not facts["weights_changed"]:
+            self._fallback_training(x, y)
+        else:
+            self.history = returned if facts["from_fit"] else genuine[-1]
+        self._checkpoint()
+        return facts
+
+    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.train_subset:
+            return self.x_train_n[: self.train_subset], self.y_train[: self.train_subset]
+        return self.x_train_n, self.y_train
+
+    def _epochs_probe(self, train: Callable[..., Any]) -> dict[str, Any]:
+        """train_model(..., epochs=1) on a throwaway model must train one epoch."""
+        model = fallbacks.compile_model(fallbacks.build_model())
+        try:
+            result = train(model, self.x_train_n[:EPOCHS_PROBE_SAMPLES], self.y_train[:EPOCHS_PROBE_SAMPLES], epochs=1)
+        except Exception as error:  # noqa: BLE001 - reported in the train check
+            return {"error": describe_error(error)}
+        return {"epochs": len(getattr(result, "epoch", []) or []) if isinstance(result, keras.callbacks.History) else None}
+
+    def _fallback_training(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.replaced.add("train_model")
+        keras.utils.set_random_seed(self.seed)
+        self.history = fallbacks.train_model(self.model, x, y)
+
+    def _checkpoint(self) -> None:
+        """Weights, History and the test-set output, for restarts and for the supervisor."""
+        weights = {f"w{i}": w for i, w in enumerate(self.model.get_weights())}
+        np.savez(self.state_dir / "weights.npz", **weights)
+        (self.state_dir / "history.json").write_text(
+            json.dumps({"history": _plain_history(self.history), "epoch": list(self.history.epoch), "params": _plain(self.history.params)})
+        )
+        np.save(self.state_dir / "x_test_n.npy", np.asarray(self.x_test_n, dtype="float32"))
+        probabilities = self.model.predict(self.x_test_n, batch_size=1000, verbose=0)
+        np.save(self.state_dir / "probabilities.npy", np.asarray(probabilities, dtype="float32"))
+        (self.state_dir / "model.json").write_text(json.dumps(introspect.describe_model(self.model)))
+
+    def restore_train(self, dead: bool = False) -> None:
+        checkpoint = self.state_dir / "weights.npz"
+        if dead or not checkpoint.exists():
+            x, y = self._training_data()
+            self._fallback_training(x, y)
+            self._checkpoint()
+            return
+        with np.load(checkpoint) as weights:
+            self.model.set_weights([weights[f"w{i}"] for i in range(len(weights.files))])
+        saved = json.loads((self.state_dir / "history.json").read_text())
+        self.history = keras.callbacks.History()
+        self.history.history, self.history.epoch, self.history.params = saved["history"], saved["epoch"], saved["params"]
+        self.history.set_model(self.model)
+
+    # -- evaluate_model ------------------------------------------------------------
+    def evaluate_model(self) -> dict[str, Any]:
+        result = self.function("evaluate_model")(self.model, self.x_test_n.copy(), self.y_test.copy())
+        facts: dict[str, Any] = {"type": type(result).__name__}
+        if isinstance(result, (tuple, list)) and len(result) == 2:
+            facts["types"] = [type(v).__name__ for v in result]
+            facts["numbers"] = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in result)
+            facts["values"] = [float(v) if isinstance(v, numbers.Real) else None for v in result]
+        return facts
+
+    # -- history ------------------------------------------------------------
+    def history_step(self) -> dict[str, Any]:
+        import matplotlib.pyplot as plt
+
+        facts: dict[str, Any] = {"history": _plain_history(self.history), "epochs": len(self.history.epoch)}
+        try:
+            frame = self.function("history_frame")(self.history)
+            facts["frame"] = _describe_frame(frame)
+        except Exception as error:  # noqa: BLE001 - history_frame and plot_history are graded apart
+            facts["frame"] = {"error": describe_error(error)}
+        try:
+            figure = self.function("plot_history")(self.history)
+            facts["figure"] = introspect.describe_figure(figure)
+        except Exception as error:  # noqa: BLE001
+            facts["figure"] = {"error": describe_error(error)}
+        plt.close("all")
+        return facts
+
+    # -- predict ------------------------------------------------------------
+    def predict(self) -> dict[str, Any]:
+        predict = self.function("predict_sample")
+        probabilities = np.load(self.state_dir / "probabilities.npy")
+        wrong = np.flatnonzero(probabilities.argmax(axis=1) != self.y_test)
+        indices = [0] + ([int(wrong[0])] if wrong.size else [])
+        samples = []
+        for index in indices:
+            result = predict(self.model, self.x_test_n.copy(), index)
+            sample: dict[str, Any] = {"index": index, "type": type(result).__name__}
+            if isinstance(result, (tuple, list)) and len(result) == 2:
+                probs, label = result
+                array = np.asarray(probs) if isinstance(probs, np.ndarray) else None
+                sample.update(
+                    probs_type=type(probs).__name__,
+                    probs_shape=list(array.shape) if array is not None else None,
+                    probs=array.astype(float).ravel().tolist() if array is not None and array.size <= 100 else None,
+                    label_type=type(label).__name__,
+                    label=int(label) if isinstance(label, numbers.Integral) and not isinstance(label, bool) else None,
+                )
+            samples.append(sample)
+        return {"samples": samples}
+
+
+class MissingFunction(Exception):
+    """The student's module does not define a step's function."""
+
+
+def describe_error(error: BaseException) -> dict[str, Any]:
+    """Type, message and the student's line; never a frame of the grader."""
+    import traceback
+
+    line = None
+    function = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename.endswith("mnist_dense.py"):
+            line, function = frame.lineno, frame.name
+    return {"type": type(error).__name__, "message": str(error)[:400], "line": line, "function": function}
+
+
+def _output_shape(model: Any) -> list[int] | None:
+    if not isinstance(model, keras.Model):
+        return None
+    try:
+        output = model(np.zeros((1, 28, 28), dtype="float32"), training=False)
+        return [int(d) for d in np.shape(output)]
+    except Exception:  # noqa: BLE001 - a model that cannot run counts as unusable
+        return None
+
+
+def _weights_digest(model: keras.Model) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()
+
+
+def _intercept_fit(model: keras.Model) -> list[dict[str, Any]]:
+    """Record every call of ``model.fit``: what data reached it, what it returned."""
+    calls: list[dict[str, Any]] = []
+    real_fit = model.fit
+
+    def fit(x=None, y=None, *args: Any, **kwargs: Any) -> Any:
+        array = np.asarray(x) if isinstance(x, np.ndarray) else None
+        call: dict[str, Any] = {
+            "epochs": kwargs.get("epochs", args[1] if len(args) > 1 else 1),
+            "batch_size": kwargs.get("batch_size", args[0] if args else None),
+            "x_min": float(array.min()) if array is not None and array.size else None,
+            "x_max": float(array.max()) if array is not None and array.size else None,
+            "x_shape": list(array.shape) if array is not None else None,
+            "history": None,
+        }
+        calls.append(call)
+        call["history"] = real_fit(x, y, *args, **kwargs)
+        return call["history"]
+
+    object.__setattr__(model, "fit", fit)
+    return calls
+
+
+def _default(function: Callable[..., Any], name: str) -> Any:
+    try:
+        parameter = inspect.signature(function).parameters.get(name)
+    except (TypeError, ValueError):
+        return None
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return None
+    return parameter.default if isinstance(parameter.default, (int, float, str)) else repr(parameter.default)
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)))
+
+
+def _plain_history(history: Any) -> dict[str, list[float]]:
+    raw = getattr(history, "history", {}) or {}
+    return {str(k): [float(x) for x in v] for k, v in raw.items()}
+
+
+def _describe_frame(frame: Any) -> dict[str, Any]:
+    if not isinstance(frame, pd.DataFrame):
+        return {"is_frame": False, "type": type(frame).__name__}
+    columns = {}
+    for column in frame.columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        columns[str(column)] = [float(v) for v in values]
+    return {"is_frame": True, "rows": int(len(frame)), "columns": columns}
