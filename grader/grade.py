@@ -26,7 +26,7 @@ from grader import collect, data, i18n
 from grader.checks.context import GradingContext
 from grader.checks.plugin import GradingPlugin
 from grader.config import Config
-from grader.exporters import score_json, summary_md
+from grader.exporters import classroom50, gradescope, legacy_classroom, score_json, summary_md
 from grader.protect import FileGuard
 from grader.results import GradingResult
 from grader.sandbox.supervisor import Supervisor
@@ -138,12 +138,22 @@ def _write_outputs(out: Path, result: GradingResult, report: dict, student_outpu
     staging = Path(tempfile.mkdtemp(prefix=".grading-", dir=out.parent))
     (staging / OUTPUT_MARKER).write_text("Written by python -m grader; replaced on every run.\n")
     (staging / "score.json").write_text(score_json.dumps(result), encoding="utf-8")
-    (staging / "summary.md").write_text(summary_md.render(result), encoding="utf-8")
+    summary = summary_md.render(result)
+    (staging / "summary.md").write_text(summary, encoding="utf-8")
     (staging / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
+    _write_json(staging / "result.json", classroom50.to_result_json(result, os.environ))
+    (staging / "release-body.md").write_text(classroom50.release_body(result, summary), encoding="utf-8")
+    _write_json(staging / "gradescope.json", gradescope.to_gradescope(result))
+    payload = legacy_classroom.to_legacy_payload(result)
+    (staging / "legacy-classroom.b64").write_text(legacy_classroom.encode(payload) + "\n", encoding="ascii")
     _copy_tail(student_output, staging / "student-output.txt", config.grading.output_limit_kb * 1024)
     if out.exists():
         shutil.rmtree(out)
     staging.rename(out)
+
+
+def _write_json(path: Path, document: dict) -> None:
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def _copy_tail(source: Path, target: Path, limit: int) -> None:

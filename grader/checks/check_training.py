@@ -56,6 +56,12 @@ def _series_match(values, expected) -> bool:
     return len(values) == len(expected) and bool(np.allclose(values, expected, rtol=1e-5, atol=1e-6, equal_nan=False))
 
 
+def _part_error(function: str, key: str, error: dict) -> tuple[str, dict]:
+    if error["type"] == "NotImplementedError":
+        return "step.not_implemented", {"function": function}
+    return key, {"error_type": error["type"], "line": error.get("line") or "?"}
+
+
 @pytest.mark.check("history")
 def test_history(ctx, verdict):
     facts = ctx.facts("history")
@@ -63,7 +69,7 @@ def test_history(ctx, verdict):
     problems = []
     frame = facts["frame"]
     if "error" in frame:
-        problems.append(("history.frame_error", {"error_type": frame["error"]["type"]}))
+        problems.append(_part_error("history_frame", "history.frame_error", frame["error"]))
     elif not frame["is_frame"]:
         problems.append(("history.not_frame", {"found": frame["type"]}))
     elif frame["rows"] != epochs:
@@ -74,7 +80,7 @@ def test_history(ctx, verdict):
             problems.append(("history.frame_columns", {"missing": ", ".join(wrong)}))
     figure = facts["figure"]
     if "error" in figure:
-        problems.append(("history.plot_error", {"error_type": figure["error"]["type"]}))
+        problems.append(_part_error("plot_history", "history.plot_error", figure["error"]))
     elif not figure["is_figure"]:
         problems.append(("history.not_figure", {"found": figure["type"]}))
     else:

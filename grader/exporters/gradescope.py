@@ -1,0 +1,67 @@
+"""Gradescope exporter: ``results.json`` from a :class:`~grader.results.GradingResult`.
+
+Format: Gradescope's "Autograder Specifications" (gradescope/autograder_samples,
+``docs/specs.md``). The harness runs ``/autograder/run_autograder`` with
+``/autograder`` as working directory and uploads
+``/autograder/results/results.json``. A top-level ``score`` overrides the sum
+of the tests; ``status`` (``"passed"``/``"failed"``) overrides the default
+"full marks means passed"; ``output`` is the only text students see (stdout
+stays instructor-only unless ``stdout_visibility`` says otherwise), and
+``extra_data`` is stored but not shown.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any
+
+from grader.exporters.common import check_totals, unique_names
+from grader.results import GradingResult
+
+RESULTS_PATH = "/autograder/results/results.json"
+
+# "text" renders no HTML, Markdown or ANSI: the catalogue's messages are shown
+# exactly as written.
+TEXT_FORMAT = "text"
+
+
+def to_gradescope(result: GradingResult) -> dict[str, Any]:
+    """The ``results.json`` document for ``result``.
+
+    Test names are distinct; each test carries its check's score, maximum,
+    pass/fail status and message. Flags, metrics and the language go into the
+    top-level ``extra_data`` (kept for instructors, never shown to students).
+    Raises ``ValueError`` when the checks do not add up to the result's score.
+    """
+    check_totals(result)
+    tests = [
+        {
+            "name": name,
+            "score": check.score,
+            "max_score": check.max_score,
+            "status": "passed" if check.passed else "failed",
+            "output": check.message,
+            "extra_data": {
+                "id": check.id,
+                "message_key": check.message_key,
+                "message_params": dict(check.message_params),
+            },
+        }
+        for name, check in zip(unique_names(result.checks), result.checks)
+    ]
+    document: dict[str, Any] = {
+        "score": result.score,
+        "test_output_format": TEXT_FORMAT,
+        "test_name_format": TEXT_FORMAT,
+        "tests": tests,
+        "extra_data": {
+            "max_score": result.max_score,
+            "flags": list(result.flags),
+            "metrics": dict(result.metrics),
+            "language": result.language,
+        },
+    }
+    seconds = result.metrics.get("grading_seconds")
+    if isinstance(seconds, Real) and not isinstance(seconds, bool) and seconds >= 0:
+        document["execution_time"] = round(float(seconds))
+    return document
