@@ -13,13 +13,22 @@ from pathlib import Path
 from grader import i18n
 from grader.config import ConfigError, load_config
 
-COMMANDS = {}  # name -> (module, help); filled by later commands
+# name -> module with a ``main(argv) -> int``; ``python -m grader NAME --help``
+# describes each.
+COMMANDS = {
+    "release": "grader.instructor.release",
+    "batch": "grader.instructor.batch",
+    "merge": "grader.instructor.merge",
+    "notebook": "grader.notebook",
+    "bundle": "grader.classroom50_bundle",
+}
 
 
 def _grade_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m grader",
-        description="Grade assignment/mnist_dense.py (or --submission DIR) and write the reports.",
+        description="Grade assignment/mnist_dense.py (or --submission DIR) and write the reports. "
+        f"Other commands: {', '.join(COMMANDS)} (python -m grader COMMAND --help).",
     )
     parser.add_argument("--submission", type=Path, default=Path("assignment"), help="folder holding mnist_dense.py (default: assignment)")
     parser.add_argument("--out", type=Path, default=Path("grading"), help="folder for score.json, summary.md, report.json (default: grading); replaced on every run")
@@ -53,6 +62,6 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in COMMANDS:
         import importlib
 
-        module = importlib.import_module(COMMANDS[argv[0]][0])
+        module = importlib.import_module(COMMANDS[argv[0]])
         return module.main(argv[1:])
     return grade_main(argv)
