@@ -1,0 +1,145 @@
+"""Score the exploration sheet (``assignment/exploration.md``).
+
+A section counts as done when the student wrote at least
+``min_words_per_section`` words of their own between its markers (words
+copied from the exercise text do not count). The score is::
+
+    (1 - table_weight) * min(1, sections done / min_sections)
+        + table_weight * (results table present)
+
+and 0 for an untouched sheet, whatever the table.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.answers.markdown import extract_sections
+from grader.answers.rubric import RubricError, analyse
+
+
+@dataclass(frozen=True)
+class ExplorationSettings:
+    exercises: tuple[str, ...]  # experiment ids, in the sheet's order
+    min_words_per_section: int = 15
+    min_sections: int = 10  # sections needed for the full sections part
+    results_table: str = "exploration_results/results.csv"  # from repo root
+    table_weight: float = 0.2
+
+    @classmethod
+    def from_raw(cls, raw: Mapping[str, Any]) -> ExplorationSettings:
+        known = set(cls.__dataclass_fields__)
+        unknown = set(raw) - known
+        if unknown:
+            raise RubricError(f"[exploration]: unknown keys {sorted(unknown)}")
+        exercises = raw.get("exercises")
+        if not isinstance(exercises, list) or not exercises:
+            raise RubricError("[exploration]: exercises must list the experiment ids")
+        settings = cls(**{**raw, "exercises": tuple(str(e) for e in exercises)})
+        if not 0 <= settings.table_weight <= 1:
+            raise RubricError("[exploration]: table_weight must be in [0, 1]")
+        if not 1 <= settings.min_sections <= len(settings.exercises):
+            raise RubricError("[exploration]: min_sections must be 1..len(exercises)")
+        return settings
+
+    def table_path(self, repo_root: str | Path) -> Path:
+        return Path(repo_root) / self.results_table
+
+
+def load_exploration_settings(config: Any) -> ExplorationSettings:
+    """From a ``grader.config.Config`` or the raw ``[exploration]`` table."""
+    return ExplorationSettings.from_raw(getattr(config, "exploration", config))
+
+
+@dataclass
+class ExplorationScore:
+    fraction: float
+    sections_done: int
+    sections_total: int
+    table_present: bool
+    message_key: str
+    message_params: dict[str, Any]
+    status: str = "scored"  # "missing_file", "untouched" or "scored"
+    pending: list[int] = field(default_factory=list)  # exercise numbers
+    words: dict[int, int] = field(default_factory=dict)  # own words by exercise
+
+
+def table_present(path: str | Path | None) -> bool:
+    """Whether ``path`` is a CSV file with a header and at least one row."""
+    if path is None or not Path(path).is_file():
+        return False
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = [row for row in csv.reader(handle) if any(c.strip() for c in row)]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return len(rows) >= 2
+
+
+def score_exploration(
+    sheet_path: str | Path,
+    results_table_path: str | Path | None,
+    settings: ExplorationSettings | Mapping[str, Any],
+) -> ExplorationScore:
+    if not isinstance(settings, ExplorationSettings):
+        settings = ExplorationSettings.from_raw(settings)
+    total = len(settings.exercises)
+    present = table_present(results_table_path)
+    params: dict[str, Any] = {
+        "file": "assignment/exploration.md",
+        "table": settings.results_table,
+        "total": total,
+        "needed": settings.min_sections,
+        "min_words": settings.min_words_per_section,
+    }
+    sheet = Path(sheet_path)
+    if not sheet.is_file():
+        return ExplorationScore(
+            0.0,
+            0,
+            total,
+            present,
+            "exploration.missing_file",
+            params,
+            status="missing_file",
+            pending=list(range(1, total + 1)),
+        )
+
+    words: dict[int, int] = {}
+    markdown = sheet.read_text(encoding="utf-8", errors="replace")
+    for section in extract_sections(markdown):
+        if 1 <= section.number <= total and section.text:
+            own = analyse(section.text, reference=section.statement).own_words
+            words[section.number] = max(own, words.get(section.number, 0))
+    done = sorted(n for n, w in words.items() if w >= settings.min_words_per_section)
+    pending = [n for n in range(1, total + 1) if n not in done]
+    params.update(
+        done=len(done),
+        pending=", ".join(map(str, pending)) or "-",
+    )
+    if not done:
+        return ExplorationScore(
+            0.0,
+            0,
+            total,
+            present,
+            "exploration.untouched",
+            params,
+            status="untouched",
+            pending=pending,
+            words=words,
+        )
+    sections_part = min(1.0, len(done) / settings.min_sections)
+    weight = settings.table_weight
+    fraction = (1 - weight) * sections_part + weight * present
+    if sections_part >= 1:
+        key = "exploration.complete" if present else "exploration.table_missing"
+    else:
+        key = "exploration.sections_missing" if present else "exploration.incomplete"
+    return ExplorationScore(
+        fraction, len(done), total, present, key, params, pending=pending, words=words
+    )

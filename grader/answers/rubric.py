@@ -1,0 +1,336 @@
+"""Score a comprehension answer on the key ideas of its rubric.
+
+The rubric lives in ``grader/config.toml`` (``[rubric.q1]`` .. ``[rubric.q7]``).
+An answer's score is a fraction in [0, 1]:
+
+    ideas found / ideas  x 0.5 if shorter than ``min_words``
+                         x 0.5 if it is a bare list of keywords
+
+Matching is case- and accent-insensitive. Words copied from the question (any
+run of ``COPY_NGRAM`` words or more) do not count towards the length and ideas
+found only inside them do not count. ``uncertain`` marks answers an instructor
+should read: near the length threshold, very short, a keyword list, copied
+question text, or hits that sit in an otherwise off-topic answer.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.answers.markdown import ANSWER_START, extract_answer, remove_placeholder
+
+QUESTION_IDS = tuple(f"q{n}" for n in range(1, 8))  # = grader.config.ANSWER_CHECKS
+COPY_NGRAM = 5  # a run of this many words found in the question is "copied"
+SHORT_FACTOR = 0.5  # shorter than min_words, but not empty
+KEYWORD_LIST_FACTOR = 0.5  # words without sentences
+OFF_TOPIC_RATIO = 1 / 3  # fewer on-topic sentences than this: off-topic
+# Hint when no key idea is missing (too short, keyword list).
+DEFAULT_HINT = "desarrolla cada idea con frases completas."
+DEFAULT_HINT_EN = "develop each idea in full sentences."
+
+WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
+SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
+SEGMENT_BREAK = re.compile(
+    r"[,;:\n\u2022\u00b7|()]|\s[-*+]\s|(?<=[.!?])\s+|^\s*[-*+]\s"
+)
+# Spanish (and a few English) function words, accent-free: prose has plenty,
+# a keyword list almost none.
+FUNCTION_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        """a al ante asi aunque cada como con cual cuando de del desde donde e el
+        en entre era es esa ese eso esta estan este esto fue ha han hace hay la
+        las le les lo los mas me mi muy ni no nos o para pero por porque que se
+        sea segun ser si sin sino sobre son su sus tambien te tiene tienen todo
+        todos tras tu u un una uno unos y ya the of and is to in for it that""",
+    )
+)
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def normalize(text: str) -> str:
+    """Accent-free, case-folded ``text`` with runs of white space as one space."""
+    return re.sub(r"\s+", " ", strip_accents(text).casefold()).strip()
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(normalize(text))
+
+
+# --- the rubric -------------------------------------------------------------
+
+
+class RubricError(ValueError):
+    """The [rubric] or [exploration] tables of grader/config.toml are invalid."""
+
+
+@dataclass(frozen=True)
+class Idea:
+    name: str  # Spanish label shown to the student; must not give the answer
+    patterns: tuple[re.Pattern[str], ...]
+    name_en: str = ""
+    hint: str = ""
+    hint_en: str = ""
+
+    def label(self, language: str) -> str:
+        return (self.name_en or self.name) if language == "en" else self.name
+
+
+@dataclass(frozen=True)
+class QuestionRubric:
+    id: str  # "q1"
+    number: int
+    title: str
+    question: str
+    min_words: int
+    ideas: tuple[Idea, ...]
+    topic: tuple[re.Pattern[str], ...] = ()
+
+
+def _compile(patterns: Any, where: str) -> tuple[re.Pattern[str], ...]:
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise RubricError(f"{where}: expected a list of regex strings")
+    try:
+        return tuple(re.compile(strip_accents(p), re.IGNORECASE) for p in patterns)
+    except re.error as error:
+        raise RubricError(f"{where}: bad regex: {error}") from error
+
+
+_QUESTION_KEYS = {"title", "question", "min_words", "topic", "ideas"}
+_IDEA_KEYS = {"name", "name_en", "hint", "hint_en", "patterns"}
+
+
+def parse_question(question_id: str, raw: Mapping[str, Any]) -> QuestionRubric:
+    where = f"[rubric.{question_id}]"
+    unknown = set(raw) - _QUESTION_KEYS
+    if unknown:
+        raise RubricError(f"{where}: unknown keys {sorted(unknown)}")
+    min_words = raw.get("min_words")
+    if not isinstance(min_words, int) or min_words < 1:
+        raise RubricError(f"{where}: min_words must be a positive integer")
+    ideas_raw = raw.get("ideas")
+    if not isinstance(ideas_raw, list) or not ideas_raw:
+        raise RubricError(f"{where}: needs at least one [[rubric.{question_id}.ideas]]")
+    ideas = []
+    for index, idea in enumerate(ideas_raw, start=1):
+        idea_where = f"{where} idea {index}"
+        unknown = set(idea) - _IDEA_KEYS
+        if unknown:
+            raise RubricError(f"{idea_where}: unknown keys {sorted(unknown)}")
+        if not idea.get("name") or not idea.get("patterns"):
+            raise RubricError(f"{idea_where}: needs a name and patterns")
+        ideas.append(
+            Idea(
+                name=str(idea["name"]),
+                patterns=_compile(idea["patterns"], idea_where),
+                name_en=str(idea.get("name_en", "")),
+                hint=str(idea.get("hint", "")),
+                hint_en=str(idea.get("hint_en", "")),
+            )
+        )
+    return QuestionRubric(
+        id=question_id,
+        number=int(question_id.lstrip("q")),
+        title=str(raw.get("title", "")),
+        question=str(raw.get("question", "")),
+        min_words=min_words,
+        ideas=tuple(ideas),
+        topic=_compile(raw.get("topic", []), f"{where} topic"),
+    )
+
+
+def load_rubric(config: Any) -> dict[str, QuestionRubric]:
+    """The typed rubric of every question, from a ``grader.config.Config``
+    (its ``rubric`` dict) or from the raw ``[rubric]`` table itself."""
+    raw: Mapping[str, Any] = getattr(config, "rubric", config)
+    missing = [q for q in QUESTION_IDS if q not in raw]
+    if missing:
+        raise RubricError(f"[rubric] lacks {missing}")
+    return {q: parse_question(q, raw[q]) for q in QUESTION_IDS}
+
+
+# --- analysing an answer ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextAnalysis:
+    normalized: str
+    own_words: int  # words not copied from the question
+    copied_words: int
+    copied: tuple[bool, ...]  # per character of ``normalized``
+    keyword_list: bool
+
+    def counts(self, pattern: re.Pattern[str]) -> bool:
+        """Whether ``pattern`` matches somewhere outside the copied text."""
+        return any(
+            not all(self.copied[match.start() : match.end()])
+            for match in pattern.finditer(self.normalized)
+            if match.end() > match.start()
+        )
+
+
+def analyse(text: str, reference: str = "") -> TextAnalysis:
+    """Word counts, copied spans (from ``reference``) and keyword-list check."""
+    normalized = normalize(text)
+    tokens = list(WORD.finditer(normalized))
+    reference_words = words(reference)
+    grams = {
+        tuple(reference_words[i : i + COPY_NGRAM])
+        for i in range(len(reference_words) - COPY_NGRAM + 1)
+    }
+    token_copied = [False] * len(tokens)
+    values = [t.group() for t in tokens]
+    for i in range(len(tokens) - COPY_NGRAM + 1):
+        if tuple(values[i : i + COPY_NGRAM]) in grams:
+            token_copied[i : i + COPY_NGRAM] = [True] * COPY_NGRAM
+    copied = [False] * len(normalized)
+    for token, is_copied in zip(tokens, token_copied, strict=True):
+        if is_copied:
+            copied[token.start() : token.end()] = [True] * (token.end() - token.start())
+    own = [v for v, c in zip(values, token_copied, strict=True) if not c]
+    return TextAnalysis(
+        normalized=normalized,
+        own_words=len(own),
+        copied_words=sum(token_copied),
+        copied=tuple(copied),
+        keyword_list=_is_keyword_list(text, own),
+    )
+
+
+def _is_keyword_list(text: str, own: Sequence[str]) -> bool:
+    if len(own) < 3:
+        return False
+    ratio = sum(w in FUNCTION_WORDS for w in own) / len(own)
+    segments = [len(words(s)) for s in SEGMENT_BREAK.split(text) if s and words(s)]
+    short = sum(n <= 3 for n in segments)
+    fragmented = len(segments) >= 3 and short / len(segments) >= 0.6
+    return ratio < 0.15 or (fragmented and ratio < 0.3)
+
+
+def _off_topic(text: str, rubric: QuestionRubric) -> bool:
+    patterns = rubric.topic + tuple(p for idea in rubric.ideas for p in idea.patterns)
+    sentences = [normalize(s) for s in SENTENCE_BREAK.split(text) if len(words(s)) >= 3]
+    if len(sentences) < 3:
+        return False
+    on_topic = sum(any(p.search(s) for p in patterns) for s in sentences)
+    return on_topic / len(sentences) < OFF_TOPIC_RATIO
+
+
+# --- scoring ----------------------------------------------------------------
+
+
+@dataclass
+class AnswerScore:
+    fraction: float  # in [0, 1]; points = fraction x [points] qN
+    status: str  # "missing_file", "untouched", "empty" or "scored"
+    found: list[str]  # names of the key ideas found (Spanish labels)
+    missing: list[str]  # names of the key ideas not found
+    uncertain: bool  # an instructor should read this answer
+    words: int  # the student's own words (copied question text excluded)
+    message_key: str
+    message_params: dict[str, Any]
+    reasons: list[str] = field(default_factory=list)  # why uncertain
+    copied_words: int = 0
+
+
+def _join(names: Sequence[str], none: str) -> str:
+    return ", ".join(names) if names else none
+
+
+def score_answer(
+    question_id: str, text: str | None, rubric: QuestionRubric
+) -> AnswerScore:
+    """Score one answer. ``text`` is what :func:`read_answer` returns (None:
+    no file; "": untouched); the raw file text is accepted too."""
+    ideas = rubric.ideas
+    params: dict[str, Any] = {
+        "number": rubric.number,
+        "question_id": question_id,
+        "file": f"assignment/answers/{question_id}.md",
+        "min_words": rubric.min_words,
+        "total": len(ideas),
+    }
+
+    def unscored(status: str, key: str) -> AnswerScore:
+        names = [i.name for i in ideas]
+        return AnswerScore(0.0, status, [], names, False, 0, key, dict(params))
+
+    if text is None:
+        return unscored("missing_file", "answers.missing_file")
+    if ANSWER_START.search(text):
+        text = extract_answer(text).text
+    else:
+        text = remove_placeholder(text)
+    if not text:
+        return unscored("untouched", "answers.untouched")
+    analysis = analyse(text, reference=f"{rubric.title}\n{rubric.question}")
+    if analysis.own_words + analysis.copied_words == 0:
+        return unscored("empty", "answers.empty")
+
+    hits = [idea for idea in ideas if any(analysis.counts(p) for p in idea.patterns)]
+    lacking = [idea for idea in ideas if idea not in hits]
+    own = analysis.own_words
+    short = own < rubric.min_words
+    fraction = len(hits) / len(ideas)
+    if short:
+        fraction *= SHORT_FACTOR
+    if analysis.keyword_list:
+        fraction *= KEYWORD_LIST_FACTOR
+
+    reasons = []
+    margin = max(5, round(0.15 * rubric.min_words))
+    if abs(own - rubric.min_words) <= margin:
+        reasons.append("near_threshold")
+    if 0 < own < rubric.min_words / 2:
+        reasons.append("very_short")
+    if analysis.keyword_list:
+        reasons.append("keyword_list")
+    if analysis.copied_words:
+        reasons.append("copied_question")
+    if hits and _off_topic(text, rubric):
+        reasons.append("off_topic")
+
+    if analysis.copied_words > own:
+        key = "answers.copied_question"
+    elif not hits:
+        key = "answers.none"
+    elif analysis.keyword_list:
+        key = "answers.keyword_list"
+    elif short:
+        key = "answers.short"
+    elif lacking:
+        key = "answers.partial"
+    else:
+        key = "answers.complete"
+    first = lacking[0] if lacking else None
+    params.update(
+        words=own,
+        copied_words=analysis.copied_words,
+        found_count=len(hits),
+        found=_join([i.name for i in hits], "ninguna"),
+        found_en=_join([i.label("en") for i in hits], "none"),
+        missing=_join([i.name for i in lacking], "ninguna"),
+        missing_en=_join([i.label("en") for i in lacking], "none"),
+        hint=first.hint if first and first.hint else DEFAULT_HINT,
+        hint_en=first.hint_en if first and first.hint_en else DEFAULT_HINT_EN,
+    )
+    return AnswerScore(
+        fraction=fraction,
+        status="scored",
+        found=[i.name for i in hits],
+        missing=[i.name for i in lacking],
+        uncertain=bool(reasons),
+        words=own,
+        message_key=key,
+        message_params=params,
+        reasons=reasons,
+        copied_words=analysis.copied_words,
+    )
