@@ -115,6 +115,7 @@ def grade(request: Request) -> GradingResult:
         if modified:
             metrics["modified_files"] = [os.path.relpath(p, GRADER_DIR.parent) for p in modified]
         result = collect.to_result(report, request.config, lang, metrics, flags)
+        result.review = sorted(context.review, key=lambda answer: answer.id)
         _write_outputs(request.out, result, report, run.output_file, request.config)
     return result
 

@@ -27,7 +27,7 @@ class ExplorationSettings:
     exercises: tuple[str, ...]  # experiment ids, in the sheet's order
     min_words_per_section: int = 15
     min_sections: int = 10  # sections needed for the full sections part
-    results_table: str = "exploration_results/results.csv"  # from repo root
+    results_table: str = "exploration_results/results.csv"  # from the submission folder
     table_weight: float = 0.2
 
     @classmethod

@@ -12,6 +12,7 @@ import numpy as np
 from grader.checks.verdict import fail
 from grader.config import Config
 from grader.measure import Measurement, measure
+from grader.results import AnswerReview
 from grader.sandbox.supervisor import SandboxRun, StepOutcome
 
 # The step whose function a check grades, by check id.
@@ -48,6 +49,7 @@ class GradingContext:
     y_test: np.ndarray
     submission: Path
     metrics: dict[str, Any] = field(default_factory=dict)
+    review: list[AnswerReview] = field(default_factory=list)
 
     @cached_property
     def measurement(self) -> Measurement:
