@@ -1,0 +1,171 @@
+"""The class report: ``report.html`` (one self-contained file) and ``report.md``.
+
+Both are rendered with Jinja2 from ``grader/templates/class_report.*.j2``
+out of the student records alone. The HTML embeds its charts as base64 PNG
+and its CSS inline; a Content-Security-Policy forbids loading anything else,
+so it opens offline and student text can never run as script (everything
+the students wrote is escaped by Jinja2's autoescaping).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from grader.instructor import plots
+from grader.instructor.gradebook import check_ids, class_max
+from grader.instructor.records import StudentRecord
+
+TEMPLATES = jinja2.PackageLoader("grader", "templates")
+MAX_LISTED = 12  # students named in one failure group before "and N more"
+
+
+@dataclass
+class CheckStat:
+    id: str
+    title: str
+    max_score: int
+    graded: int
+    passed: int
+    mean_score: float
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.graded if self.graded else 0.0
+
+
+@dataclass
+class FailureGroup:
+    key: str
+    count: int
+    checks: list[str]
+    example: str
+    students: list[str]
+
+
+@dataclass
+class ClassReport:
+    generated: str
+    records: list[StudentRecord]
+    max_score: int | None
+    min_accuracy: float | None
+    status_counts: dict[str, int]
+    scores: list[int]
+    accuracies: list[float]
+    checks: list[CheckStat]
+    failures: list[FailureGroup]
+    flagged: list[StudentRecord]
+    charts: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def graded(self) -> list[StudentRecord]:
+        return [r for r in self.records if r.result is not None]
+
+    def stat(self, name: str) -> str:
+        if not self.scores:
+            return "-"
+        value = {"mean": statistics.mean, "median": statistics.median, "min": min, "max": max}[name](self.scores)
+        return f"{value:.1f}" if isinstance(value, float) and not value.is_integer() else str(int(value))
+
+    @property
+    def full_marks(self) -> int:
+        return sum(1 for r in self.graded if r.result and r.result.score == r.result.max_score)
+
+
+def _check_stats(records: list[StudentRecord]) -> list[CheckStat]:
+    stats = []
+    for check in check_ids(records):
+        found = [c for r in records if r.result for c in r.result.checks if c.id == check]
+        if not found:
+            continue
+        stats.append(
+            CheckStat(
+                id=check,
+                title=found[0].title,
+                max_score=max(c.max_score for c in found),
+                graded=len(found),
+                passed=sum(1 for c in found if c.passed),
+                mean_score=statistics.mean(c.score for c in found),
+            )
+        )
+    return stats
+
+
+def _failures(records: list[StudentRecord]) -> list[FailureGroup]:
+    by_key: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # key -> (student, check, message)
+    for record in records:
+        for check in record.result.checks if record.result else []:
+            if not check.passed:
+                by_key[check.message_key or f"{check.id}.?"].append((record.id, check.id, check.message))
+    groups = []
+    for key, hits in by_key.items():
+        students = sorted({s for s, _, _ in hits})
+        checks = sorted({c for _, c, _ in hits})
+        example = Counter(m for _, _, m in hits).most_common(1)[0][0]
+        groups.append(FailureGroup(key, len(hits), checks, example, students))
+    return sorted(groups, key=lambda g: (-g.count, g.key))
+
+
+def build(records: list[StudentRecord], min_accuracy: float | None = None, extra: dict[str, Any] | None = None) -> ClassReport:
+    graded = [r for r in records if r.result is not None]
+    maximum = class_max(records)
+    scores = [r.result.score for r in graded if r.result]
+    accuracies = [float(a) for r in graded if r.result and (a := r.result.metrics.get("test_accuracy")) is not None]
+    report = ClassReport(
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        records=sorted(records, key=lambda r: r.id),
+        max_score=maximum,
+        min_accuracy=min_accuracy,
+        status_counts=dict(sorted(Counter(r.status for r in records).items())),
+        scores=scores,
+        accuracies=accuracies,
+        checks=_check_stats(graded),
+        failures=_failures(graded),
+        flagged=[r for r in sorted(records, key=lambda r: r.id) if r.flags or r.status != "graded"],
+        extra=dict(extra or {}),
+    )
+    return report
+
+
+def add_charts(report: ClassReport) -> None:
+    if report.scores and report.max_score:
+        report.charts["scores"] = plots.score_histogram(report.scores, report.max_score)
+    if report.checks:
+        labels = [c.id for c in report.checks]
+        report.charts["checks"] = plots.pass_rates(labels, [c.rate for c in report.checks])
+    if report.accuracies:
+        report.charts["accuracy"] = plots.accuracy_distribution(report.accuracies, report.min_accuracy)
+
+
+def _md_cell(text: object) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _environment(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(loader=TEMPLATES, autoescape=autoescape, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env.filters["cell"] = _md_cell
+    env.filters["pct"] = lambda value: f"{100 * value:.0f}%"
+    return env
+
+
+def render_html(report: ClassReport) -> str:
+    return _environment(True).get_template("class_report.html.j2").render(report=report, listed=MAX_LISTED)
+
+
+def render_md(report: ClassReport) -> str:
+    return _environment(False).get_template("class_report.md.j2").render(report=report, listed=MAX_LISTED)
+
+
+def write(out: Path, records: list[StudentRecord], min_accuracy: float | None = None, extra: dict[str, Any] | None = None) -> ClassReport:
+    report = build(records, min_accuracy, extra)
+    add_charts(report)
+    (out / "report.html").write_text(render_html(report), encoding="utf-8")
+    (out / "report.md").write_text(render_md(report), encoding="utf-8")
+    return report

@@ -1,0 +1,59 @@
+"""gradebook.csv: one row per student, written with the csv module.
+
+Columns: id, total, max, one column per check (its score), test_accuracy,
+flags, changed_files, grading_seconds, status. Lists are joined with ``;``.
+A student who was not graded (timeout, error) has a total of 0 and empty
+check columns.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from grader.config import ALL_CHECKS
+from grader.instructor.records import StudentRecord
+
+TIMING_COLUMNS = ("grading_seconds",)
+
+
+def check_ids(records: list[StudentRecord]) -> list[str]:
+    seen = {c.id for r in records if r.result for c in r.result.checks}
+    known = [c for c in ALL_CHECKS if c in seen]
+    return known + sorted(seen - set(known))
+
+
+def columns(records: list[StudentRecord]) -> list[str]:
+    return ["id", "total", "max", *check_ids(records), "test_accuracy", "flags", "changed_files", "grading_seconds", "status"]
+
+
+def row(record: StudentRecord, checks: list[str], max_score: int | None) -> dict[str, object]:
+    result = record.result
+    scores = {c.id: c.score for c in result.checks} if result else {}
+    accuracy = result.metrics.get("test_accuracy") if result else None
+    return {
+        "id": record.id,
+        "total": result.score if result else 0,
+        "max": result.max_score if result else (max_score if max_score is not None else ""),
+        **{check: scores.get(check, "") for check in checks},
+        "test_accuracy": "" if accuracy is None else accuracy,
+        "flags": ";".join(record.flags),
+        "changed_files": ";".join(record.changed_paths),
+        "grading_seconds": "" if record.seconds is None else record.seconds,
+        "status": record.status,
+    }
+
+
+def class_max(records: list[StudentRecord]) -> int | None:
+    maxima = [r.result.max_score for r in records if r.result]
+    return max(maxima) if maxima else None
+
+
+def write(path: Path, records: list[StudentRecord]) -> None:
+    checks = check_ids(records)
+    maximum = class_max(records)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns(records))
+        writer.writeheader()
+        for record in sorted(records, key=lambda r: r.id):
+            writer.writerow(row(record, checks, maximum))

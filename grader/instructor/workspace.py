@@ -1,0 +1,83 @@
+"""The pristine grading tree each submission is graded in.
+
+At the start of a batch the instructor's ``grader/`` and ``assignment/`` (as
+a release has them) and the chosen config are read into memory once. Every
+submission then gets a fresh folder written from that snapshot, with only the
+student's editable files copied on top: whatever the submission did to its
+own grader, tests, workflows or config is never used, and a submission that
+tampers with the files on disk while it runs cannot reach the next one's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.config import Config
+from grader.instructor import files as repo_files
+from grader.instructor.release import collect
+
+GRADER_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Template:
+    files: Mapping[str, bytes]
+    student_files: tuple[str, ...]
+    optional_files: tuple[str, ...]
+    fingerprint: str  # changes whenever the grader, the config or the language change
+    protected: Mapping[str, str] = field(default_factory=dict)  # path -> sha256 students must keep
+    protected_source: str = "instructor files"
+
+    @property
+    def editable(self) -> tuple[str, ...]:
+        return self.student_files + self.optional_files
+
+
+def load_template(config: Config, config_bytes: bytes, lang: str, manifest: Path | None, root: Path = GRADER_ROOT) -> Template:
+    snapshot = dict(collect(root, trees=("grader", "assignment"), top_files=()))
+    snapshot["grader/config.toml"] = config_bytes
+    students = tuple(repo_files.student_files())
+    optional = tuple(repo_files.optional_student_files(config))
+    for path in students + optional:
+        snapshot.pop(path, None)
+    digest = hashlib.sha256(json.dumps({"lang": lang}).encode())
+    for path in sorted(snapshot):
+        digest.update(path.encode() + b"\0" + hashlib.sha256(snapshot[path]).digest())
+    if manifest is not None:
+        protected, source = repo_files.read_manifest(manifest), str(manifest)
+    else:
+        protected, source = repo_files.protected_hashes(root), "instructor files"
+    return Template(snapshot, students, optional, digest.hexdigest(), protected, source)
+
+
+def student_content(submission: Path, template: Template) -> dict[str, bytes]:
+    """The submission's editable files that exist as plain files (links are ignored)."""
+    found = {}
+    for rel in template.editable:
+        content = repo_files.read_plain(submission / rel)
+        if content is not None:
+            found[rel] = content
+    return found
+
+
+def content_key(content: Mapping[str, bytes], template: Template) -> str:
+    """Hash of the student's files and of the grading setup: equal keys, equal grades."""
+    digest = hashlib.sha256(template.fingerprint.encode())
+    for rel in template.editable:
+        value = content.get(rel)
+        digest.update(rel.encode() + (b"\1" + hashlib.sha256(value).digest() if value is not None else b"\0"))
+    return digest.hexdigest()
+
+
+def build(workspace: Path, template: Template, content: Mapping[str, bytes]) -> None:
+    if workspace.exists():
+        shutil.rmtree(workspace)
+    for rel, data in {**template.files, **content}.items():
+        target = workspace / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)

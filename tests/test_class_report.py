@@ -1,0 +1,85 @@
+"""The class report (report.html, report.md) built from student records
+alone: statistics, failure groups, flags, uncertain answers highlighted,
+student text escaped, self-contained HTML with embedded charts."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import re
+
+from conftest import HOSTILE
+
+from grader.instructor import class_report, gradebook, records
+
+
+def build(tmp_path, synthetic_shard, students=None):
+    folder = synthetic_shard(tmp_path / "shard", **({"students": students} if students else {}))
+    everyone = records.load_all(folder / "students")
+    report = class_report.write(tmp_path, everyone, min_accuracy=0.95)
+    return report, (tmp_path / "report.html").read_text(encoding="utf-8"), (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_statistics(tmp_path, synthetic_shard):
+    report, _, _ = build(tmp_path, synthetic_shard)
+    assert report.status_counts == {"error": 1, "graded": 3, "timeout": 1}
+    assert report.scores == [46, 37, 23] and report.max_score == 46 and report.full_marks == 1
+    rates = {c.id: (c.passed, c.graded) for c in report.checks}
+    assert rates == {"normalize": (3, 3), "architecture": (1, 3), "compile": (2, 3), "q1": (3, 3), "q2": (2, 3)}
+    top = report.failures[0]
+    assert (top.key, top.count, top.students, top.checks) == ("architecture.hidden_units", 2, ["ben", "cris"], ["architecture"])
+    assert [r.id for r in report.flagged] == ["cris", "dani", "eva"]
+    assert report.records[2].flags == ["grader_files_modified", "protected_files_changed"]
+
+
+def test_html_is_self_contained_with_three_charts(tmp_path, synthetic_shard):
+    _, html, _ = build(tmp_path, synthetic_shard)
+    images = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(images) == 3
+    assert all(base64.b64decode(i).startswith(b"\x89PNG\r\n\x1a\n") for i in images)
+    assert "Content-Security-Policy" in html
+    assert not re.search(r"<(script|link|iframe|object)\b", html, re.IGNORECASE)
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html, re.IGNORECASE)
+    assert not re.search(r"url\(", html)
+
+
+def test_student_text_is_escaped_and_uncertain_answers_stand_out(tmp_path, synthetic_shard):
+    _, html, markdown = build(tmp_path, synthetic_shard)
+    assert HOSTILE not in html and "<script>" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;negrita&lt;/b&gt;" in html
+    uncertain = re.findall(r'<details class="answer uncertain" open>\s*<summary><code>(q\d)</code>', html)
+    assert uncertain == ["q2"]  # ben's
+    assert html.count("class=\"answer uncertain\"") == 1  # the legend shows the badge once more
+    section = html[html.index('id="s-ben"') : html.index('id="s-cris"')]
+    assert "✓ nombre del conjunto de datos" in section and "✗ intervalo resultante" in section
+    assert "<script>" not in markdown and "**q2** ⚠ **uncertain: read it**" in markdown
+
+
+def test_markdown_tables(tmp_path, synthetic_shard):
+    _, _, markdown = build(tmp_path, synthetic_shard)
+    for heading in ("## Pass rate per check", "## Most frequent failures", "## Flags", "## Gradebook", "## Students"):
+        assert heading in markdown
+    assert "| 2 | `architecture.hidden_units` | architecture |" in markdown
+    assert "| cris | graded | grader_files_modified, protected_files_changed | grader/config.toml (modified) |" in markdown
+    assert "### dani · not graded · timeout" in markdown
+
+
+def test_class_without_grades_renders(tmp_path, synthetic_shard):
+    report, html, markdown = build(tmp_path, synthetic_shard, students=("dani", "eva"))
+    assert report.charts == {} and "nothing to chart" in html and "<img" not in html
+    assert "No failures." in markdown
+
+
+def test_gradebook_columns(tmp_path, synthetic_shard):
+    folder = synthetic_shard(tmp_path / "shard")
+    path = tmp_path / "gradebook.csv"
+    gradebook.write(path, records.load_all(folder / "students"))
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["id", "total", "max", "normalize", "architecture", "compile", "q1", "q2", "test_accuracy", "flags", "changed_files", "grading_seconds", "status"]
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["cris"]["total"] == "23" and by_id["cris"]["architecture"] == "9" and by_id["cris"]["compile"] == "0"
+    assert by_id["cris"]["flags"] == "grader_files_modified;protected_files_changed"
+    assert by_id["cris"]["changed_files"] == "grader/config.toml"
+    assert by_id["dani"]["total"] == "0" and by_id["dani"]["max"] == "46"
+    assert by_id["dani"]["architecture"] == "" and by_id["dani"]["status"] == "timeout"
