@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import pytest_jsonreport.plugin  # noqa: F401 - loaded before any student code runs
 
 from grader import collect, data, i18n
 from grader.checks.context import GradingContext
@@ -29,7 +30,7 @@ from grader.config import Config
 from grader.exporters import classroom50, gradescope, legacy_classroom, score_json, summary_md
 from grader.protect import FileGuard
 from grader.results import GradingResult
-from grader.sandbox.supervisor import Supervisor
+from grader.sandbox.supervisor import SandboxError, Supervisor
 
 GRADER_DIR = Path(__file__).resolve().parent
 CHECKS_DIR = GRADER_DIR / "checks"
@@ -58,9 +59,15 @@ def _check_out_dir(out: Path, lang: str) -> None:
 
 def _pytest_report(context: GradingContext, workdir: Path) -> dict:
     report_path = workdir / "report.json"
+    # Only the grader's own checks and plugins: no ini file, conftest.py or
+    # installed plugin from around the submission (which it may have written).
     args = [
         str(CHECKS_DIR),
         "-q",
+        "-c", os.devnull,
+        "--confcutdir", str(CHECKS_DIR),
+        "--disable-plugin-autoload",
+        "-p", "pytest_jsonreport.plugin",
         "-p", "no:cacheprovider",
         "-o", "python_files=check_*.py",
         "-o", "addopts=",
@@ -98,8 +105,13 @@ def grade(request: Request) -> GradingResult:
     with tempfile.TemporaryDirectory(prefix="grader-") as private:
         workdir = Path(private)
         os.chmod(workdir, 0o700)
-        run = Supervisor(request.config, module, dataset, workdir / "sandbox", request.threads).run()
-        modified = guard.restore()
+        supervisor = Supervisor(request.config, module, dataset, workdir / "sandbox", request.threads, between_workers=guard.restore)
+        try:
+            run = supervisor.run()
+        except SandboxError as error:
+            raise GradingError(i18n.render(lang, "error.sandbox", detail=error)) from error
+        finally:
+            modified = sorted(set(guard.restore()) | set(supervisor.restored))
 
         metrics: dict = {"test_accuracy": None}
         context = GradingContext(request.config, run, x_test, y_test, request.submission, metrics)
@@ -123,10 +135,14 @@ def grade(request: Request) -> GradingResult:
 def _flags(run, modified: list[str]) -> list[str]:
     flags = []
     import_outcome = run.outcomes.get("import")
-    if import_outcome is not None and import_outcome.status != "ok":
+    if import_outcome is not None and import_outcome.status not in ("ok", "tampered"):
         flags.append("import_salvaged" if "import-salvage" in run.outcomes and run.outcomes["import-salvage"].status == "ok" else "import_failed")
     if modified:
         flags.append("grader_files_modified")
+    if any(o.tampered or o.status == "tampered" for o in run.outcomes.values()):
+        flags.append("tampered")
+    if run.stray_processes:
+        flags.append("processes_killed")
     if run.workers > 1:
         flags.append("worker_restarted")
     return flags

@@ -45,28 +45,48 @@ def _activation(name: str, x: np.ndarray) -> np.ndarray:
     raise ValueError(name)
 
 
-def forward(layers: list[dict], weights: list[np.ndarray], images: np.ndarray) -> np.ndarray | None:
-    """The model's output computed from its weights, or None if a layer is unknown."""
+def forward(layers: list[dict], weights: list[np.ndarray], images: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The model's output computed from its weights, or None if a layer is unknown.
+
+    Also the input of the final softmax, when the model ends in one: Keras
+    computes the cross-entropy from those logits, without clipping.
+    """
     if any(layer.get("kind") not in SUPPORTED for layer in layers):
         return None
     if any(str(layer.get("activation", "linear")).startswith("other") for layer in layers):
         return None
     x = images.astype("float32")
+    logits = None
     position = 0
     for layer in layers:
         kind = layer["kind"]
         if kind == "flatten":
             x = x.reshape(len(x), -1)
         elif kind == "dense":
+            if position + 1 + bool(layer.get("use_bias", True)) > len(weights):
+                return None
             x = x @ weights[position]
             position += 1
             if layer.get("use_bias", True):
                 x = x + weights[position]
                 position += 1
+        if kind in ("dense", "activation"):
+            logits = x if layer["activation"] == "softmax" else None
             x = _activation(layer["activation"], x)
-        elif kind == "activation":
-            x = _activation(layer["activation"], x)
-    return x if position == len(weights) else None
+        elif kind == "flatten":
+            logits = None
+    return (x, logits) if position == len(weights) else None
+
+
+def _cross_entropy(probabilities: np.ndarray, logits: np.ndarray | None, labels: np.ndarray) -> float:
+    rows = np.arange(len(labels))
+    if probabilities.ndim != 2 or probabilities.shape[-1] <= int(labels.max()):
+        return float("nan")
+    if logits is not None:
+        top = logits.max(axis=-1)
+        log_sum = top + np.log(np.exp(logits - top[:, None]).sum(axis=-1))
+        return float(np.mean(log_sum - logits[rows, labels]))
+    return float(-np.mean(np.log(np.clip(probabilities[rows, labels], 1e-7, 1.0))))
 
 
 def inputs_are_pixelwise(raw: np.ndarray, transformed: np.ndarray) -> bool:
@@ -91,14 +111,13 @@ def measure(state_dir: Path, x_test: np.ndarray, y_test: np.ndarray) -> Measurem
     consistent = images.shape == x_test.shape and inputs_are_pixelwise(x_test, images)
     if not consistent:
         images = x_test.astype("float32") / 255.0
-    computed = forward(layers, weights, images)
+    result = forward(layers, weights, images)
+    computed, logits = result if result is not None else (None, None)
     agree = computed is not None and reported.shape == computed.shape and bool(np.allclose(reported, computed, atol=1e-4))
     probabilities = computed if computed is not None else reported
-    rows = np.arange(len(y_test))
-    picked = np.clip(probabilities[rows, y_test], 1e-7, 1.0) if probabilities.shape[-1] > int(y_test.max()) else None
     return Measurement(
         accuracy=float(np.mean(probabilities.argmax(axis=-1) == y_test)),
-        loss=float(-np.mean(np.log(picked))) if picked is not None else float("nan"),
+        loss=_cross_entropy(probabilities, logits, y_test),
         probabilities=probabilities,
         recomputed=computed is not None,
         inputs_consistent=consistent,

@@ -58,6 +58,10 @@ class GradingContext:
     def facts(self, step: str) -> Any:
         """The step's observations; fails the check when the step did not run cleanly."""
         outcome = self.run.outcome(step)
+        unimportable = self._import_failure()
+        if unimportable is not None:
+            # Every function is missing because the module could not be loaded at all.
+            fail("step.import_failed", function=FUNCTION_OF_STEP[step], **unimportable)
         if outcome is None:
             fail("step.not_run", function=FUNCTION_OF_STEP[step])
         if outcome.status != "ok":
@@ -65,8 +69,16 @@ class GradingContext:
             fail(key, **params)
         return outcome.data
 
+    def _import_failure(self) -> dict[str, Any] | None:
+        """Why the module could not be loaded, when neither import nor salvage worked."""
+        plain, salvage = self.run.outcome("import"), self.run.outcome("import-salvage")
+        if plain is None or plain.status == "ok" or (salvage is not None and salvage.status == "ok"):
+            return None
+        error = (salvage.error if salvage is not None and salvage.error else plain.error) or {}
+        return {"error_type": error.get("type") or plain.status, "line": error.get("line") or "?"}
 
-STATUSES = ("not_implemented", "missing", "timeout", "error", "exited", "crashed", "memory")
+
+STATUSES = ("not_implemented", "missing", "timeout", "error", "exited", "crashed", "memory", "tampered")
 
 
 def step_failure(outcome: StepOutcome, config: Config) -> tuple[str, dict[str, Any]]:
@@ -81,4 +93,5 @@ def step_failure(outcome: StepOutcome, config: Config) -> tuple[str, dict[str, A
         "limit": int(config.time_limit(outcome.step)) if outcome.step in config.time_limits else "?",
         "memory_limit": config.grading.memory_limit_mb,
         "code": error.get("code", ""),
+        "names": ", ".join(str(n) for n in error.get("names", [])[:3]) or "?",
     }

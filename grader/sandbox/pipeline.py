@@ -208,6 +208,7 @@ class Pipeline:
             "from_fit": any(call["history"] is returned for call in fits),
             "fit_calls": [{k: v for k, v in call.items() if k != "history"} for call in fits],
             "weights_changed": _weights_digest(self.model) != before,
+            "weights_finite": all(bool(np.isfinite(w).all()) for w in self.model.get_weights()),
             "default_epochs": _default(train, "epochs"),
         }
         if isinstance(returned, keras.callbacks.History):
@@ -215,7 +216,7 @@ class Pipeline:
             facts["metrics"] = sorted(getattr(returned, "history", {}) or {})
         facts["epochs_probe"] = self._epochs_probe(train)
         genuine = [call["history"] for call in fits if call["history"] is not None]
-        if not genuine or not facts["weights_changed"]:
+        if not genuine or not facts["weights_changed"] or not facts["weights_finite"]:
             self._fallback_training(x, y)
         else:
             self.history = returned if facts["from_fit"] else genuine[-1]
@@ -228,8 +229,21 @@ class Pipeline:
         return self.x_train_n, self.y_train
 
     def _epochs_probe(self, train: Callable[..., Any]) -> dict[str, Any]:
-        """train_model(..., epochs=1) on a throwaway model must train one epoch."""
-        model = fallbacks.compile_model(fallbacks.build_model())
+        """train_model(..., epochs=1) on a throwaway model must train one epoch.
+
+        The model is compiled by the student's compile_model when that works,
+        so a pipeline that is consistent in itself (one-hot labels with
+        categorical cross-entropy) is not blamed here for its loss.
+        """
+        model = fallbacks.build_model()
+        compile_model = getattr(self.student, "compile_model", None)
+        if callable(compile_model) and "compile_model" not in self.replaced:
+            try:
+                compile_model(model)
+            except Exception:  # noqa: BLE001 - it worked in its own step; a fresh stand-in instead
+                model = fallbacks.build_model()
+        if not getattr(model, "compiled", False):
+            fallbacks.compile_model(model)
         try:
             result = train(model, self.x_train_n[:EPOCHS_PROBE_SAMPLES], self.y_train[:EPOCHS_PROBE_SAMPLES], epochs=1)
         except Exception as error:  # noqa: BLE001 - reported in the train check
@@ -238,8 +252,13 @@ class Pipeline:
 
     def _fallback_training(self, x: np.ndarray, y: np.ndarray) -> None:
         self.replaced.add("train_model")
+        if not all(bool(np.isfinite(w).all()) for w in self.model.get_weights()):
+            # Weights that became NaN cannot be trained further: start from fresh ones.
+            keras.utils.set_random_seed(self.seed)
+            self.model.set_weights([_fresh_like(w) for w in self.model.get_weights()])
         keras.utils.set_random_seed(self.seed)
-        self.history = fallbacks.train_model(self.model, x, y)
+        # The stand-in trains on integer labels, whatever loss compile_model chose.
+        self.history = fallbacks.train_model(fallbacks.compile_model(self.model), x, y)
 
     def _checkpoint(self) -> None:
         """Weights, History and the test-set output, for restarts and for the supervisor."""
@@ -269,12 +288,17 @@ class Pipeline:
 
     # -- evaluate_model ------------------------------------------------------------
     def evaluate_model(self) -> dict[str, Any]:
-        result = self.function("evaluate_model")(self.model, self.x_test_n.copy(), self.y_test.copy())
+        evaluate = self.function("evaluate_model")
+        # Graded on the reference loss and metric, whatever compile_model chose:
+        # evaluate_model is judged for calling evaluate, not for the compile step.
+        fallbacks.compile_model(self.model)
+        result = evaluate(self.model, self.x_test_n.copy(), self.y_test.copy())
         facts: dict[str, Any] = {"type": type(result).__name__}
         if isinstance(result, (tuple, list)) and len(result) == 2:
             facts["types"] = [type(v).__name__ for v in result]
             facts["numbers"] = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in result)
             facts["values"] = [float(v) if isinstance(v, numbers.Real) else None for v in result]
+            facts["finite"] = facts["numbers"] and all(np.isfinite(v) for v in facts["values"])
         return facts
 
     # -- history ------------------------------------------------------------
@@ -332,7 +356,19 @@ def describe_error(error: BaseException) -> dict[str, Any]:
     for frame in traceback.extract_tb(error.__traceback__):
         if frame.filename.endswith("mnist_dense.py"):
             line, function = frame.lineno, frame.name
-    return {"type": type(error).__name__, "message": str(error)[:400], "line": line, "function": function}
+    if isinstance(error, SyntaxError) and str(error.filename or "").endswith("mnist_dense.py"):
+        line = error.lineno
+    described = {"type": type(error).__name__, "message": " ".join(str(error).split())[:400], "line": line, "function": function}
+    if isinstance(error, SystemExit):
+        described["code"] = 0 if error.code is None else error.code if isinstance(error.code, int) else 1
+    return described
+
+
+def _fresh_like(weight: np.ndarray) -> np.ndarray:
+    """Small random weights (or zero biases) of the same shape."""
+    if weight.ndim < 2:
+        return np.zeros_like(weight)
+    return np.random.default_rng(0).normal(0.0, 0.05, weight.shape).astype(weight.dtype)
 
 
 def _output_shape(model: Any) -> list[int] | None:

@@ -3,9 +3,15 @@
 It lives in the grader's own process and never imports student code. A step
 that hangs past its limit (plus a grace period), blows the memory limit,
 exits the process or crashes it is recorded against that step, and a new
-worker continues from the next step. At the end every process the student
-started is killed, including daemons that left the process group (the
-supervisor makes itself their "subreaper" so orphans come back to it).
+worker continues from the next step. Every process the student started is
+killed when its step ends, including daemons that left the process group
+(the supervisor makes itself their "subreaper" so orphans come back to it).
+
+The worker's events follow a fixed order: ``start`` and ``end`` of a step,
+``start`` of a phase (``step:restore``, ``step:fallback``: re-creating a
+step's state, which runs no report of its own), ``tampered`` inside a phase,
+and ``done``. An event out of that order was written by the student's code,
+which shares the worker's process: the step it ran in is marked tampered.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +38,7 @@ from grader.sandbox.channel import FD_ENV, parse_line
 GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.1
 MAX_WORKERS = 12
+BETWEEN_STEPS_SECONDS = 60.0  # checkpointing after training; no student code runs
 PR_SET_CHILD_SUBREAPER = 36
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,6 +55,7 @@ class StepOutcome:
     data: Any = None
     seconds: float = 0.0
     printed: str = ""
+    tampered: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +68,8 @@ class SandboxRun:
     seconds: float
     output_file: Path
     notes: list[str] = field(default_factory=list)
+    stray_processes: int = 0
+    restored_files: list[str] = field(default_factory=list)
 
     def outcome(self, step: str) -> StepOutcome | None:
         return self.outcomes.get(step)
@@ -72,11 +83,9 @@ def _become_subreaper() -> None:
         pass  # not Linux: orphans are then only killed through their process group
 
 
-def _tree(process: psutil.Process) -> list[psutil.Process]:
-    try:
-        return [process, *process.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
+def _descendants() -> list[psutil.Process]:
+    """The worker and everything below this process (orphans come back here)."""
+    return psutil.Process().children(recursive=True)
 
 
 def _rss_mb(processes: list[psutil.Process]) -> float:
@@ -105,8 +114,18 @@ def kill_descendants() -> None:
 
 
 class Supervisor:
-    def __init__(self, config: Config, module: Path, dataset: Path, workdir: Path, threads: int = 2) -> None:
+    def __init__(
+        self,
+        config: Config,
+        module: Path,
+        dataset: Path,
+        workdir: Path,
+        threads: int = 2,
+        between_workers: Callable[[], list[str]] | None = None,
+    ) -> None:
         self.config = config
+        # Puts back the grader's files before a new worker starts from them.
+        self.between_workers = between_workers
         self.dataset = dataset
         self.workdir = workdir
         self.threads = threads
@@ -123,29 +142,50 @@ class Supervisor:
         self.import_mode: str | None = None
         self.peak_mb = 0.0
         self.finished = False
+        self.workers = 0
+        self.last: str | None = None  # the last step or phase the worker started
+        self.tampered: dict[str, list[str]] = {}
+        self.strays = 0
+        self.restored: set[str] = set()
+        self.notes: list[str] = []
 
     # -- public ------------------------------------------------------------
     def run(self) -> SandboxRun:
         _become_subreaper()
         start = time.monotonic()
-        workers = 0
-        while not self.finished and workers < MAX_WORKERS:
-            workers += 1
-            self._run_worker(first=workers == 1)
+        while not self.finished and self.workers < MAX_WORKERS:
+            if self.workers and self.between_workers is not None:
+                self.restored.update(self.between_workers())
+            self.workers += 1
+            self._run_worker()
         kill_descendants()
+        for step, names in self.tampered.items():
+            if step.startswith("import"):
+                # Undone right after the import: nothing graded depends on it.
+                outcome = self.outcomes.setdefault(step, StepOutcome(step=step, status="tampered"))
+                outcome.tampered = sorted(set(outcome.tampered + names))
+            else:
+                self.outcomes[step] = StepOutcome(step=step, status="tampered", error={"names": names[:10]}, tampered=names)
         return SandboxRun(
             outcomes=self.outcomes,
-            replaced=self.replaced | set(self.dead),
+            replaced=self.replaced | set(self.dead) | {s for s in self.tampered if not s.startswith("import")},
             state_dir=self.state_dir,
             peak_memory_mb=round(self.peak_mb, 1),
-            workers=workers,
+            workers=self.workers,
             seconds=time.monotonic() - start,
             output_file=self.output_file,
+            notes=self.notes,
+            stray_processes=self.strays,
+            restored_files=sorted(self.restored),
         )
 
     # -- one worker ------------------------------------------------------------
     def _plan(self) -> Path:
-        done = [s for s in self.outcomes if s not in self.dead]
+        # Steps that killed a worker or were tampered with are replaced by
+        # their stand-in in the next worker; the others are re-created.
+        tampered = {s for s, o in self.outcomes.items() if o.status == "tampered"} | set(self.tampered)
+        unusable = list(dict.fromkeys(self.dead + sorted(s for s in tampered if not s.startswith("import"))))
+        done = [s for s in self.outcomes if s not in unusable]
         plan = {
             "module": str(self.module),
             "dataset": str(self.dataset),
@@ -155,7 +195,7 @@ class Supervisor:
             "threads": self.threads,
             "time_limits": self.config.time_limits,
             "done": done,
-            "dead": list(self.dead),
+            "dead": unusable,
             "import_mode": self.import_mode,
         }
         path = self.workdir / "plan.json"
@@ -179,7 +219,7 @@ class Supervisor:
         )
         return env
 
-    def _run_worker(self, first: bool) -> None:
+    def _run_worker(self) -> None:
         read_fd, write_fd = os.pipe()
         env = self._environment()
         env[FD_ENV] = str(write_fd)
@@ -202,11 +242,10 @@ class Supervisor:
             self._stop(process)
 
     def _watch(self, process: subprocess.Popen, read_fd: int) -> None:
-        watcher = psutil.Process(process.pid)
         selector = selectors.DefaultSelector()
         selector.register(read_fd, selectors.EVENT_READ)
         buffer = b""
-        current: str | None = None
+        self.current: str | None = None
         deadline = time.monotonic() + self.config.time_limit("import") + 60.0  # start-up
         while True:
             ready = selector.select(timeout=POLL_SECONDS)
@@ -217,43 +256,62 @@ class Supervisor:
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
-                    event = parse_line(line)
-                    if event is None:
-                        continue
-                    kind = event.get("event")
-                    if kind == "start":
-                        current = str(event.get("step"))
-                        deadline = time.monotonic() + self.config.time_limit(current.split("-")[0]) + GRACE_SECONDS
-                    elif kind == "end":
-                        self._record(event)
-                        current = None
-                        deadline = time.monotonic() + 120.0  # restoring state between steps
-                    elif kind == "done":
-                        self.replaced |= set(event.get("replaced") or [])
-                        self.finished = True
+                    deadline = self._handle(parse_line(line), process, deadline)
+                    if self.finished:
                         return
-            memory = _rss_mb(_tree(watcher))
+            memory = _rss_mb(_descendants())
             self.peak_mb = max(self.peak_mb, memory)
             if memory > self.config.grading.memory_limit_mb:
                 self._kill(process)
-                self._died(current, "memory", {"memory_mb": round(memory)})
+                self._died(self.current, "memory", {"memory_mb": round(memory)})
                 return
             if time.monotonic() > deadline:
                 self._kill(process)
-                self._died(current, "timeout", {})
+                self._died(self.current, "timeout", {})
                 return
         code = process.wait()
-        self._died(current, "exited" if code >= 0 else "crashed", {"code": code})
+        self._died(self.current, "exited" if code >= 0 else "crashed", {"code": code})
+
+    def _handle(self, event: dict[str, Any] | None, process: subprocess.Popen, deadline: float) -> float:
+        """Act on one event; return the new deadline."""
+        kind = event.get("event") if event else None
+        step = str(event.get("step")) if event else ""
+        in_phase = self.current is None or ":" in self.current
+        limit = self.config.time_limits.get(_owner(step).split("-")[0])
+        if kind == "start" and in_phase and limit is not None:
+            self.current = self.last = step
+            return time.monotonic() + float(limit) + GRACE_SECONDS
+        if kind == "end" and step == self.current and ":" not in step:
+            self._record(event)
+            self.current, self.last = None, step
+            self.strays += _kill_strays(process.pid)
+            return time.monotonic() + BETWEEN_STEPS_SECONDS
+        if kind == "tampered" and self.current is not None and _owner(self.current) == step:
+            names = event.get("names")
+            self.tampered.setdefault(step, []).extend(str(n) for n in (names if isinstance(names, list) else []))
+            return deadline
+        if kind == "done" and in_phase:
+            replaced = event.get("replaced")
+            self.replaced |= {str(r) for r in replaced} if isinstance(replaced, list) else set()
+            self.finished = True
+            return deadline
+        # Out of order or unreadable: the student's code wrote to the channel.
+        culprit = _owner(self.current or self.last or "import")
+        self.tampered.setdefault(culprit, []).append("grader channel")
+        return deadline
 
     def _record(self, event: dict[str, Any]) -> None:
         step = str(event.get("step"))
+        seconds = event.get("seconds")
+        error, tampered = event.get("error"), event.get("tampered")
         outcome = StepOutcome(
             step=step,
             status=str(event.get("status")),
-            error=event.get("error"),
+            error=error if isinstance(error, dict) else None,
             data=event.get("data"),
-            seconds=float(event.get("seconds") or 0.0),
+            seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0,
             printed=str(event.get("printed") or ""),
+            tampered=[str(n) for n in tampered] if isinstance(tampered, list) else [],
         )
         self.outcomes[step] = outcome
         if step == "import" and outcome.status == "ok":
@@ -261,16 +319,27 @@ class Supervisor:
         elif step == "import-salvage" and outcome.status == "ok":
             self.import_mode = "salvaged"
 
-    def _died(self, step: str | None, status: str, details: dict[str, Any]) -> None:
-        if step is None:
-            if not self.outcomes:
+    def _died(self, phase: str | None, status: str, details: dict[str, Any]) -> None:
+        """Record a dead worker against the step (or phase) it was running."""
+        phase = phase or self.last
+        if phase is None:
+            if self.workers == 1:
                 raise SandboxError("the grading worker stopped before running any step")
-            # Died between steps (while restoring state): blame the last step run.
-            step = next(reversed(self.outcomes))
-            if step in self.dead:
-                raise SandboxError(f"the grading worker keeps stopping after {step}")
-        self.outcomes[step] = StepOutcome(step=step, status=status, error=details or None)
+            self.notes.append("a restarted worker stopped before running any step")
+            self.finished = True
+            return
+        step, _, kind = phase.partition(":")
+        if step in self.dead:
+            # It died again even without running that step: give up, keep what we have.
+            self.notes.append(f"the worker keeps stopping at {phase}")
+            self.finished = True
+            return
         self.dead.append(step)
+        previous = self.outcomes.get(step)
+        # A death while re-creating a step that had worked is that step's fault;
+        # while standing in for a failed one, its own failure stays the reason.
+        if not kind or previous is None or previous.status == "ok":
+            self.outcomes[step] = StepOutcome(step=step, status=status, error=details or None)
         if step == "import":
             self.import_mode = None
 
@@ -284,3 +353,20 @@ class Supervisor:
         self._kill(process)
         process.wait()
         kill_descendants()
+
+
+def _owner(phase: str) -> str:
+    """The step a phase belongs to: ``train_model:restore`` -> ``train_model``."""
+    return phase.partition(":")[0]
+
+
+def _kill_strays(worker_pid: int) -> int:
+    """Kill every process below this one except the worker; return how many."""
+    strays = [p for p in _descendants() if p.pid != worker_pid]
+    for process in strays:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            continue
+    psutil.wait_procs(strays, timeout=2)
+    return len(strays)

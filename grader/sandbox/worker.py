@@ -9,8 +9,10 @@ supervisor kills the process and starts another past that step.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -19,6 +21,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from grader.sandbox.channel import FD_ENV, Channel
+from grader.sandbox.guard import Guard
+
+MAX_FILE_BYTES = 1 << 30
 
 
 class StepTimeout(BaseException):
@@ -42,14 +47,12 @@ def _quiet_runtime(threads: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def _status(error: BaseException) -> str:
-    from grader.sandbox.pipeline import MissingFunction
-
+def _status(error: BaseException, missing: type) -> str:
     if isinstance(error, StepTimeout):
         return "timeout"
     if isinstance(error, NotImplementedError):
         return "not_implemented"
-    if isinstance(error, MissingFunction):
+    if isinstance(error, missing):
         return "missing"
     if isinstance(error, SystemExit):
         return "exited"
@@ -59,49 +62,69 @@ def _status(error: BaseException) -> str:
 
 
 class Runner:
-    def __init__(self, channel: Channel, plan: dict[str, Any], output: Any) -> None:
-        self.channel = channel
+    """Runs steps and phases under their time limits, and reports them.
+
+    Everything it calls on is bound here, before the student's module is
+    imported, so replacing a class attribute later cannot redirect it.
+    """
+
+    def __init__(self, channel: Channel, plan: dict[str, Any], output: Any, guard: Guard) -> None:
+        from grader.sandbox.pipeline import MissingFunction, describe_error
+
+        self.send = channel.send
+        self.undo = guard.restore
+        self.timed = functools.partial(_timed, describe=describe_error, missing=MissingFunction)
         self.plan = plan
         self.output = output
 
     def run(self, step: str, action: Callable[[], Any], recover: Callable[[], Any] | None) -> Any:
-        """Run one step under its time limit and report it; recover on failure."""
-        from grader.sandbox.pipeline import describe_error
-
-        limit = self.limit(step)
-        self.channel.send(event="start", step=step, limit=limit)
+        """Run one step and report it; put its stand-in in place on failure."""
+        self.send(event="start", step=step, limit=self.limit(step))
         start = time.monotonic()
         offset = self.output.tell()
-        signal.setitimer(signal.ITIMER_REAL, limit)
-        try:
-            data = action()
-            status, error = "ok", None
-        except BaseException as caught:  # noqa: BLE001 - the student's code may raise anything
-            data, status, error = None, _status(caught), describe_error(caught)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+        data, status, error = self.timed(action, self.limit(step))
+        tampered = self.undo()
+        if tampered and not step.startswith("import"):
+            # The step replaced functions the grader observes it with: its facts may be forged.
+            data, status, error = None, "tampered", {"names": tampered[:10]}
         seconds = time.monotonic() - start
         printed = _printed_since(self.output, offset)
-        self.channel.send(event="end", step=step, status=status, error=error, data=data, seconds=seconds, printed=printed)
+        self.send(event="end", step=step, status=status, error=error, data=data, seconds=seconds, printed=printed, tampered=tampered[:10])
         if status != "ok" and recover is not None:
-            recover()
+            self.phase(f"{step}:fallback", recover)
         return data
 
-    def restore(self, step: str, action: Callable[[], Any], fallback: Callable[[], Any] | None = None) -> None:
-        """Re-create a finished step's state after a restart, without reporting."""
-        signal.setitimer(signal.ITIMER_REAL, self.limit(step))
-        try:
-            action()
-        except BaseException:  # noqa: BLE001 - it worked before; now use the stand-in
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            if fallback is None:
-                raise
-            fallback()
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+    def phase(self, name: str, action: Callable[[], Any], fallback: Callable[[], Any] | None = None) -> None:
+        """Re-create a step's state without reporting it; use ``fallback`` if that fails.
+
+        Announced to the supervisor, so a phase that hangs or kills the
+        worker is held against its own step.
+        """
+        step = name.partition(":")[0]
+        self.send(event="start", step=name, limit=self.limit(step))
+        _, status, _ = self.timed(action, self.limit(step))
+        tampered = self.undo()
+        if tampered:
+            self.send(event="tampered", step=step, names=tampered[:10])
+        if (status != "ok" or tampered) and fallback is not None:
+            self.timed(fallback, self.limit(step))
+            self.undo()
 
     def limit(self, step: str) -> float:
-        return float(self.plan["time_limits"][step.split("-")[0]])
+        return float(self.plan["time_limits"][step.partition(":")[0].split("-")[0]])
+
+
+def _timed(action: Callable[[], Any], limit: float, describe: Callable[..., Any], missing: type) -> tuple[Any, str, dict[str, Any] | None]:
+    """``action()`` with SIGALRM set to interrupt it after ``limit`` seconds."""
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        return action(), "ok", None
+    except BaseException as caught:  # noqa: BLE001 - the student's code may raise anything
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return None, _status(caught, missing), describe(caught)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _printed_since(output: Any, offset: int, limit: int = 2000) -> str:
@@ -119,6 +142,8 @@ def main(plan_path: str) -> int:
     state_dir = Path(plan["state_dir"])
     # TensorFlow's start-up chatter goes to the worker's log, not to the student.
     _quiet_runtime(int(plan["threads"]))
+    # No file the worker writes may fill the disk (SIGXFSZ stops it instead).
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
     # Everything printed from here on, by anyone, lands in the output file.
     output = open(state_dir / "student-output.txt", "ab+")
     os.dup2(output.fileno(), 1)
@@ -130,7 +155,9 @@ def main(plan_path: str) -> int:
 
     dataset = mnist.read_npz(Path(plan["dataset"]))
     mnist.use_local_mnist()
-    runner = Runner(channel, plan, output)
+    runner = Runner(channel, plan, output, Guard())
+    # Bound now: a class attribute the student's code replaces later cannot redirect them.
+    run, phase, send = runner.run, runner.phase, runner.send
     done, dead = set(plan["done"]), set(plan["dead"])
     source = Path(plan["module"])
 
@@ -148,17 +175,17 @@ def main(plan_path: str) -> int:
 
     mode = plan.get("import_mode")  # how an earlier worker got the module
     if mode == "import":
-        runner.restore("import", plain_import, salvage)
+        phase("import:restore", plain_import, salvage)
     elif mode == "salvaged":
-        runner.restore("import", salvage)
+        phase("import-salvage:restore", salvage)
     elif "import-salvage" in dead:
         pass  # even the definitions alone killed the worker: no module
     elif "import" in dead:
-        runner.run("import-salvage", salvage, None)
+        run("import-salvage", salvage, None)
     else:
-        runner.run("import", plain_import, None)
+        run("import", plain_import, None)
         if student is None:
-            runner.run("import-salvage", salvage, None)
+            run("import-salvage", salvage, None)
     if student is None:
         student = student_module.empty()
 
@@ -177,13 +204,13 @@ def main(plan_path: str) -> int:
     for step, action, restore in steps:
         if step in dead:
             if restore is not None:
-                restore(dead=True)
+                phase(f"{step}:fallback", lambda r=restore: r(dead=True))
         elif step in done:
             if restore is not None:
-                runner.restore(step, restore, lambda r=restore: r(dead=True))
+                phase(f"{step}:restore", restore, lambda r=restore: r(dead=True))
         else:
-            runner.run(step, action, (lambda r=restore: r(dead=True)) if restore else None)
-    channel.send(event="done", replaced=sorted(pipeline.replaced))
+            run(step, action, (lambda r=restore: r(dead=True)) if restore else None)
+    send(event="done", replaced=sorted(pipeline.replaced))
     return 0
 
 

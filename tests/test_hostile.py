@@ -1,0 +1,151 @@
+"""The hostile corpus: submissions that crash, hang, flood, forge or tamper.
+
+Each file in ``tests/hostile/cases/`` is the reference solution with one
+hostile change; ``tests/hostile/expected.toml`` says how it must be graded.
+Each case is graded in its own subprocess from its own throwaway copy of the
+grader, two at a time. For every case:
+
+* a report is written (exit code 0);
+* exactly the expected checks fall short, each with its expected message,
+  rendered from the Spanish catalogue; every other code check passes;
+* the grader's files and the config are unchanged afterwards;
+* the grading took no longer than the limits it ran into, plus a margin;
+* nothing the student wrote or printed is taken as a result: the output
+  folder holds only the grader's files, and forged lines are absent;
+* no process the case started survives the grading.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+from gradingkit import (
+    STEP_LIMITS,
+    Graded,
+    grade,
+    mnist_npz,
+    private_repo,
+    rendered_from,
+    submission,
+    tree_digest,
+    write_config,
+)
+
+pytestmark = pytest.mark.slow
+
+HERE = Path(__file__).resolve().parent / "hostile"
+CASES = sorted(p.stem for p in (HERE / "cases").glob("*.py"))
+EXPECTED = tomllib.loads((HERE / "expected.toml").read_text(encoding="utf-8"))
+OUTPUT_FILES = {
+    ".grader-output", "score.json", "summary.md", "report.json", "result.json",
+    "release-body.md", "gradescope.json", "legacy-classroom.b64", "student-output.txt",
+}
+GRACE = 5  # grader/sandbox/supervisor.py GRACE_SECONDS
+# What a grading takes beyond the limits it runs into: start-up, a worker
+# restart, the checks, on a loaded two-core machine running two at a time.
+MARGIN_SECONDS = 60
+OUTPUT_LIMIT_BYTES = 256 * 1024
+
+
+@dataclass
+class Case:
+    graded: Graded
+    repo: Path
+    config: Path
+    digest_before: dict[str, str]
+    digest_after: dict[str, str]
+    config_before: str
+    config_after: str
+    survivors: list[str]
+
+
+def _survivors(name: str, repo: Path) -> list[str]:
+    """Processes started by the case: its marker in their command line, or its grader copy in PYTHONPATH."""
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            cmdline = " ".join(process.info["cmdline"] or [])
+            environ = process.environ() if f"hostile-marker-{name}" not in cmdline else {}
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        if f"hostile-marker-{name}" in cmdline or environ.get("PYTHONPATH") == str(repo):
+            found.append(f"{process.info['pid']}: {cmdline[:200]}")
+    return found
+
+
+def _grade_case(base: Path, name: str) -> Case:
+    folder = base / name
+    repo = private_repo(folder / "repo")
+    config = write_config(folder / "config.toml", **EXPECTED[name].get("config", {}))
+    work = submission(folder / "submission", (HERE / "cases" / f"{name}.py").read_text(encoding="utf-8"))
+    before, config_before = tree_digest(repo / "grader"), config.read_text()
+    graded = grade(repo, work, folder / "out", config, timeout=600)
+    return Case(
+        graded=graded,
+        repo=repo,
+        config=config,
+        digest_before=before,
+        digest_after=tree_digest(repo / "grader"),
+        config_before=config_before,
+        config_after=config.read_text(),
+        survivors=_survivors(name, repo),
+    )
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, Case]:
+    mnist_npz()
+    base = tmp_path_factory.mktemp("hostile")
+    # The slowest first, so the pool does not end on one long case.
+    order = sorted(CASES, key=lambda n: -sum(STEP_LIMITS[s] for s in EXPECTED[n].get("timeouts", [])))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        cases = dict(zip(order, pool.map(lambda n: _grade_case(base, n), order)))
+    for name, case in sorted(cases.items()):  # shown with -s
+        print(f"{name}: {case.graded.seconds:.1f} s, score {case.graded.score and case.graded.score['score']}")
+    return cases
+
+
+def test_every_case_has_an_expectation():
+    assert len(CASES) >= 30
+    assert set(CASES) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_hostile_case(graded, name):
+    case, expected = graded[name], EXPECTED[name]
+    result = case.graded
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.score is not None and result.summary is not None
+
+    # The fair partial credit, with a message naming the cause, in Spanish.
+    checks = result.checks()
+    assert result.failing() == expected["failing"], result.summary
+    for check_id, check in checks.items():
+        assert rendered_from(check["message"], "es", check["message_key"]), check["message"]
+        assert (check["score"] < check["max_score"]) == (check_id in expected["failing"])
+    assert sorted(result.score["flags"]) == sorted(expected["flags"])
+    assert result.score["score"] == sum(c["score"] for c in result.score["checks"])
+
+    # The grader's files and config are as they were.
+    assert case.digest_after == case.digest_before
+    assert case.config_after == case.config_before
+
+    # Time: the limits it ran into, plus a margin.
+    budget = MARGIN_SECONDS + sum(STEP_LIMITS[s] + GRACE for s in expected.get("timeouts", []))
+    assert result.seconds <= budget, f"{result.seconds:.0f} s > {budget} s"
+
+    # Nothing the student wrote or printed is a result.
+    assert {p.name for p in result.out.iterdir()} == OUTPUT_FILES
+    assert (result.out / "student-output.txt").stat().st_size <= OUTPUT_LIMIT_BYTES + 200
+    assert not any(line.startswith("::") for line in result.summary.splitlines())
+    score_text = (result.out / "score.json").read_text(encoding="utf-8")
+    for forged in expected.get("absent", []):
+        assert forged not in result.summary and forged not in score_text, forged
+
+    # No process it started is still running.
+    assert case.survivors == []

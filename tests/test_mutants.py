@@ -1,0 +1,155 @@
+"""Mutants of the reference solution: each must lose exactly the checks it should.
+
+Every mutant is one textual edit of ``solutions/mnist_dense.py``, graded on
+the first 3,000 training images (see ``gradingkit``). For each, the table
+below lists the checks that must fall short of full marks, with the message
+that must explain why; every other code check must pass. What is fair:
+
+* A mistake costs the check of the step that contains it, never the steps
+  after it: later steps are graded on the grader's stand-in when the
+  student's result is unusable, and on a model compiled the reference way
+  when grading ``evaluate_model``.
+* ``min_accuracy`` measures the student's own pipeline. It is lost when that
+  pipeline could not be used (a stand-in replaced one of its steps:
+  ``min_accuracy.blocked``) or when the trained model really is worse
+  (``min_accuracy.low``). It is not lost for a wrong detail that trains as
+  well (tanh instead of relu, RMSprop, an extra Dropout, one-hot labels with
+  categorical cross-entropy).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from gradingkit import (
+    SOLUTION,
+    edit,
+    grade,
+    mnist_npz,
+    private_repo,
+    submission,
+    write_config,
+)
+
+pytestmark = pytest.mark.slow
+
+REFERENCE = SOLUTION.read_text(encoding="utf-8")
+HIDDEN = 'keras.layers.Dense(units, activation=activation)'
+OUTPUT = 'keras.layers.Dense(num_classes, activation="softmax")'
+FIT = "x_train, y_train, epochs=epochs, validation_split=validation_split"
+
+
+def _mutants() -> dict[str, tuple[str, dict[str, str]]]:
+    """Name -> (source, {failing check: message_key})."""
+    return {
+        # The hidden layer's default activation: only the architecture is
+        # wrong; a tanh network learns MNIST about as well.
+        "tanh_hidden": (
+            edit(REFERENCE, 'activation: str = "relu"', 'activation: str = "tanh"'),
+            {"architecture": "architecture.hidden_activation"},
+        ),
+        # Logits out of the last layer, with a loss that expects
+        # probabilities: the architecture is wrong and the model trains
+        # badly. predict_sample still returns exactly what the model gives,
+        # so it is not blamed for the layer.
+        "logits_output": (
+            edit(REFERENCE, OUTPUT, "keras.layers.Dense(num_classes)"),
+            {"architecture": "architecture.logits", "min_accuracy": "min_accuracy.low"},
+        ),
+        # Without Flatten the model's output is (1, 28, 10): unusable, so a
+        # stand-in model is trained and the accuracy cannot be the student's.
+        "no_flatten": (
+            edit(REFERENCE, "    model.add(keras.layers.Flatten())\n", ""),
+            {"architecture": "architecture.no_flatten", "min_accuracy": "min_accuracy.blocked"},
+        ),
+        # Five output units cannot classify ten digits: same as above.
+        "five_outputs": (
+            edit(REFERENCE, "num_classes: int = 10", "num_classes: int = 5"),
+            {"architecture": "architecture.output_units", "min_accuracy": "min_accuracy.blocked"},
+        ),
+        # A layer the activity does not ask for; it trains just as well.
+        "dropout_added": (
+            edit(REFERENCE, f"        model.add({HIDDEN})\n", f"        model.add({HIDDEN})\n        model.add(keras.layers.Dropout(0.2))\n"),
+            {"architecture": "architecture.extra_layers"},
+        ),
+        # The wrong optimizer by default; RMSprop trains about as well.
+        "rmsprop_default": (
+            edit(REFERENCE, 'optimizer: str = "adam"', 'optimizer: str = "rmsprop"'),
+            {"compile": "compile.optimizer"},
+        ),
+        # A consistent pipeline with one-hot labels: only the loss differs
+        # from what compile_model must use. train_model is graded with the
+        # student's own compile, evaluate_model with the reference one.
+        "categorical_one_hot": (
+            edit(
+                edit(REFERENCE, 'loss="sparse_categorical_crossentropy"', 'loss="categorical_crossentropy"'),
+                f"        {FIT}\n",
+                "        x_train, keras.utils.to_categorical(y_train, 10), epochs=epochs, validation_split=validation_split\n",
+            ),
+            {"compile": "compile.loss"},
+        ),
+        # Raw pixels (0-255, uint8): normalize is wrong, and the model trained
+        # on them is clearly worse.
+        "no_normalization": (
+            edit(REFERENCE, "    return images / 255.0\n", "    return images\n"),
+            {"normalize": "normalize.not_float", "min_accuracy": "min_accuracy.low"},
+        ),
+        # normalize itself divides twice: values in [0, 1/255].
+        "normalize_twice": (
+            edit(REFERENCE, "    return images / 255.0\n", "    return images / 255.0 / 255.0\n"),
+            {"normalize": "normalize.wrong_values", "min_accuracy": "min_accuracy.low"},
+        ),
+        # normalize is right, but train_model divides again: the model never
+        # saw data like the test images.
+        "normalize_again_in_train": (
+            edit(REFERENCE, f"        {FIT}\n", "        x_train / 255.0, y_train, epochs=epochs, validation_split=validation_split\n"),
+            {"normalize": "normalize.fit_data", "min_accuracy": "min_accuracy.low"},
+        ),
+        # A made-up accuracy instead of model.evaluate's.
+        "evaluate_made_up": (
+            edit(REFERENCE, "    return float(loss), float(accuracy)\n", "    return float(loss), 0.99\n"),
+            {"evaluate": "evaluate.accuracy_mismatch"},
+        ),
+        # A History built by hand, without training: train fails, a stand-in
+        # trains the model, so the accuracy is not the student's.
+        "handmade_history": (
+            edit(
+                REFERENCE,
+                "    return model.fit(\n" f"        {FIT}\n" "    )\n",
+                "    history = keras.callbacks.History()\n"
+                "    history.set_model(model)\n"
+                "    history.epoch = list(range(epochs))\n"
+                '    history.history = {k: [0.5] * epochs for k in ("loss", "accuracy", "val_loss", "val_accuracy")}\n'
+                "    return history\n",
+            ),
+            {"train": "train.no_fit", "min_accuracy": "min_accuracy.blocked"},
+        ),
+    }
+
+
+MUTANTS = _mutants()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict:
+    mnist_npz()
+    base = tmp_path_factory.mktemp("mutants")
+    repo = private_repo(base / "repo")
+    config = write_config(base / "subset.toml", train_model=60, **{s: 20 for s in ("import", "normalize", "build_model")})
+
+    def run(name: str):
+        folder = submission(base / name, MUTANTS[name][0])
+        return name, grade(repo, folder, base / f"out-{name}", config)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(run, MUTANTS))
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_mutant_loses_exactly_its_checks(graded, name):
+    result = graded[name]
+    assert result.returncode == 0, result.stderr[-2000:]
+    expected = MUTANTS[name][1]
+    accuracy = result.score["metrics"].get("test_accuracy")
+    assert result.failing() == expected, f"accuracy {accuracy}"
