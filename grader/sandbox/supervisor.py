@@ -40,6 +40,8 @@ POLL_SECONDS = 0.1
 MAX_WORKERS = 12
 BETWEEN_STEPS_SECONDS = 60.0  # checkpointing after training; no student code runs
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -75,12 +77,24 @@ class SandboxRun:
         return self.outcomes.get(step)
 
 
-def _become_subreaper() -> None:
+def _prctl(option: int, value: int) -> None:
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
-        pass  # not Linux: orphans are then only killed through their process group
+        pass  # not Linux: the protection is simply missing there
+
+
+def _become_subreaper() -> None:
+    """Orphans of the worker come back to this process, so they can be killed;
+    and, for a non-root grader, its /proc files (its stdout among them) and
+    ptrace are closed to the student's processes of the same user."""
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_DUMPABLE, 0)
+
+
+def _die_with_parent() -> None:
+    """In the worker, before exec: killed if the grader dies (even by SIGKILL)."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _descendants() -> list[psutil.Process]:
@@ -233,6 +247,7 @@ class Supervisor:
                 stderr=output,
                 pass_fds=(write_fd,),
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         os.close(write_fd)
         try:
