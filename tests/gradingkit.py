@@ -55,7 +55,7 @@ STEP_LIMITS = {
 def mnist_npz() -> Path:
     value = mnist_env().get("MNIST_NPZ", "")
     if not value or not Path(value).is_file():
-        pytest.skip("MNIST_NPZ must name a local mnist.npz for end-to-end gradings")
+        pytest.fail("MNIST_NPZ must name a local mnist.npz for end-to-end gradings")
     return Path(value)
 
 

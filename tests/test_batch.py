@@ -23,7 +23,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grader import data
 from grader.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,10 +33,7 @@ CLASS = (
 )
 TIMING = ("grading_seconds",)
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(data.dataset_file() is None, reason="MNIST is not available (set MNIST_NPZ)"),
-]
+pytestmark = pytest.mark.slow
 
 
 def run(*args: str, cwd: Path = ROOT, timeout: float = 900) -> subprocess.CompletedProcess[str]:

@@ -96,7 +96,7 @@ def test_the_first_worker_dying_before_any_event_is_a_grading_error(supervisor):
 
 
 def test_guard_undoes_replaced_functions_and_settings(tmp_path):
-    keras = pytest.importorskip("keras")
+    import keras
     import numpy as np
 
     from grader.sandbox import introspect
