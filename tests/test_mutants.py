@@ -111,6 +111,44 @@ def _mutants() -> dict[str, tuple[str, dict[str, str]]]:
             edit(REFERENCE, "    return float(loss), float(accuracy)\n", "    return float(loss), 0.99\n"),
             {"evaluate": "evaluate.accuracy_mismatch"},
         ),
+        # The same network and settings written in the other forms the
+        # activity allows: input_shape on Flatten, activation functions,
+        # a separate softmax layer, optimizer/loss/metric objects. Nothing
+        # may be lost.
+        "equivalent_objects": (
+            edit(
+                edit(
+                    edit(
+                        edit(
+                            edit(REFERENCE, "    model.add(keras.Input(shape=(28, 28)))\n", ""),
+                            "    model.add(keras.layers.Flatten())\n",
+                            "    model.add(keras.layers.Flatten(input_shape=(28, 28)))\n",
+                        ),
+                        HIDDEN,
+                        'keras.layers.Dense(units, activation=keras.activations.relu if activation == "relu" else activation)',
+                    ),
+                    f"    model.add({OUTPUT})\n",
+                    "    model.add(keras.layers.Dense(num_classes))\n    model.add(keras.layers.Activation(\"softmax\"))\n",
+                ),
+                '        optimizer=optimizer,\n        loss="sparse_categorical_crossentropy",\n        metrics=["accuracy"],\n',
+                '        optimizer=keras.optimizers.Adam() if optimizer == "adam" else optimizer,\n'
+                "        loss=keras.losses.SparseCategoricalCrossentropy(),\n"
+                "        metrics=[keras.metrics.SparseCategoricalAccuracy(name=\"accuracy\")],\n",
+            ),
+            {},
+        ),
+        "equivalent_functions": (
+            edit(
+                edit(
+                    edit(REFERENCE, "import keras\n", "import keras\nimport tensorflow as tf\n"),
+                    OUTPUT,
+                    "keras.layers.Dense(num_classes, activation=tf.nn.softmax)",
+                ),
+                'loss="sparse_categorical_crossentropy"',
+                "loss=keras.losses.sparse_categorical_crossentropy",
+            ),
+            {},
+        ),
         # A History built by hand, without training: train fails, a stand-in
         # trains the model, so the accuracy is not the student's.
         "handmade_history": (

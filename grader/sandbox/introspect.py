@@ -105,6 +105,11 @@ def _loss_or_metric(item: Any) -> dict[str, Any]:
     return {"name": type(item).__name__, "from_logits": False}
 
 
+def _per_output(losses: Any) -> bool:
+    """A list or dict of losses, one per output (a serialized object is a dict too)."""
+    return isinstance(losses, list) or (isinstance(losses, dict) and "class_name" not in losses)
+
+
 def describe_compile(model: Any) -> dict[str, Any]:
     """Optimizer class, loss and metrics the model was compiled with."""
     if not isinstance(model, keras.Model):
@@ -125,7 +130,7 @@ def describe_compile(model: Any) -> dict[str, Any]:
         "compiled": True,
         # The exact class: AdamW is a subclass of Adam and must not pass.
         "optimizer": type(optimizer).__name__,
-        "loss": _loss_or_metric(losses) if not isinstance(losses, (list, dict)) else {"name": "multiple"},
+        "loss": {"name": "multiple"} if _per_output(losses) else _loss_or_metric(losses),
         "metrics": [_loss_or_metric(m) for m in metrics],
     }
 
