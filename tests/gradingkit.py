@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -21,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from grading_helpers import mnist_env
 
 from grader import i18n
 from grader.config import CODE_CHECKS
 
 ROOT = Path(__file__).resolve().parents[1]
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 SOLUTION = ROOT / "solutions" / "mnist_dense.py"
 STUBS = ROOT / "assignment" / "mnist_dense.py"
 MODULE_FILE = "mnist_dense.py"
@@ -50,6 +51,15 @@ STEP_LIMITS = {
     "history": 8,
     "predict": 8,
 }
+
+
+def mnist_env() -> dict[str, str]:
+    """The environment with MNIST_NPZ set (from the caller or ../shared)."""
+    env = dict(os.environ)
+    if not env.get("MNIST_NPZ") and SHARED_MNIST.is_file():
+        env["MNIST_NPZ"] = str(SHARED_MNIST)
+    env.pop("PYTHONPATH", None)
+    return env
 
 
 def mnist_npz() -> Path:
@@ -133,8 +143,10 @@ def grade(
     lang: str = "es",
     env: dict[str, str] | None = None,
     timeout: float = 600,
+    prefix: tuple[str, ...] = (),
 ) -> Graded:
-    command = [sys.executable, "-m", "grader", "--submission", str(folder), "--out", str(out), "--lang", lang, "--quiet"]
+    """Grade ``folder`` with the grader in ``repo`` (behind ``prefix``, e.g. taskset)."""
+    command = [*prefix, sys.executable, "-m", "grader", "--submission", str(folder), "--out", str(out), "--lang", lang, "--quiet"]
     if config is not None:
         command += ["--config", str(config)]
     environment = dict(mnist_env() if env is None else env)

@@ -4,9 +4,9 @@ on two cores and on one."""
 from __future__ import annotations
 
 import pytest
+from gradingkit import SOLUTION, grade, mnist_npz, private_repo, submission, write_config
 
-from grading_helpers import ROOT, grade, write_config
-
+pytestmark = pytest.mark.slow
 TIMING = ("grading_seconds", "train_seconds", "peak_memory_mb")
 
 
@@ -17,22 +17,28 @@ def _without_timing(score: dict) -> dict:
     return score
 
 
-@pytest.mark.slow
-def test_same_submission_same_score(tmp_path):
-    config = write_config(tmp_path / "config.toml", train_subset=6000, min_accuracy=0.85)
-    first_done, first = grade(ROOT / "solutions", tmp_path / "a", config=config)
-    assert first_done.returncode == 0, first_done.stderr
-    second_done, second = grade(ROOT / "solutions", tmp_path / "b", config=config)
-    assert second_done.returncode == 0, second_done.stderr
-    assert first["metrics"]["test_accuracy"] is not None
-    assert _without_timing(first) == _without_timing(second)
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    mnist_npz()
+    base = tmp_path_factory.mktemp("determinism")
+    repo = private_repo(base / "repo")
+    folder = submission(base / "reference", SOLUTION.read_text(encoding="utf-8"))
+    return base, repo, folder, write_config(base / "subset.toml")
 
 
-@pytest.mark.slow
-def test_one_core_gives_the_same_score(tmp_path):
-    config = write_config(tmp_path / "config.toml", train_subset=6000, min_accuracy=0.85)
-    _, two_cores = grade(ROOT / "solutions", tmp_path / "two", config=config)
+def test_same_submission_same_score(setup):
+    base, repo, folder, config = setup
+    first = grade(repo, folder, base / "a", config)
+    second = grade(repo, folder, base / "b", config)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert first.score["metrics"]["test_accuracy"] is not None
+    assert _without_timing(first.score) == _without_timing(second.score)
+
+
+def test_one_core_gives_the_same_score(setup):
+    base, repo, folder, config = setup
+    two_cores = grade(repo, folder, base / "two", config)
     # taskset (util-linux) pins the grader, and so the worker it starts, to one core.
-    done, one_core = grade(ROOT / "solutions", tmp_path / "one", config=config, prefix=("taskset", "-c", "0"))
-    assert done.returncode == 0, done.stderr
-    assert _without_timing(two_cores) == _without_timing(one_core)
+    one_core = grade(repo, folder, base / "one", config, prefix=("taskset", "-c", "0"))
+    assert one_core.returncode == 0, one_core.stderr
+    assert _without_timing(two_cores.score) == _without_timing(one_core.score)
