@@ -16,7 +16,7 @@ las llama por su nombre.
 from __future__ import annotations
 
 import keras
-import matplotlib.pyplot as plt
+import matplotlib.pyplot as plt  # noqa: F401 (para show_sample y plot_history)
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -133,7 +133,7 @@ def history_frame(history: keras.callbacks.History) -> pd.DataFrame:
     columna por métrica (``loss``, ``accuracy``, ``val_loss``,
     ``val_accuracy``).
     """
-    raise NotImplementedError("Paso 8 (history_frame): escribe aquí tu código.")
+    raise NotImplementedError("Paso 8a (history_frame): escribe aquí tu código.")
 
 
 def plot_history(history: keras.callbacks.History) -> Figure:
@@ -144,7 +144,7 @@ def plot_history(history: keras.callbacks.History) -> Figure:
     la tabla de ``history_frame`` y su método ``.plot(ax=...)``. Devuelve
     la figura.
     """
-    raise NotImplementedError("Paso 8 (plot_history): escribe aquí tu código.")
+    raise NotImplementedError("Paso 8b (plot_history): escribe aquí tu código.")
 
 
 def predict_sample(

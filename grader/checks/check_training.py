@@ -42,7 +42,7 @@ def test_train(ctx, verdict):
         fail("train.metrics", missing=", ".join(missing))
     if facts["epochs_probe"].get("epochs") != 1:
         fail("train.epochs_parameter", fraction=0.5)
-    verdict.ok("train.ok", seconds=round(ctx.run.outcome("train_model").seconds, 1))
+    verdict.ok("train.ok", epochs=EXPECTED_EPOCHS, seconds=round(ctx.run.outcome("train_model").seconds, 1))
 
 
 @pytest.mark.check("evaluate")

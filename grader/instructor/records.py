@@ -65,8 +65,13 @@ def load(folder: Path) -> StudentRecord | None:
         data = json.loads((folder / RECORD_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    if not isinstance(data, dict):
+        return None
     known = set(StudentRecord.__dataclass_fields__) - {"result"}
-    record = StudentRecord(**{k: v for k, v in data.items() if k in known})
+    try:
+        record = StudentRecord(**{k: v for k, v in data.items() if k in known})
+    except TypeError:
+        return None  # a record missing its id or status: graded again
     score = folder / SCORE_FILE
     if record.status == "graded" and score.is_file():
         try:
