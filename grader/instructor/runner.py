@@ -14,9 +14,6 @@ the batch's only legitimate children are the graders it started.
 
 from __future__ import annotations
 
-import ctypes
-import os
-import signal
 import subprocess
 import time
 from collections import deque
@@ -26,8 +23,9 @@ from pathlib import Path
 
 import psutil
 
+from grader.sandbox.processes import become_subreaper, kill_group, kill_tree
+
 POLL_SECONDS = 0.2
-PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass
@@ -46,43 +44,6 @@ class Job:
     error: str = ""  # the job could not even start
 
 
-def kill_tree(pid: int) -> None:
-    """Freeze, then kill, ``pid`` and all its descendants (and its process group)."""
-    try:
-        root = psutil.Process(pid)
-    except psutil.NoSuchProcess:
-        return
-    seen: dict[int, psutil.Process] = {}
-    for _ in range(5):  # freezing stops new forks; look again until nothing new appears
-        try:
-            found = [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            found = [p for p in seen.values() if p.is_running()]
-        new = [p for p in found if p.pid not in seen]
-        if not new:
-            break
-        for process in new:
-            seen[process.pid] = process
-            try:
-                process.suspend()
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
-    for process in seen.values():
-        try:
-            process.kill()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    _kill_group(pid)
-    psutil.wait_procs(list(seen.values()), timeout=5)
-
-
-def become_subreaper() -> bool:
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False  # not Linux: orphans are left to the grader's own clean-up
-
-
 def kill_orphans(expected: set[int]) -> None:
     """Kill every child of this process that is not one of the ``expected`` graders."""
     try:
@@ -92,13 +53,6 @@ def kill_orphans(expected: set[int]) -> None:
     for child in children:
         if child.pid not in expected:
             kill_tree(child.pid)
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 @dataclass
@@ -133,7 +87,7 @@ def run_jobs(jobs: Iterable[Job], parallel: int, on_start: Callable[[Job], None]
                 elif code is None:
                     continue
                 else:
-                    _kill_group(item.process.pid)  # anything left in its session's group
+                    kill_group(item.process.pid)  # anything left in its session's group
                 item.job.returncode = item.process.returncode
                 item.job.seconds = round(time.monotonic() - item.started, 1)
                 running.remove(item)

@@ -16,7 +16,6 @@ which shares the worker's process: the step it ran in is marked tampered.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import selectors
@@ -33,15 +32,13 @@ from typing import Any
 import psutil
 
 from grader.config import Config
+from grader.sandbox.processes import PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, prctl
 from grader.sandbox.channel import FD_ENV, parse_line
 
 GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.1
 MAX_WORKERS = 12
 BETWEEN_STEPS_SECONDS = 60.0  # checkpointing after training; no student code runs
-PR_SET_CHILD_SUBREAPER = 36
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -77,24 +74,12 @@ class SandboxRun:
         return self.outcomes.get(step)
 
 
-def _prctl(option: int, value: int) -> None:
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass  # not Linux: the protection is simply missing there
-
-
-def _become_subreaper() -> None:
+def _harden() -> None:
     """Orphans of the worker come back to this process, so they can be killed;
     and, for a non-root grader, its /proc files (its stdout among them) and
     ptrace are closed to the student's processes of the same user."""
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    _prctl(PR_SET_DUMPABLE, 0)
-
-
-def _die_with_parent() -> None:
-    """In the worker, before exec: killed if the grader dies (even by SIGKILL)."""
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    become_subreaper()
+    prctl(PR_SET_DUMPABLE, 0)
 
 
 def _descendants() -> list[psutil.Process]:
@@ -110,21 +95,6 @@ def _rss_mb(processes: list[psutil.Process]) -> float:
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return total / 2**20
-
-
-def kill_descendants() -> None:
-    """Kill every process below this one (the worker and anything it left)."""
-    me = psutil.Process()
-    for _ in range(3):
-        children = me.children(recursive=True)
-        if not children:
-            return
-        for child in children:
-            try:
-                child.kill()
-            except psutil.NoSuchProcess:
-                continue
-        psutil.wait_procs(children, timeout=2)
 
 
 class Supervisor:
@@ -165,7 +135,7 @@ class Supervisor:
 
     # -- public ------------------------------------------------------------
     def run(self) -> SandboxRun:
-        _become_subreaper()
+        _harden()
         start = time.monotonic()
         while not self.finished and self.workers < MAX_WORKERS:
             if self.workers and self.between_workers is not None:
@@ -247,7 +217,7 @@ class Supervisor:
                 stderr=output,
                 pass_fds=(write_fd,),
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         os.close(write_fd)
         try:
