@@ -1,7 +1,8 @@
 """The hostile corpus: submissions that crash, hang, flood, forge or tamper.
 
-Each file in ``tests/hostile/cases/`` is the reference solution with one
-hostile change; ``tests/hostile/expected.toml`` says how it must be graded.
+Each file in ``tests/hostile/cases/`` holds one hostile change: the case's
+submission is the reference solution with that file appended (its
+definitions replace the reference's, its statements run at import); ``tests/hostile/expected.toml`` says how it must be graded.
 Each case is graded in its own subprocess from its own throwaway copy of the
 grader, two at a time. For every case:
 
@@ -25,6 +26,7 @@ from pathlib import Path
 import psutil
 import pytest
 from gradingkit import (
+    SOLUTION,
     STEP_LIMITS,
     Graded,
     grade,
@@ -40,6 +42,12 @@ pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent / "hostile"
 CASES = sorted(p.stem for p in (HERE / "cases").glob("*.py"))
+
+
+def hostile_source(name: str) -> str:
+    """The reference solution followed by the case's hostile change."""
+    change = (HERE / "cases" / f"{name}.py").read_text(encoding="utf-8")
+    return SOLUTION.read_text(encoding="utf-8") + "\n\n# --- hostile change ---\n" + change
 EXPECTED = tomllib.loads((HERE / "expected.toml").read_text(encoding="utf-8"))
 OUTPUT_FILES = {
     ".grader-output", "score.json", "summary.md", "report.json", "result.json",
@@ -82,7 +90,7 @@ def _grade_case(base: Path, name: str) -> Case:
     folder = base / name
     repo = private_repo(folder / "repo")
     config = write_config(folder / "config.toml", **EXPECTED[name].get("config", {}))
-    work = submission(folder / "submission", (HERE / "cases" / f"{name}.py").read_text(encoding="utf-8"))
+    work = submission(folder / "submission", hostile_source(name))
     before, config_before = tree_digest(repo / "grader"), config.read_text()
     graded = grade(repo, work, folder / "out", config, timeout=600)
     return Case(
