@@ -2,7 +2,8 @@
 
 Each file in ``tests/hostile/cases/`` holds one hostile change: the case's
 submission is the reference solution with that file appended (its
-definitions replace the reference's, its statements run at import); ``tests/hostile/expected.toml`` says how it must be graded.
+definitions replace the reference's, its statements run at import; the
+shared helpers of ``tests/hostile/finders.py`` go in between when it uses them); ``tests/hostile/expected.toml`` says how it must be graded.
 Each case is graded in its own subprocess from its own throwaway copy of the
 grader, two at a time. For every case:
 
@@ -44,10 +45,16 @@ HERE = Path(__file__).resolve().parent / "hostile"
 CASES = sorted(p.stem for p in (HERE / "cases").glob("*.py"))
 
 
+FINDERS = ("_grader_dir", "_parent_cwd", "_out_dir")
+
+
 def hostile_source(name: str) -> str:
     """The reference solution followed by the case's hostile change."""
     change = (HERE / "cases" / f"{name}.py").read_text(encoding="utf-8")
-    return SOLUTION.read_text(encoding="utf-8") + "\n\n# --- hostile change ---\n" + change
+    parts = [SOLUTION.read_text(encoding="utf-8")]
+    if any(f"{finder}(" in change for finder in FINDERS):
+        parts.append((HERE / "finders.py").read_text(encoding="utf-8"))
+    return "\n\n# --- hostile change ---\n".join([parts[0], "\n\n".join(parts[1:] + [change])])
 EXPECTED = tomllib.loads((HERE / "expected.toml").read_text(encoding="utf-8"))
 OUTPUT_FILES = {
     ".grader-output", "score.json", "summary.md", "report.json", "result.json",
