@@ -44,6 +44,13 @@ STEPS = (
 )
 
 
+# What architecture and compile are judged on; each earns its share of the
+# check's points ([partial] in config.toml), so one message can list every
+# difference and a submission loses only the aspects it got wrong.
+ARCHITECTURE_ASPECTS = ("structure", "hidden", "output", "parameters")
+COMPILE_ASPECTS = ("optimizer", "loss", "metrics", "returns_model", "parameter")
+
+
 def doc(text: str, default: Any) -> Any:
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda: type(default)(default), metadata={"doc": text})
@@ -81,6 +88,33 @@ class GradingSettings:
 
 
 @dataclass(frozen=True)
+class PartialCredit:
+    architecture: dict[str, float] = doc(
+        "Share of the architecture points per aspect: structure (Flatten, 28x28 "
+        "input, only Dense layers, a parameter count that matches them), hidden "
+        "layer, output layer, parameters honoured. Shares add up to 1.",
+        {"structure": 0.25, "hidden": 0.2, "output": 0.25, "parameters": 0.3},
+    )
+    compile: dict[str, float] = doc(
+        "Share of the compile points per aspect: optimizer, loss, metrics, "
+        "returns the model, optimizer parameter honoured. Shares add up to 1.",
+        {"optimizer": 0.2, "loss": 0.3, "metrics": 0.15, "returns_model": 0.1, "parameter": 0.25},
+    )
+
+
+@dataclass(frozen=True)
+class QuickSettings:
+    train_subset: int = doc(
+        "python -m grader --quick trains on only the first N training images.", 2000
+    )
+    min_accuracy: float = doc(
+        "Provisional accuracy bar of --quick: the reference solution trained on "
+        "the quick subset clears it; a quick grade is never published.",
+        0.85,
+    )
+
+
+@dataclass(frozen=True)
 class Config:
     grading: GradingSettings = field(default_factory=GradingSettings, metadata={"doc": "Thresholds and limits."})
     time_limits: dict[str, float] = doc(
@@ -95,6 +129,8 @@ class Config:
     exploration: dict[str, Any] = doc(
         "What the exploration check looks for (see grader/answers).", {}
     )
+    partial: PartialCredit = field(default_factory=PartialCredit, metadata={"doc": "Partial credit per aspect."})
+    quick: QuickSettings = field(default_factory=QuickSettings, metadata={"doc": "The quick self-check (--quick)."})
 
     def time_limit(self, step: str) -> float:
         return float(self.time_limits[step])
@@ -122,9 +158,41 @@ def load_config(path: Path | None = None) -> Config:
         points={k: int(v) for k, v in raw.get("points", {}).items()},
         rubric=dict(raw.get("rubric", {})),
         exploration=dict(raw.get("exploration", {})),
+        partial=_partial(raw.get("partial", {}), path),
+        quick=_typed(QuickSettings, raw.get("quick", {}), "quick", path),
     )
     _validate(config, path)
     return config
+
+
+def _typed(cls: type, values: dict[str, Any], table: str, path: Path) -> Any:
+    """``cls(**values)``, refusing unknown keys and values of the wrong type."""
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown [{table}] keys: {sorted(unknown)}")
+    for name, value in values.items():
+        want = type(known[name].default)
+        if isinstance(value, bool) or not isinstance(value, (int, float) if want is float else want):
+            raise ConfigError(f"{path}: [{table}] {name} must be a {want.__name__}, got {value!r}")
+    return cls(**values)
+
+
+def _partial(raw: dict[str, Any], path: Path) -> PartialCredit:
+    defaults = PartialCredit()
+    aspects = {"architecture": ARCHITECTURE_ASPECTS, "compile": COMPILE_ASPECTS}
+    unknown = set(raw) - set(aspects)
+    if unknown:
+        raise ConfigError(f"{path}: unknown [partial] tables: {sorted(unknown)}")
+    shares: dict[str, dict[str, float]] = {}
+    for check, names in aspects.items():
+        table = dict(raw.get(check, getattr(defaults, check)))
+        if set(table) != set(names) or any(isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 for v in table.values()):
+            raise ConfigError(f"{path}: [partial.{check}] needs a share >= 0 for each of {list(names)}")
+        if abs(sum(table.values()) - 1.0) > 1e-9:
+            raise ConfigError(f"{path}: [partial.{check}] shares add up to {sum(table.values())}, not 1")
+        shares[check] = {k: float(v) for k, v in table.items()}
+    return PartialCredit(**shares)
 
 
 def _validate(config: Config, path: Path) -> None:

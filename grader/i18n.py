@@ -3,6 +3,12 @@
 ``messages/<lang>/*.toml`` are merged into one flat catalogue of
 ``key -> template``. Templates use ``str.format`` fields. A missing key or
 field is a grader bug and raises, so tests catch it.
+
+A field may itself be a message: ``{"key": ..., "params": {...}}`` (see
+``grader.checks.verdict.part``), or a list of them, rendered in the same
+language and joined. That is how one verdict lists several findings, or names
+a value's type in words a student knows, without the check knowing the
+language.
 """
 
 from __future__ import annotations
@@ -39,4 +45,16 @@ def catalogue(lang: str) -> dict[str, str]:
 
 
 def render(lang: str, key: str, **params: Any) -> str:
-    return catalogue(lang)[key].format(**params)
+    return catalogue(lang)[key].format(**{name: _field(lang, value) for name, value in params.items()})
+
+
+def _is_part(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"key", "params"} and isinstance(value["key"], str)
+
+
+def _field(lang: str, value: Any) -> Any:
+    if _is_part(value):
+        return render(lang, value["key"], **(value["params"] or {}))
+    if isinstance(value, list) and value and all(_is_part(v) for v in value):
+        return " ".join(render(lang, v["key"], **(v["params"] or {})) for v in value)
+    return value

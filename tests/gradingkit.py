@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,16 @@ def rendered_from(message: str, lang: str, key: str) -> bool:
     parts = re.split(r"\{[a-z_]+\}", template)
     pattern = ".*?".join(re.escape(part.replace("{{", "{").replace("}}", "}")) for part in parts)
     return re.fullmatch(pattern, message, flags=re.DOTALL) is not None
+
+
+def grade_all(base: Path, sources: dict[str, str]) -> dict[str, Graded]:
+    """Grade each named module source on the training subset, two at a time."""
+    mnist_npz()
+    repo = private_repo(base / "repo")
+    config = write_config(base / "subset.toml", train_model=60, **{s: 20 for s in ("import", "normalize", "build_model")})
+
+    def run(name: str) -> tuple[str, Graded]:
+        return name, grade(repo, submission(base / name, sources[name]), base / f"out-{name}", config)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(run, sources))

@@ -19,18 +19,8 @@ that must explain why; every other code check must pass. What is fair:
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from gradingkit import (
-    SOLUTION,
-    edit,
-    grade,
-    mnist_npz,
-    private_repo,
-    submission,
-    write_config,
-)
+from gradingkit import SOLUTION, edit, grade_all
 
 pytestmark = pytest.mark.slow
 
@@ -171,17 +161,7 @@ MUTANTS = _mutants()
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict:
-    mnist_npz()
-    base = tmp_path_factory.mktemp("mutants")
-    repo = private_repo(base / "repo")
-    config = write_config(base / "subset.toml", train_model=60, **{s: 20 for s in ("import", "normalize", "build_model")})
-
-    def run(name: str):
-        folder = submission(base / name, MUTANTS[name][0])
-        return name, grade(repo, folder, base / f"out-{name}", config)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(run, MUTANTS))
+    return grade_all(tmp_path_factory.mktemp("mutants"), {name: source for name, (source, _) in MUTANTS.items()})
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))

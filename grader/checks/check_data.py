@@ -7,6 +7,7 @@ import re
 import pytest
 
 from grader.checks.verdict import fail
+from grader.checks.words import found_type
 
 # float32 rounding of x / 255 is about 3e-8; anything past this is wrong.
 NORMALIZE_TOLERANCE = 1e-5
@@ -16,10 +17,10 @@ NORMALIZE_TOLERANCE = 1e-5
 def test_load_data(ctx, verdict):
     facts = ctx.facts("load_data")
     if not facts["structure_ok"]:
-        fail("load_data.structure", found=facts.get("type"))
+        fail("load_data.structure", found=found_type(facts.get("type")))
     for array in facts["arrays"]:
         if not array["equal"]:
-            fail("load_data.different", name=array["name"], found_type=array["type"], shape=array["shape"], dtype=array["dtype"])
+            fail("load_data.different", name=array["name"], found_type=found_type(array["type"]), shape=array["shape"], dtype=array["dtype"])
     verdict.ok("load_data.ok")
 
 
@@ -27,7 +28,7 @@ def test_load_data(ctx, verdict):
 def test_show_sample(ctx, verdict):
     facts = ctx.facts("show_sample")
     if not facts["is_figure"]:
-        fail("show_sample.not_figure", found=facts["type"])
+        fail("show_sample.not_figure", found=found_type(facts["type"]))
     if facts["images"] == 0:
         fail("show_sample.no_image")
     if not facts["image_matches"]:
@@ -42,7 +43,7 @@ def test_show_sample(ctx, verdict):
 def test_normalize(ctx, verdict):
     facts = ctx.facts("normalize")
     if "dtype" not in facts:
-        fail("normalize.not_array", found=facts["type"])
+        fail("normalize.not_array", found=found_type(facts["type"]))
     if not facts["input_unchanged"]:
         fail("normalize.modified_input")
     if not facts["is_float"]:

@@ -1,23 +1,44 @@
-"""Checks of the model: its architecture and how it is compiled."""
+"""Checks of the model: its architecture and how it is compiled.
+
+Both list every difference from what the activity asks in one message (a
+student fixes them all after one grading, not one per run), and each aspect
+that is right keeps its share of the points (``[partial]`` in config.toml).
+The judging is pure: facts in, deviations out (``architecture_deviations``,
+``compile_deviations``), so it is tested without Keras.
+"""
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import pytest
 
-from grader.checks.verdict import fail
+from grader.checks.verdict import fail, part
+from grader.checks.words import found_type
 
 ADAM = "Adam"
 SPARSE_LOSSES = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}
 ACCURACY_METRICS = {"accuracy", "acc", "sparse_categorical_accuracy", "SparseCategoricalAccuracy"}
 INPUT_SHAPE = [None, 28, 28]
+FLATTENED = 28 * 28
 
-# build_model calls whose parameters must be honoured, and what they must give.
-VARIANTS = {
-    "units_64_tanh": ("build_model(64, 'tanh')", [("dense", 64, "tanh"), ("dense", 10, "softmax")]),
-    "list_256_128": ("build_model([256, 128])", [("dense", 256, "relu"), ("dense", 128, "relu"), ("dense", 10, "softmax")]),
-    "classes_5": ("build_model(num_classes=5)", [("dense", 128, "relu"), ("dense", 5, "softmax")]),
-}
 DEFAULT = [("dense", 128, "relu"), ("dense", 10, "softmax")]
+# build_model calls whose parameters must be honoured: the call, the layers it
+# must give, and which part of them the parameters decide (so a wrong default
+# activation is not counted again in every call).
+VARIANTS = {
+    "units_64_tanh": ("build_model(64, 'tanh')", [("dense", 64, "tanh"), ("dense", 10, "softmax")], "hidden"),
+    "list_256_128": ("build_model([256, 128])", [("dense", 256, "relu"), ("dense", 128, "relu"), ("dense", 10, "softmax")], "hidden_units"),
+    "classes_5": ("build_model(num_classes=5)", [("dense", 128, "relu"), ("dense", 5, "softmax")], "output_units"),
+}
+
+
+class Deviation(NamedTuple):
+    """One difference from what the activity asks: the aspect it costs, a catalogue key, its fields."""
+
+    aspect: str
+    key: str
+    params: dict[str, Any]
 
 
 def effective_layers(description: dict) -> list[tuple]:
@@ -49,30 +70,130 @@ def render(layers: list[tuple]) -> str:
             parts.append(f"Activation({extra})")
         else:
             parts.append(str(extra))
-    return " -> ".join(parts) or "(sin capas)"
+    return " -> ".join(parts) or "-"
 
 
-def difference(layers: list[tuple], dense: list[tuple]) -> str | None:
-    """Catalogue key of the first thing that differs from Flatten + ``dense``, or None."""
-    if not layers or layers[0][0] != "flatten":
-        return "architecture.no_flatten"
-    rest = layers[1:]
-    extra = [layer for layer in rest if layer[0] != "dense"]
-    if extra or len(rest) > len(dense):
-        return "architecture.extra_layers"
-    if len(rest) < len(dense):
-        return "architecture.missing_layers"
-    for got, want in zip(rest[:-1], dense[:-1]):
-        if got[2] != want[2]:
-            return "architecture.hidden_activation"
-        if got[1] != want[1]:
-            return "architecture.units"
-    output, expected_output = rest[-1], dense[-1]
-    if output[1] != expected_output[1]:
-        return "architecture.output_units"
-    if output[2] != "softmax":
-        return "architecture.logits" if output[2] == "linear" else "architecture.output_activation"
-    return None
+def expected_params(description: dict) -> int | None:
+    """Weights the described layers hold (Flatten of 28x28, then Dense layers), or None if unknown."""
+    features, total = FLATTENED, 0
+    for layer in description.get("layers", []):
+        kind = layer["kind"]
+        if kind == "dense":
+            total += features * layer["units"] + (layer["units"] if layer.get("use_bias", True) else 0)
+            features = layer["units"]
+        elif kind not in ("input", "flatten", "activation", "dropout"):
+            return None
+    return total
+
+
+def _layer_deviations(layers: list[tuple], dense_expected: list[tuple]) -> list[Deviation]:
+    """Structure, hidden layer and output layer of ``layers`` against Flatten + ``dense_expected``."""
+    found = []
+    body = layers[1:] if layers and layers[0][0] == "flatten" else layers
+    if body is layers:
+        found.append(Deviation("structure", "architecture.no_flatten", {}))
+    dense = [layer for layer in body if layer[0] == "dense"]
+    if any(layer[0] != "dense" for layer in body) or len(dense) > len(dense_expected):
+        found.append(Deviation("structure", "architecture.extra_layers", {}))
+    elif len(dense) < len(dense_expected):
+        found.append(Deviation("hidden", "architecture.missing_layers", {}))
+    if len(dense) >= 2:
+        (_, units, activation), (_, want_units, want_activation) = dense[0], dense_expected[0]
+        if activation != want_activation:
+            found.append(Deviation("hidden", "architecture.hidden_activation", {"activation": activation}))
+        if units != want_units:
+            found.append(Deviation("hidden", "architecture.units", {"units": units}))
+    if dense:
+        (_, units, activation), (_, want_units, _) = dense[-1], dense_expected[-1]
+        if units != want_units:
+            found.append(Deviation("output", "architecture.output_units", {"units": units}))
+        if activation == "linear":
+            found.append(Deviation("output", "architecture.logits", {}))
+        elif activation != "softmax":
+            found.append(Deviation("output", "architecture.output_activation", {"activation": activation}))
+    else:
+        found.append(Deviation("output", "architecture.missing_layers", {}))
+    return found
+
+
+def _honours(variant: dict, dense_expected: list[tuple], decides: str) -> bool:
+    dense = [layer for layer in effective_layers(variant) if layer[0] == "dense"]
+    if not dense:
+        return False
+    if decides == "output_units":
+        return dense[-1][1] == dense_expected[-1][1]
+    hidden, want = dense[:-1], dense_expected[:-1]
+    if decides == "hidden_units":
+        return [units for _, units, _ in hidden] == [units for _, units, _ in want]
+    return hidden == want
+
+
+def architecture_deviations(facts: dict) -> list[Deviation]:
+    """Every difference of build_model's default model and of its parameterised calls."""
+    model = facts["default"]
+    deviations = _layer_deviations(effective_layers(model), DEFAULT)
+    custom = sorted({layer["class"] for layer in model.get("layers", []) if layer.get("custom")})
+    if custom:
+        deviations.append(Deviation("structure", "architecture.custom_layer", {"names": ", ".join(custom)}))
+    if model.get("input_shape") != INPUT_SHAPE:
+        deviations.append(Deviation("structure", "architecture.input_shape", {"found": str(model.get("input_shape"))}))
+    described = expected_params(model)
+    if described is not None and model.get("params") is not None and model["params"] != described:
+        deviations.append(Deviation("structure", "architecture.param_count", {"found": model["params"], "expected": described}))
+    for name, (call, dense, decides) in VARIANTS.items():
+        variant = facts.get(name, {})
+        if "error" in variant:
+            deviations.append(Deviation("parameters", "architecture.parameters_error", {"call": call, "error_type": variant["error"]["type"]}))
+        elif not _honours(variant, dense, decides):
+            deviations.append(
+                Deviation("parameters", "architecture.parameters", {"call": call, "found": render(effective_layers(variant)), "expected": render([("flatten", None, None)] + dense)})
+            )
+    return deviations
+
+
+def compile_deviations(facts: dict) -> list[Deviation]:
+    """Every difference of compile_model's settings (the model is compiled: checked before)."""
+    compiled = facts["default"]
+    deviations = []
+    if compiled["optimizer"] != ADAM:
+        deviations.append(Deviation("optimizer", "compile.optimizer", {"found": _optimizer(compiled["optimizer"])}))
+    loss = compiled["loss"]
+    if loss.get("name") not in SPARSE_LOSSES:
+        deviations.append(Deviation("loss", "compile.loss", {"found": loss.get("name")}))
+    elif loss.get("from_logits"):
+        deviations.append(Deviation("loss", "compile.from_logits", {}))
+    metrics = [m["name"] for m in compiled["metrics"]]
+    if not ACCURACY_METRICS.intersection(metrics):
+        deviations.append(Deviation("metrics", "compile.metrics", {"found": ", ".join(metrics) or "-"}))
+    if not facts["returns_model"]:
+        deviations.append(Deviation("returns_model", "compile.no_return", {}))
+    sgd = facts["sgd"]
+    if "error" in sgd or sgd.get("optimizer") != "SGD":
+        found = _optimizer(sgd["optimizer"]) if sgd.get("optimizer") else sgd.get("error", {}).get("type")
+        deviations.append(Deviation("parameter", "compile.parameter", {"found": found}))
+    return deviations
+
+
+def _optimizer(name: str) -> Any:
+    if name.startswith("custom:"):
+        return part("found.custom_class", name=name.partition(":")[2])
+    return name
+
+
+def judge(check: str, deviations: list[Deviation], shares: dict[str, float], context: dict[str, Any]) -> tuple[str, float, dict[str, Any]]:
+    """Catalogue key, fraction and fields of the verdict on ``deviations``.
+
+    One difference keeps its own message; several are listed in one
+    ``<check>.several`` message, one line each. The fraction is the share of
+    the aspects without a difference.
+    """
+    lost = {d.aspect for d in deviations}
+    fraction = max(0.0, 1.0 - sum(shares[a] for a in lost))
+    if len(deviations) == 1:
+        only = deviations[0]
+        return only.key, fraction, {**context, **only.params}
+    items = [part(f"{check}.item.{d.key.partition('.')[2]}", **{**context, **d.params}) for d in deviations]
+    return f"{check}.several", fraction, {**context, "count": len(deviations), "items": items}
 
 
 @pytest.mark.check("architecture")
@@ -80,22 +201,14 @@ def test_architecture(ctx, verdict):
     facts = ctx.facts("build_model")
     model = facts["default"]
     if not model.get("is_model"):
-        fail("architecture.not_model", found=model.get("type"))
-    layers = effective_layers(model)
-    expected = render([("flatten", None, None)] + DEFAULT)
-    problem = difference(layers, DEFAULT)
-    if problem:
-        fail(problem, found=render(layers), expected=expected)
-    if model.get("input_shape") != INPUT_SHAPE:
-        fail("architecture.input_shape", found=model.get("input_shape"))
-    for name, (call, dense) in VARIANTS.items():
-        variant = facts[name]
-        if "error" in variant:
-            fail("architecture.parameters_error", fraction=0.5, call=call, error_type=variant["error"]["type"])
-        got = effective_layers(variant)
-        if difference(got, dense):
-            fail("architecture.parameters", fraction=0.5, call=call, found=render(got), expected=render([("flatten", None, None)] + dense))
-    verdict.ok("architecture.ok", found=render(layers), params=model.get("params"))
+        fail("architecture.not_model", found=found_type(model.get("type")))
+    layers = render(effective_layers(model))
+    deviations = architecture_deviations(facts)
+    if deviations:
+        context = {"found": layers, "expected": render([("flatten", None, None)] + DEFAULT)}
+        key, fraction, params = judge("architecture", deviations, ctx.config.partial.architecture, context)
+        fail(key, fraction=fraction, **params)
+    verdict.ok("architecture.ok", found=layers, params=model.get("params"))
 
 
 @pytest.mark.check("compile")
@@ -104,19 +217,8 @@ def test_compile(ctx, verdict):
     compiled = facts["default"]
     if not compiled.get("is_model") or not compiled.get("compiled"):
         fail("compile.not_compiled")
-    if compiled["optimizer"] != ADAM:
-        fail("compile.optimizer", found=compiled["optimizer"])
-    loss = compiled["loss"]
-    if loss.get("name") not in SPARSE_LOSSES:
-        fail("compile.loss", found=loss.get("name"))
-    if loss.get("from_logits"):
-        fail("compile.from_logits")
-    metrics = [m["name"] for m in compiled["metrics"]]
-    if not ACCURACY_METRICS.intersection(metrics):
-        fail("compile.metrics", found=", ".join(metrics) or "-")
-    if not facts["returns_model"]:
-        fail("compile.no_return", fraction=0.75)
-    sgd = facts["sgd"]
-    if "error" in sgd or sgd.get("optimizer") != "SGD":
-        fail("compile.parameter", fraction=0.5, found=sgd.get("optimizer") or sgd.get("error", {}).get("type"))
+    deviations = compile_deviations(facts)
+    if deviations:
+        key, fraction, params = judge("compile", deviations, ctx.config.partial.compile, {})
+        fail(key, fraction=fraction, **params)
     verdict.ok("compile.ok")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from grader.checks.check_model import compile_deviations, effective_layers
 from grader.checks.context import FUNCTION_OF_STEP
-from grader.checks.verdict import fail
+from grader.checks.verdict import fail, part
+from grader.checks.words import found_type, found_types
 
 EXPECTED_EPOCHS = 5
 
@@ -18,20 +20,75 @@ def tracked_metrics(keys) -> tuple[str, ...]:
     named = sorted(k for k in keys if k.endswith("accuracy") and not k.startswith("val_"))
     accuracy = "accuracy" if "accuracy" in named or not named else named[0]
     return ("loss", accuracy, "val_loss", f"val_{accuracy}")
+
+
 PIPELINE = ("normalize", "build_model", "compile_model", "train_model")
+# Step numbers as the student's file and the titles give them.
+STEP_NUMBER = {"normalize": 3, "build_model": 4, "compile_model": 5, "train_model": 6}
+# A stand-in for one of these means the model, or its training, is not the student's.
+MODEL_STEPS = ("build_model", "train_model")
+# A stand-in for these steps feeds evaluate/history/predict with a result that is not the student's.
+FEEDS = {
+    "evaluate_model": ("normalize", "build_model", "train_model"),
+    "history": ("train_model",),
+    "predict": ("normalize", "build_model", "train_model"),
+}
+
+
+def _status(ctx, step: str) -> str | None:
+    outcome = ctx.run.outcome(step)
+    return None if outcome is None else outcome.status
+
+
+def _data(ctx, step: str) -> dict:
+    """The step's facts when it ran cleanly, else {} (for hints, never for a verdict)."""
+    outcome = ctx.run.outcome(step)
+    return outcome.data or {} if outcome is not None and outcome.status == "ok" else {}
+
+
+def stand_ins(ctx, steps=PIPELINE) -> list[str]:
+    """The steps among ``steps`` whose result the grader replaced with its own."""
+    return [s for s in steps if s in ctx.run.replaced or _status(ctx, s) != "ok"]
+
+
+def steps_phrase(steps: list[str]) -> list[dict]:
+    """"paso 5 (compile_model), paso 6 (train_model)" in the verdict's language."""
+    return [part("step_ref.item" if i == len(steps) - 1 else "step_ref.item_comma", number=STEP_NUMBER.get(s, "?"), function=FUNCTION_OF_STEP[s]) for i, s in enumerate(steps)]
 
 
 @pytest.mark.check("train")
 def test_train(ctx, verdict):
     facts = ctx.facts("train_model")
+    first = facts.get("first_error")
+    if first is not None:
+        # The student's own compile made the first attempt fail; the second ran on the stand-in compile.
+        compile_facts = _data(ctx, "compile_model")
+        if not compile_facts or not compile_deviations(compile_facts):
+            _fail_first_attempt(first)
+    train_problems(facts)
+    seconds = round(ctx.run.outcome("train_model").seconds, 1)
+    if first is not None:
+        verdict.ok("train.ok_after_standin", epochs=EXPECTED_EPOCHS, seconds=seconds, error_type=first["type"], cause=steps_phrase(["compile_model"]))
+    else:
+        verdict.ok("train.ok", epochs=EXPECTED_EPOCHS, seconds=seconds)
+
+
+def _fail_first_attempt(first: dict) -> None:
+    if first["type"] == "weights_not_finite":
+        fail("train.weights_not_finite")
+    fail("step.error", function="train_model", error_type=first["type"], error_message=first.get("message", ""), line=first.get("line") or "?")
+
+
+def train_problems(facts: dict) -> None:
+    """Fail on the first thing wrong with one training attempt's facts."""
     if not facts["fit_calls"]:
-        fail("train.no_fit", found=facts["returned_type"])
+        fail("train.no_fit", found=found_type(facts["returned_type"]))
     if not facts["weights_changed"]:
         fail("train.weights_unchanged")
     if not facts.get("weights_finite", True):
         fail("train.weights_not_finite")
     if not facts["is_history"]:
-        fail("train.not_history", found=facts["returned_type"])
+        fail("train.not_history", found=found_type(facts["returned_type"]))
     if not facts["from_fit"]:
         fail("train.not_from_fit")
     if facts.get("default_epochs") != EXPECTED_EPOCHS or facts.get("epochs") != EXPECTED_EPOCHS:
@@ -42,16 +99,15 @@ def test_train(ctx, verdict):
         fail("train.metrics", missing=", ".join(missing))
     if facts["epochs_probe"].get("epochs") != 1:
         fail("train.epochs_parameter", fraction=0.5)
-    verdict.ok("train.ok", epochs=EXPECTED_EPOCHS, seconds=round(ctx.run.outcome("train_model").seconds, 1))
 
 
 @pytest.mark.check("evaluate")
 def test_evaluate(ctx, verdict):
     facts = ctx.facts("evaluate_model")
     if "values" not in facts:
-        fail("evaluate.not_pair", found=facts["type"])
+        fail("evaluate.not_pair", found=found_type(facts["type"]))
     if not facts["numbers"]:
-        fail("evaluate.not_floats", found=", ".join(facts["types"]))
+        fail("evaluate.not_floats", found=found_types(facts["types"]))
     loss, accuracy = facts["values"]
     if not facts.get("finite", True):
         fail("evaluate.not_finite", found=f"({loss}, {accuracy})")
@@ -63,7 +119,11 @@ def test_evaluate(ctx, verdict):
     sums_to_one = np.allclose(measured.probabilities.sum(axis=-1), 1.0, atol=1e-3)
     if sums_to_one and not abs(loss - measured.loss) <= max(0.01, 0.02 * measured.loss):
         fail("evaluate.loss_mismatch", found=f"{loss:.4f}", expected=f"{measured.loss:.4f}")
-    verdict.ok("evaluate.ok", accuracy=f"{accuracy:.4f}")
+    replaced = stand_ins(ctx, FEEDS["evaluate_model"])
+    if replaced:
+        verdict.ok("evaluate.ok_standin", accuracy=f"{accuracy:.4f}", steps=steps_phrase(replaced))
+    else:
+        verdict.ok("evaluate.ok", accuracy=f"{accuracy:.4f}")
 
 
 def _series_match(values, expected) -> bool:
@@ -88,7 +148,7 @@ def test_history(ctx, verdict):
     if "error" in frame:
         problems.append(_part_error("history_frame", "history.frame_error", frame["error"]))
     elif not frame["is_frame"]:
-        problems.append(("history.not_frame", {"found": frame["type"]}))
+        problems.append(("history.not_frame", {"found": found_type(frame["type"])}))
     elif frame["rows"] != epochs:
         problems.append(("history.frame_rows", {"found": frame["rows"], "expected": epochs}))
     else:
@@ -99,7 +159,7 @@ def test_history(ctx, verdict):
     if "error" in figure:
         problems.append(_part_error("plot_history", "history.plot_error", figure["error"]))
     elif not figure["is_figure"]:
-        problems.append(("history.not_figure", {"found": figure["type"]}))
+        problems.append(("history.not_figure", {"found": found_type(figure["type"])}))
     else:
         lines = [line for ax in figure["axes"] for line in ax["lines"]]
         missing = [m for m in tracked_metrics(history) if m in history and not any(_series_match(line, history[m]) for line in lines)]
@@ -108,7 +168,11 @@ def test_history(ctx, verdict):
     if problems:
         key, params = problems[0]
         fail(key, fraction=0.5 if len(problems) == 1 else 0.0, **params)
-    verdict.ok("history.ok", epochs=epochs)
+    replaced = stand_ins(ctx, FEEDS["history"])
+    if replaced:
+        verdict.ok("history.ok_standin", epochs=epochs, steps=steps_phrase(replaced))
+    else:
+        verdict.ok("history.ok", epochs=epochs)
 
 
 @pytest.mark.check("predict")
@@ -116,15 +180,16 @@ def test_predict(ctx, verdict):
     facts = ctx.facts("predict")
     probabilities = ctx.measurement.probabilities
     tolerance = ctx.config.grading.prediction_tolerance
+    totals = []
     for sample in facts["samples"]:
         index = sample["index"]
         if "probs_type" not in sample:
-            fail("predict.not_pair", found=sample["type"])
+            fail("predict.not_pair", found=found_type(sample["type"]))
         if sample["probs_shape"] is None or len(sample["probs_shape"]) != 1 or sample["probs"] is None:
-            fail("predict.probs_shape", found=sample["probs_shape"] or sample["probs_type"])
+            fail("predict.probs_shape", found=str(sample["probs_shape"]) if sample["probs_shape"] else found_type(sample["probs_type"]))
         probs = np.asarray(sample["probs"], dtype=float)
         if sample["label"] is None:
-            fail("predict.label_type", found=sample["label_type"])
+            fail("predict.label_type", found=found_type(sample["label_type"]))
         expected = probabilities[index]
         if not np.isfinite(probs).all():
             fail("predict.not_finite", index=index)
@@ -136,20 +201,74 @@ def test_predict(ctx, verdict):
             fail("predict.label_not_argmax", index=index, label=sample["label"], argmax=int(np.argmax(probs)))
         if probs.shape != expected.shape or not np.allclose(probs, expected, atol=tolerance):
             fail("predict.not_model_output", index=index)
-    verdict.ok("predict.ok")
+        totals.append(float(probs.sum()))
+    off = [t for t in totals if abs(t - 1.0) > 1e-3]
+    replaced = stand_ins(ctx, FEEDS["predict"])
+    if off:
+        # The model's own outputs, faithfully returned: not probabilities, and the message says why.
+        verdict.ok("predict.ok_logits", total=f"{off[0]:.4f}")
+    elif replaced:
+        verdict.ok("predict.ok_standin", steps=steps_phrase(replaced))
+    else:
+        verdict.ok("predict.ok")
 
 
 @pytest.mark.check("min_accuracy")
 def test_min_accuracy(ctx, verdict):
-    unusable = [s for s in PIPELINE if s in ctx.run.replaced or getattr(ctx.run.outcome(s), "status", None) != "ok"]
-    blocked = [FUNCTION_OF_STEP[s] for s in unusable]
-    if blocked:
-        fail("min_accuracy.blocked", steps=", ".join(blocked))
-    measured = ctx.measurement
+    replaced = stand_ins(ctx)
+    blocking = [s for s in replaced if s in MODEL_STEPS or _status(ctx, s) == "tampered"]
+    helped = [s for s in replaced if s not in blocking]
     threshold = ctx.config.grading.min_accuracy
+    if blocking:
+        fail("min_accuracy.blocked", steps=steps_phrase(blocking), accuracy=_standin_accuracy(ctx), threshold=f"{threshold:.2f}")
+    measured = ctx.measurement
     ctx.metrics["test_accuracy"] = round(measured.accuracy, 4)
     if not measured.inputs_consistent:
         fail("min_accuracy.inputs_inconsistent")
+    note = part("min_accuracy.note.standins", steps=steps_phrase(helped)) if helped else part("min_accuracy.note.own")
     if measured.accuracy < threshold:
-        fail("min_accuracy.low", accuracy=f"{measured.accuracy:.4f}", threshold=f"{threshold:.2f}")
-    verdict.ok("min_accuracy.ok", accuracy=f"{measured.accuracy:.4f}", threshold=f"{threshold:.2f}")
+        fail("min_accuracy.low", accuracy=f"{measured.accuracy:.4f}", threshold=f"{threshold:.2f}", note=note, causes=accuracy_causes(_hint_facts(ctx)))
+    if helped:
+        verdict.ok("min_accuracy.ok_with_standins", accuracy=f"{measured.accuracy:.4f}", threshold=f"{threshold:.2f}", steps=steps_phrase(helped))
+    else:
+        verdict.ok("min_accuracy.ok", accuracy=f"{measured.accuracy:.4f}", threshold=f"{threshold:.2f}")
+
+
+def _standin_accuracy(ctx) -> str:
+    """The accuracy of the model the grader measured (with its stand-ins), as text; "?" if none."""
+    try:
+        return f"{ctx.measurement.accuracy:.4f}"
+    except (OSError, ValueError, KeyError):
+        return "?"
+
+
+def _hint_facts(ctx) -> dict:
+    return {step: _data(ctx, step) for step in PIPELINE}
+
+
+def accuracy_causes(facts: dict) -> list[dict]:
+    """What was observed that explains a low accuracy, one message per cause, with its step.
+
+    ``facts`` maps each pipeline step to its observations ({} when it did not
+    run cleanly). Only differences that were seen are named; if none was, the
+    message says so and points at the learning curves.
+    """
+    causes = []
+    calls = facts["train_model"].get("fit_calls") or []
+    low, high = (calls[-1].get("x_min"), calls[-1].get("x_max")) if calls else (facts["normalize"].get("min"), facts["normalize"].get("max"))
+    if high is not None and low is not None and (high > 1.0 + 1e-5 or high < 0.5 or low < -1e-5):
+        causes.append(part("min_accuracy.cause.input_range", min=f"{low:.4g}", max=f"{high:.4g}"))
+    model = facts["build_model"].get("default") or {}
+    dense = [layer for layer in effective_layers(model) if layer[0] == "dense"]
+    compiled = facts["compile_model"].get("default") or {}
+    if dense and dense[-1][2] != "softmax" and not (compiled.get("loss") or {}).get("from_logits"):
+        causes.append(part("min_accuracy.cause.output_activation", activation=dense[-1][2]))
+    if len(dense) >= 2 and dense[0][2] not in ("relu", "tanh"):
+        causes.append(part("min_accuracy.cause.hidden_activation", activation=dense[0][2]))
+    optimizer = compiled.get("optimizer")
+    if optimizer and optimizer != "Adam":
+        causes.append(part("min_accuracy.cause.optimizer", optimizer=optimizer.partition(":")[2] or optimizer))
+    epochs = facts["train_model"].get("epochs")
+    if isinstance(epochs, int) and epochs < EXPECTED_EPOCHS:
+        causes.append(part("min_accuracy.cause.epochs", epochs=epochs, expected=EXPECTED_EPOCHS))
+    return causes or [part("min_accuracy.cause.unknown")]

@@ -51,4 +51,15 @@ class GradingPlugin:
 
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, (int, float, str, bool)) or v is None else str(v) for k, v in params.items()}
+    return {k: _plain_value(v) for k, v in params.items()}
+
+
+def _plain_value(value: Any) -> Any:
+    """JSON-ready: scalars as they are, nested messages (dicts, lists) kept, the rest as text."""
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_value(v) for v in value]
+    return str(value)

@@ -16,6 +16,11 @@ class CheckFailed(AssertionError):
         self.params = params
 
 
+def part(key: str, **params: Any) -> dict[str, Any]:
+    """A message inside a message: rendered by ``i18n.render`` in the verdict's language."""
+    return {"key": key, "params": params}
+
+
 def fail(key: str, fraction: float = 0.0, **params: Any) -> NoReturn:
     raise CheckFailed(key, fraction, **params)
 

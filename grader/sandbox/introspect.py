@@ -46,23 +46,39 @@ def _shape(value: Any) -> list[Any] | None:
         return None
 
 
+# Layer kinds by their exact Keras class: a subclass may compute anything
+# (a "Flatten" hiding a trainable layer), so it is never taken for the real one.
+_LAYER_KINDS = (
+    (keras.layers.Flatten, "flatten"),
+    (keras.layers.Dense, "dense"),
+    (keras.layers.Activation, "activation"),
+    (keras.layers.ReLU, "activation"),
+    (keras.layers.Softmax, "activation"),
+    (keras.layers.Dropout, "dropout"),
+    (keras.layers.InputLayer, "input"),
+)
+
+
+def _exact_kind(layer: Any) -> tuple[str, bool]:
+    """(kind, custom): the kind of an exact Keras class, or "other" and
+    whether the layer's class derives from one of them (a look-alike)."""
+    for cls, kind in _LAYER_KINDS:
+        if type(layer) is cls:
+            return kind, False
+    return "other", any(isinstance(layer, cls) for cls, _ in _LAYER_KINDS)
+
+
 def describe_layer(layer: Any) -> dict[str, Any]:
-    kind = "other"
+    kind, custom = _exact_kind(layer)
     info: dict[str, Any] = {"class": type(layer).__name__}
-    if isinstance(layer, keras.layers.Flatten):
-        kind = "flatten"
-    elif isinstance(layer, keras.layers.Dense):
-        kind = "dense"
+    if custom:
+        info["custom"] = True
+    if kind == "dense":
         info["units"] = int(layer.units)
         info["activation"] = classify_activation(layer.activation)
         info["use_bias"] = bool(layer.use_bias)
-    elif isinstance(layer, (keras.layers.Activation, keras.layers.ReLU, keras.layers.Softmax)):
-        kind = "activation"
+    elif kind == "activation":
         info["activation"] = classify_activation(layer)
-    elif isinstance(layer, keras.layers.Dropout):
-        kind = "dropout"
-    elif isinstance(layer, keras.layers.InputLayer):
-        kind = "input"
     info["kind"] = kind
     for attribute in ("input_shape", "output_shape"):
         try:
@@ -110,6 +126,14 @@ def _per_output(losses: Any) -> bool:
     return isinstance(losses, list) or (isinstance(losses, dict) and "class_name" not in losses)
 
 
+def optimizer_name(optimizer: Any) -> str:
+    """The Keras optimizer's class name when it is exactly that class, else ``custom:<name>``."""
+    cls = type(optimizer)
+    name = cls.__name__
+    official = getattr(keras.optimizers, name, None)
+    return name if isinstance(official, type) and cls is official else f"custom:{name}"
+
+
 def describe_compile(model: Any) -> dict[str, Any]:
     """Optimizer class, loss and metrics the model was compiled with."""
     if not isinstance(model, keras.Model):
@@ -128,8 +152,9 @@ def describe_compile(model: Any) -> dict[str, Any]:
     return {
         "is_model": True,
         "compiled": True,
-        # The exact class: AdamW is a subclass of Adam and must not pass.
-        "optimizer": type(optimizer).__name__,
+        # The exact class: AdamW is a subclass of Adam, and a class named
+        # Adam may derive from SGD; neither passes for keras.optimizers.Adam.
+        "optimizer": optimizer_name(optimizer),
         "loss": {"name": "multiple"} if _per_output(losses) else _loss_or_metric(losses),
         "metrics": [_loss_or_metric(m) for m in metrics],
     }

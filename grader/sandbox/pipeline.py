@@ -40,6 +40,10 @@ class Pipeline:
         self.x_test_n: np.ndarray | None = None
         self.model: keras.Model | None = None
         self.history: keras.callbacks.History | None = None
+        # Told of each training epoch (the terminal shows "epoch k/N"); set by the worker.
+        self.progress: Callable[..., None] | None = None
+        self._genuine: list[Any] = []
+        self._returned: Any = None
 
     # -- helpers ------------------------------------------------------------
     def function(self, name: str) -> Callable[..., Any]:
@@ -196,11 +200,38 @@ class Pipeline:
 
     # -- train_model ------------------------------------------------------------
     def train_model(self) -> dict[str, Any]:
+        """Train with the student's function; if that fails, once more on a stand-in compile.
+
+        A wrong compile_model (a loss that does not fit the integer labels)
+        makes a correct train_model crash. The second attempt starts from the
+        same weights with the reference compile: if it works, train_model is
+        judged on it and its facts say which earlier step the first failure
+        came from (``first_error``, ``stand_ins``).
+        """
         train = self.function("train_model")
         x, y = self._training_data()
+        initial = self.model.get_weights()
+        try:
+            facts = self._train_once(train, x, y)
+        except Exception as error:  # noqa: BLE001 - retried below, else re-raised as the step's failure
+            if isinstance(error, MemoryError) or "compile_model" in self.replaced:
+                raise
+            first = describe_error(error)
+        else:
+            if facts["weights_finite"] or "compile_model" in self.replaced:
+                return self._keep_training(facts, x, y)
+            first = {"type": "weights_not_finite", "message": "", "line": None, "function": None}
+        self.model.set_weights(initial)
+        fallbacks.compile_model(self.model)
+        self.replaced.add("compile_model")
+        facts = self._train_once(train, x, y)
+        facts.update(first_error=first, stand_ins=["compile_model"])
+        return self._keep_training(facts, x, y)
+
+    def _train_once(self, train: Callable[..., Any], x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         keras.utils.set_random_seed(self.seed)
         before = _weights_digest(self.model)
-        fits = _intercept_fit(self.model)
+        fits = _intercept_fit(self.model, self.progress)
         returned = train(self.model, x.copy(), y.copy())
         facts = {
             "returned_type": type(returned).__name__,
@@ -214,12 +245,17 @@ class Pipeline:
         if isinstance(returned, keras.callbacks.History):
             facts["epochs"] = len(getattr(returned, "epoch", []) or [])
             facts["metrics"] = sorted(getattr(returned, "history", {}) or {})
-        facts["epochs_probe"] = self._epochs_probe(train)
-        genuine = [call["history"] for call in fits if call["history"] is not None]
-        if not genuine or not facts["weights_changed"] or not facts["weights_finite"]:
+        self._genuine = [call["history"] for call in fits if call["history"] is not None]
+        self._returned = returned
+        return facts
+
+    def _keep_training(self, facts: dict[str, Any], x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+        """Keep the student's training if it trained; else the stand-in's. Checkpoint it."""
+        facts["epochs_probe"] = self._epochs_probe(self.function("train_model"))
+        if not self._genuine or not facts["weights_changed"] or not facts["weights_finite"]:
             self._fallback_training(x, y)
         else:
-            self.history = returned if facts["from_fit"] else genuine[-1]
+            self.history = self._returned if facts["from_fit"] else self._genuine[-1]
         self._checkpoint()
         return facts
 
@@ -237,6 +273,7 @@ class Pipeline:
         """
         model = fallbacks.build_model()
         compile_model = getattr(self.student, "compile_model", None)
+        # The same compile as the attempt being judged (the stand-in after a retry).
         if callable(compile_model) and "compile_model" not in self.replaced:
             try:
                 compile_model(model)
@@ -390,12 +427,26 @@ def _weights_digest(model: keras.Model) -> str:
     return digest.hexdigest()
 
 
-def _intercept_fit(model: keras.Model) -> list[dict[str, Any]]:
+class _EpochReporter(keras.callbacks.Callback):
+    """Tells ``report(epoch=k, epochs=N)`` at the end of each epoch; changes nothing in training."""
+
+    def __init__(self, report: Callable[..., None], epochs: Any) -> None:
+        super().__init__()
+        self.report, self.epochs = report, epochs
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self.report(epoch=epoch + 1, epochs=self.epochs if isinstance(self.epochs, int) else None)
+
+
+def _intercept_fit(model: keras.Model, progress: Callable[..., None] | None = None) -> list[dict[str, Any]]:
     """Record every call of ``model.fit``: what data reached it, what it returned."""
     calls: list[dict[str, Any]] = []
     real_fit = model.fit
 
     def fit(x=None, y=None, *args: Any, **kwargs: Any) -> Any:
+        if progress is not None and len(args) < 4:
+            epochs = kwargs.get("epochs", args[1] if len(args) > 1 else 1)
+            kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _EpochReporter(progress, epochs)]
         array = np.asarray(x) if isinstance(x, np.ndarray) else None
         call: dict[str, Any] = {
             "epochs": kwargs.get("epochs", args[1] if len(args) > 1 else 1),

@@ -190,6 +190,7 @@ def main(plan_path: str) -> int:
         student = student_module.empty()
 
     pipeline = Pipeline(student, dataset, int(plan["seed"]), int(plan["train_subset"]), state_dir)
+    pipeline.progress = functools.partial(send, event="progress", step="train_model")
     steps: list[tuple[str, Callable[[], Any], Callable[..., Any] | None]] = [
         ("load_data", pipeline.load_data, None),
         ("show_sample", pipeline.show_sample, None),
