@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from grader.checks.verdict import fail
+from grader.checks.verdict import fail, part
 from grader.checks.words import found_type
 
 # float32 rounding of x / 255 is about 3e-8; anything past this is wrong.
@@ -43,7 +43,9 @@ def test_show_sample(ctx, verdict):
 def test_normalize(ctx, verdict):
     facts = ctx.facts("normalize")
     if "dtype" not in facts:
-        fail("normalize.not_array", found=found_type(facts["type"]))
+        shape = facts.get("shape")
+        found = part("found.ndarray_shape", shape=str(tuple(shape))) if facts["type"] == "ndarray" and shape else found_type(facts["type"])
+        fail("normalize.not_array", found=found)
     if not facts["input_unchanged"]:
         fail("normalize.modified_input")
     if not facts["is_float"]:

@@ -27,11 +27,13 @@ PIPELINE = ("normalize", "build_model", "compile_model", "train_model")
 STEP_NUMBER = {"normalize": 3, "build_model": 4, "compile_model": 5, "train_model": 6}
 # A stand-in for one of these means the model, or its training, is not the student's.
 MODEL_STEPS = ("build_model", "train_model")
-# A stand-in for these steps feeds evaluate/history/predict with a result that is not the student's.
+# A stand-in for these steps hands evaluate/history/predict a model or a
+# History that is not the student's. (A stand-in normalization is not one:
+# the model is still the student's, measured on properly scaled images.)
 FEEDS = {
-    "evaluate_model": ("normalize", "build_model", "train_model"),
+    "evaluate_model": MODEL_STEPS,
     "history": ("train_model",),
-    "predict": ("normalize", "build_model", "train_model"),
+    "predict": MODEL_STEPS,
 }
 
 
