@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 from grader import i18n
@@ -24,36 +25,57 @@ COMMANDS = {
 }
 
 
-def _grade_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m grader",
-        description="Grade assignment/mnist_dense.py (or --submission DIR) and write the reports. "
-        f"Other commands: {', '.join(COMMANDS)} (python -m grader COMMAND --help).",
-    )
-    parser.add_argument("--submission", type=Path, default=Path("assignment"), help="folder holding mnist_dense.py (default: assignment)")
-    parser.add_argument("--out", type=Path, default=Path("grading"), help="folder for score.json, summary.md, report.json (default: grading); replaced on every run")
-    parser.add_argument("--lang", choices=i18n.LANGUAGES, default="es", help="language of the feedback (default: es)")
-    parser.add_argument("--config", type=Path, default=None, help="grading config (default: grader/config.toml)")
-    parser.add_argument("--threads", type=int, default=2, help="TensorFlow threads; fixed so grades do not depend on the machine (default: 2)")
-    parser.add_argument("--quiet", action="store_true", help="do not print the summary")
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout with its "usage: " in the requested language."""
+
+    usage_prefix = "usage: "
+
+    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001 - argparse's signature
+        return super().add_usage(usage, actions, groups, self.usage_prefix if prefix is None else prefix)
+
+
+def requested_lang(argv: list[str]) -> str:
+    """The --lang of ``argv`` if it is a known language, else Spanish (the students' default)."""
+    for index, arg in enumerate(argv):
+        value = arg.partition("=")[2] if arg.startswith("--lang=") else argv[index + 1] if arg == "--lang" and index + 1 < len(argv) else None
+        if value in i18n.LANGUAGES:
+            return value
+    return "es"
+
+
+def _grade_parser(lang: str = "es") -> argparse.ArgumentParser:
+    def t(key: str, **params: object) -> str:
+        return i18n.render(lang, f"cli.{key}", **params)
+
+    formatter = type("Formatter", (_Formatter,), {"usage_prefix": t("usage")})
+    parser = argparse.ArgumentParser(prog="python -m grader", description=t("description", commands=", ".join(COMMANDS)), formatter_class=formatter, add_help=False)
+    options = parser.add_argument_group(t("options"))
+    options.add_argument("-h", "--help", action="help", help=t("help"))
+    options.add_argument("--submission", type=Path, default=Path("assignment"), metavar=t("metavar_folder"), help=t("submission"))
+    options.add_argument("--out", type=Path, default=Path("grading"), metavar=t("metavar_folder"), help=t("out"))
+    options.add_argument("--lang", choices=i18n.LANGUAGES, default="es", help=t("lang"))
+    options.add_argument("--config", type=Path, default=None, metavar=t("metavar_file"), help=t("config"))
+    options.add_argument("--threads", type=int, default=2, metavar=t("metavar_number"), help=t("threads"))
+    options.add_argument("--quiet", action="store_true", help=t("quiet"))
+    options.add_argument("--quick", action="store_true", help=t("quick"))
     return parser
 
 
 def grade_main(argv: list[str]) -> int:
-    args = _grade_parser().parse_args(argv)
+    args = _grade_parser(requested_lang(argv)).parse_args(argv)
     from grader.grade import GradingError, Request, grade
-    from grader.exporters import summary_md
+    from grader.terminal import ProgressDisplay, print_result
 
     try:
         config = load_config(args.config)
-        request = Request(args.submission, args.out, args.lang, config, args.config, args.threads)
-        result = grade(request)
+        with ProgressDisplay(args.lang) if not args.quiet else nullcontext() as progress:
+            request = Request(args.submission, args.out, args.lang, config, args.config, args.threads, quick=args.quick, progress=progress)
+            result = grade(request)
     except (GradingError, ConfigError) as error:
         print(i18n.render(args.lang, "error.prefix", reason=error), file=sys.stderr)
         return 2
     if not args.quiet:
-        print(summary_md.render(result))
-        print(i18n.render(args.lang, "summary.written", out=args.out))
+        print_result(result, str(args.out))
     return 0
 
 

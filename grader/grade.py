@@ -17,7 +17,8 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,19 @@ class Request:
     config: Config
     config_path: Path | None = None
     threads: int = 2
+    # --quick: train on [quick] train_subset images, judge on its provisional bar.
+    quick: bool = False
+    # Told of each step's start and each training epoch (the terminal's progress line).
+    progress: Callable[[dict], None] | None = None
+
+
+def effective_config(request: Request) -> Config:
+    """The config a grading runs with: in quick mode, the quick subset and bar."""
+    config = request.config
+    if not request.quick:
+        return config
+    quick = config.quick
+    return replace(config, grading=replace(config.grading, train_subset=quick.train_subset, min_accuracy=quick.min_accuracy))
 
 
 def _check_out_dir(out: Path, lang: str) -> None:
@@ -105,7 +119,8 @@ def grade(request: Request) -> GradingResult:
     with tempfile.TemporaryDirectory(prefix="grader-") as private:
         workdir = Path(private)
         os.chmod(workdir, 0o700)
-        supervisor = Supervisor(request.config, module, dataset, workdir / "sandbox", request.threads, between_workers=guard.restore)
+        config = effective_config(request)
+        supervisor = Supervisor(config, module, dataset, workdir / "sandbox", request.threads, between_workers=guard.restore, progress=request.progress)
         try:
             run = supervisor.run()
         except SandboxError as error:
@@ -113,8 +128,11 @@ def grade(request: Request) -> GradingResult:
         finally:
             modified = sorted(set(guard.restore()) | set(supervisor.restored))
 
+        checking = getattr(request.progress, "checking", None)
+        if callable(checking):
+            checking()  # the worker is done; the checks run now
         metrics: dict = {"test_accuracy": None}
-        context = GradingContext(request.config, run, x_test, y_test, request.submission, metrics)
+        context = GradingContext(config, run, x_test, y_test, request.submission, metrics)
         report = _pytest_report(context, workdir)
 
         flags = _flags(run, modified)
@@ -126,9 +144,12 @@ def grade(request: Request) -> GradingResult:
         )
         if modified:
             metrics["modified_files"] = [os.path.relpath(p, GRADER_DIR.parent) for p in modified]
-        result = collect.to_result(report, request.config, lang, metrics, flags)
+        result = collect.to_result(report, config, lang, metrics, flags)
         result.review = sorted(context.review, key=lambda answer: answer.id)
-        _write_outputs(request.out, result, report, run.output_file, request.config)
+        if request.quick:
+            result.mode = "quick"
+            metrics["train_subset"] = config.grading.train_subset
+        _write_outputs(request.out, result, report, run.output_file, config)
     return result
 
 
@@ -158,11 +179,13 @@ def _write_outputs(out: Path, result: GradingResult, report: dict, student_outpu
     summary = summary_md.render(result)
     (staging / "summary.md").write_text(summary, encoding="utf-8")
     (staging / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
-    _write_json(staging / "result.json", classroom50.to_result_json(result, os.environ))
-    (staging / "release-body.md").write_text(classroom50.release_body(result, summary), encoding="utf-8")
-    _write_json(staging / "gradescope.json", gradescope.to_gradescope(result))
-    payload = legacy_classroom.to_legacy_payload(result)
-    (staging / "legacy-classroom.b64").write_text(legacy_classroom.encode(payload) + "\n", encoding="ascii")
+    if result.mode == "full":
+        # A quick self-check is never published: its exporters refuse it, so its files are not written.
+        _write_json(staging / "result.json", classroom50.to_result_json(result, os.environ))
+        (staging / "release-body.md").write_text(classroom50.release_body(result, summary), encoding="utf-8")
+        _write_json(staging / "gradescope.json", gradescope.to_gradescope(result))
+        payload = legacy_classroom.to_legacy_payload(result)
+        (staging / "legacy-classroom.b64").write_text(legacy_classroom.encode(payload) + "\n", encoding="ascii")
     _copy_tail(student_output, staging / "student-output.txt", config.grading.output_limit_kb * 1024)
     if out.exists():
         shutil.rmtree(out)

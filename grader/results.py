@@ -48,6 +48,9 @@ class GradingResult:
     flags: list[str] = field(default_factory=list)
     review: list[AnswerReview] = field(default_factory=list)
     language: str = "es"
+    # "full", or "quick" for ``python -m grader --quick`` (trained on a subset:
+    # a provisional self-check that no exporter publishes as a grade).
+    mode: str = "full"
 
     # Keys of ``metrics`` that measure time and so differ between two runs.
     TIMING_METRICS = ("grading_seconds", "train_seconds")
@@ -67,6 +70,7 @@ class GradingResult:
             "flags": list(self.flags),
             "review": [asdict(r) for r in self.review],
             "language": self.language,
+            "mode": self.mode,
         }
 
     @classmethod
@@ -79,4 +83,5 @@ class GradingResult:
             flags=list(data.get("flags", [])),
             review=[AnswerReview(**r) for r in data.get("review", [])],
             language=data.get("language", "es"),
+            mode=data.get("mode", "full"),
         )

@@ -22,7 +22,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from grader.exporters.common import unique_names
+from grader.exporters.common import refuse_quick, unique_names
 from grader.results import GradingResult
 
 SCHEMA = "classroom50/result/v1"
@@ -62,6 +62,7 @@ def to_result_json(
     integers, a check scores above its maximum, or the checks do not add up
     to ``result.score`` / ``result.max_score``.
     """
+    refuse_quick(result)
     score, max_score = _totals(result)
     classroom = _get(env, "CLASSROOM") or DEFAULT_CLASSROOM
     assignment = _get(env, "ASSIGNMENT") or DEFAULT_ASSIGNMENT
@@ -139,6 +140,7 @@ def release_body(result: GradingResult, summary_md: str) -> str:
     FAIL, score). The runner appends its removed-files note to this file and
     mirrors it to the run's Summary page.
     """
+    refuse_quick(result)
     score, max_score = _totals(result)
     lines = [f"### classroom50 autograde: {score}/{max_score}", ""]
     summary = summary_md.strip()

@@ -5,6 +5,19 @@ from __future__ import annotations
 from grader.results import CheckResult, GradingResult
 
 
+class UnpublishableResult(ValueError):
+    """A result that must never become a grade (a ``--quick`` self-check)."""
+
+
+def refuse_quick(result: GradingResult) -> None:
+    """Raise UnpublishableResult for a quick result: its accuracy is provisional."""
+    if result.mode != "full":
+        raise UnpublishableResult(
+            f"a {result.mode!r} grading (python -m grader --quick) is a provisional self-check, "
+            "never a grade: grade without --quick to publish"
+        )
+
+
 def check_totals(result: GradingResult) -> None:
     """Raise ValueError unless every check is within its points and they add up."""
     for check in result.checks:

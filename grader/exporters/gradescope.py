@@ -15,7 +15,7 @@ from __future__ import annotations
 from numbers import Real
 from typing import Any
 
-from grader.exporters.common import check_totals, unique_names
+from grader.exporters.common import check_totals, refuse_quick, unique_names
 from grader.results import GradingResult
 
 RESULTS_PATH = "/autograder/results/results.json"
@@ -31,8 +31,10 @@ def to_gradescope(result: GradingResult) -> dict[str, Any]:
     Test names are distinct; each test carries its check's score, maximum,
     pass/fail status and message. Flags, metrics and the language go into the
     top-level ``extra_data`` (kept for instructors, never shown to students).
-    Raises ``ValueError`` when the checks do not add up to the result's score.
+    Raises ``ValueError`` when the checks do not add up to the result's score,
+    and ``UnpublishableResult`` for a quick result.
     """
+    refuse_quick(result)
     check_totals(result)
     tests = [
         {

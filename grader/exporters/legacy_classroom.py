@@ -24,7 +24,7 @@ import base64
 import json
 from typing import Any
 
-from grader.exporters.common import check_totals, unique_names
+from grader.exporters.common import check_totals, refuse_quick, unique_names
 from grader.results import GradingResult
 
 VERSION = 1
@@ -40,8 +40,10 @@ def to_legacy_payload(result: GradingResult) -> dict[str, Any]:
     ``error`` for a result with no checks (nothing was graded). The tests'
     scores add up to ``result.score`` and ``max_score`` is
     ``result.max_score``, so the reporter's "Points X/Y" is the grade.
-    Raises ``ValueError`` when the checks do not add up.
+    Raises ``ValueError`` when the checks do not add up, and
+    ``UnpublishableResult`` for a quick result.
     """
+    refuse_quick(result)
     check_totals(result)
     if not result.checks:
         status = "error"

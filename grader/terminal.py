@@ -1,0 +1,120 @@
+"""What ``python -m grader`` shows in a terminal: progress, then the table.
+
+Progress goes to stderr while the worker runs (the step running, epoch k/N
+while training, seconds elapsed): a live line on a TTY, one plain line per
+event otherwise (a CI log). The result is a table wrapped to the terminal's
+width, in colour only on a TTY; ``summary.md`` stays Markdown for the web.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from grader import i18n
+from grader.results import GradingResult
+
+# The title shown for each step of the worker (phases show their step's title).
+STEP_TITLES = {
+    "import": "progress.import",
+    "import-salvage": "progress.import",
+    "load_data": "title.load_data",
+    "show_sample": "title.show_sample",
+    "normalize": "title.normalize",
+    "build_model": "title.architecture",
+    "compile_model": "title.compile",
+    "train_model": "title.train",
+    "evaluate_model": "title.evaluate",
+    "history": "title.history",
+    "predict": "title.predict",
+}
+STYLES = {"passed": "green", "partial": "yellow", "failed": "red"}
+
+
+class ProgressDisplay:
+    """Receives the supervisor's events (``start`` of a step, ``epoch``) and shows them on ``stream``."""
+
+    def __init__(self, lang: str, stream: TextIO | None = None) -> None:
+        self.lang = lang
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self.live = self.stream.isatty()
+        self.progress: Progress | None = None
+        self.task: Any = None
+
+    def __enter__(self) -> ProgressDisplay:
+        if self.live:
+            console = Console(file=self.stream)
+            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task(i18n.render(self.lang, "progress.starting"), total=None)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        self.show(describe(event, self.lang))
+
+    def show(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=text)
+        else:
+            seconds = round(time.monotonic() - self.started)
+            print(i18n.render(self.lang, "progress.line", seconds=seconds, text=text), file=self.stream, flush=True)
+
+    def checking(self) -> None:
+        """The worker is done: the checks run in this process."""
+        self.show(i18n.render(self.lang, "progress.checks"))
+
+
+def describe(event: dict[str, Any], lang: str) -> str:
+    """One progress line for a supervisor event, in ``lang``."""
+    step = str(event.get("step", "")).partition(":")[0]
+    title = i18n.render(lang, STEP_TITLES.get(step, "progress.import"))
+    epoch, epochs = event.get("epoch"), event.get("epochs")
+    if event.get("event") == "epoch" and isinstance(epoch, int):
+        return i18n.render(lang, "progress.epoch", title=title, epoch=epoch, epochs=epochs if isinstance(epochs, int) else "?")
+    return title
+
+
+def status_of(score: float, max_score: float, passed: bool) -> str:
+    return "passed" if passed else ("partial" if score > 0 else "failed")
+
+
+def print_result(result: GradingResult, out: str, stream: TextIO | None = None) -> None:
+    """The result as a table wrapped to the terminal's width; colour only on a TTY."""
+    lang = result.language
+    console = Console(file=stream or sys.stdout, highlight=False, emoji=False)
+
+    def t(key: str, **params: object) -> str:
+        return i18n.render(lang, key, **params)
+
+    console.print(Text(t("summary.title"), style="bold"))
+    total = t("summary.total", score=result.score, max_score=result.max_score)
+    if result.metrics.get("test_accuracy") is not None:
+        total += " · " + t("summary.accuracy", accuracy=f"{result.metrics['test_accuracy']:.4f}")
+    console.print(total)
+    if result.mode == "quick":
+        console.print(Text(t("summary.quick", subset=result.metrics.get("train_subset", "?")), style="yellow"))
+    table = Table(show_lines=True, expand=True)
+    table.add_column(t("summary.col_check"), ratio=2)
+    table.add_column(t("summary.col_points"), justify="right", no_wrap=True)
+    table.add_column(t("summary.col_result"), no_wrap=True)
+    table.add_column(t("summary.col_message"), ratio=5)
+    for check in result.checks:
+        status = status_of(check.score, check.max_score, check.passed)
+        table.add_row(check.title, f"{check.score}/{check.max_score}", Text(t(f"summary.term_{status}"), style=STYLES[status]), check.message)
+    console.print(table)
+    if result.flags:
+        console.print(Text(t("summary.flags"), style="bold"))
+        for flag in result.flags:
+            console.print(f"- {t('flag.' + flag)}")
+    console.print(t("summary.written_quick" if result.mode == "quick" else "summary.written", out=out))
