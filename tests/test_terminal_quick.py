@@ -1,0 +1,149 @@
+"""The terminal (progress, table, help in the student's language) and --quick.
+
+Fast tests render from hand-made results and events; one slow test runs
+``python -m grader --quick`` on the reference solution.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+from gradingkit import ROOT, SOLUTION, mnist_env, private_repo, submission
+
+from grader import cli, terminal
+from grader.config import ConfigError, load_config
+from grader.exporters import classroom50, gradescope, legacy_classroom, score_json, summary_md
+from grader.exporters.common import UnpublishableResult
+from grader.results import CheckResult, GradingResult
+
+ANSI = re.compile(r"\x1b\[")
+
+
+def result(mode: str = "full", lang: str = "es") -> GradingResult:
+    checks = [
+        CheckResult("normalize", "Paso 3: normalizar (normalize)", 10, 10, True, "Correcto: " + "muy bien " * 30, "normalize.ok"),
+        CheckResult("architecture", "Paso 4: arquitectura del modelo (build_model)", 9, 18, False, "build_model: | dos diferencias **", "architecture.several"),
+        CheckResult("compile", "Paso 5: compilar (compile_model)", 0, 12, False, "compile_model: falla", "compile.loss"),
+    ]
+    return GradingResult(19, 40, checks, {"test_accuracy": 0.9, "train_subset": 2000}, ["worker_restarted"], language=lang, mode=mode)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+# -- the table -------------------------------------------------------------------
+def test_table_is_plain_text_wrapped_to_the_width_without_colour_off_a_tty():
+    stream = io.StringIO()
+    terminal.print_result(result(), "grading", stream)
+    text = stream.getvalue()
+    assert not ANSI.search(text)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for words in ("Puntuación: 19/40", "bien", "parcial", "falla", "Avisos", "Informe completo en grading/"):
+        assert words in text
+    assert "|---" not in text and "**Puntuación" not in text
+
+
+def test_table_has_colour_on_a_tty():
+    stream = Terminal()
+    terminal.print_result(result(), "grading", stream)
+    assert ANSI.search(stream.getvalue())
+
+
+def test_quick_result_says_provisional_everywhere():
+    stream = io.StringIO()
+    terminal.print_result(result("quick"), "grading", stream)
+    text = " ".join(stream.getvalue().split())
+    assert "Modo rápido (--quick): entrenado con 2000 imágenes" in text and "no se escribe nada para publicar" in text
+    assert "Modo rápido (--quick)" in summary_md.render(result("quick"))
+    assert "Modo rápido" not in summary_md.render(result())
+    assert json.loads(score_json.dumps(result("quick")))["mode"] == "quick"
+    assert GradingResult.from_dict(result("quick").to_dict()).mode == "quick"
+
+
+@pytest.mark.parametrize(
+    "export",
+    [
+        lambda r: classroom50.to_result_json(r, {}),
+        lambda r: classroom50.release_body(r, ""),
+        gradescope.to_gradescope,
+        legacy_classroom.to_legacy_payload,
+    ],
+)
+def test_exporters_refuse_a_quick_result(export):
+    with pytest.raises(UnpublishableResult, match="--quick"):
+        export(result("quick"))
+    export(replace(result(), checks=result().checks))  # a full result is exported
+
+
+# -- progress ----------------------------------------------------------------------
+def test_progress_lines_off_a_tty():
+    stream = io.StringIO()
+    with terminal.ProgressDisplay("es", stream) as progress:
+        progress({"event": "start", "step": "import"})
+        progress({"event": "start", "step": "train_model"})
+        progress({"event": "epoch", "step": "train_model", "epoch": 3, "epochs": 5})
+        progress({"event": "start", "step": "train_model:restore"})
+        progress.checking()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "[0 s] Cargando tu mnist_dense.py"
+    assert lines[2].endswith("Paso 6: entrenar (train_model): época 3/5")
+    assert lines[3].endswith("Paso 6: entrenar (train_model)") and lines[4].endswith("Comprobando los resultados")
+
+
+def test_progress_live_on_a_tty_in_english():
+    stream = Terminal()
+    with terminal.ProgressDisplay("en", stream) as progress:
+        progress({"event": "epoch", "step": "train_model", "epoch": 1, "epochs": None})
+    assert terminal.describe({"event": "epoch", "step": "train_model", "epoch": 2, "epochs": 5}, "en") == "Step 6: train (train_model): epoch 2/5"
+    shown = stream.getvalue()
+    assert "Preparing the grading" in shown and "Step 6: train (train_model): epoch 1/?" in shown and ANSI.search(shown)
+
+
+# -- help --------------------------------------------------------------------------
+@pytest.mark.parametrize(("argv", "lang"), [([], "es"), (["--lang", "en"], "en"), (["--lang=en"], "en"), (["--lang", "xx"], "es")])
+def test_help_follows_lang(argv, lang):
+    assert cli.requested_lang(argv) == lang
+    text = cli._grade_parser(lang).format_help()
+    if lang == "es":
+        assert text.startswith("uso: ") and "opciones:" in text and "--quick" in text and "CARPETA" in text
+    else:
+        assert text.startswith("usage: ") and "quick self-check" in text
+
+
+def test_help_runs_in_spanish_by_default():
+    done = subprocess.run([sys.executable, "-m", "grader", "--help"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "muestra esta ayuda y termina" in done.stdout and "autocomprobación rápida" in done.stdout
+
+
+# -- config -------------------------------------------------------------------------
+def test_quick_settings_are_typed(tmp_path):
+    text = (ROOT / "grader" / "config.toml").read_text(encoding="utf-8").replace("train_subset = 2000", 'train_subset = "many"')
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[quick\] train_subset must be a int"):
+        load_config(path)
+
+
+# -- the quick self-check, end to end --------------------------------------------------
+@pytest.mark.slow
+def test_quick_grades_every_step_and_publishes_nothing(tmp_path):
+    repo = private_repo(tmp_path / "repo")
+    folder = submission(tmp_path / "submission", SOLUTION.read_text(encoding="utf-8"))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "grader", "--submission", str(folder), "--out", str(out), "--quick"]
+    done = subprocess.run(command, cwd=repo, env=mnist_env(), capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    score = json.loads((out / "score.json").read_text(encoding="utf-8"))
+    assert score["mode"] == "quick" and score["metrics"]["train_subset"] == load_config().quick.train_subset
+    code = [c for c in score["checks"] if c["id"] in ("normalize", "architecture", "compile", "train", "evaluate", "history", "predict", "min_accuracy")]
+    assert code and all(c["passed"] for c in code), [c["message"] for c in code if not c["passed"]]
+    assert not any((out / name).exists() for name in ("result.json", "gradescope.json", "legacy-classroom.b64", "release-body.md"))
+    assert "época 5/5" in done.stderr and "Modo rápido" in done.stdout
