@@ -313,7 +313,7 @@ def test_min_accuracy_blocked_by_a_tampered_compile():
         ({"build_model": build_facts(model(FLATTEN, dense(128, "relu"), dense(10, "linear")))}, "Paso 4 (build_model): la capa de salida usa linear"),
         ({"build_model": build_facts(model(FLATTEN, dense(128, "sigmoid"), dense(10, "softmax")))}, "Paso 4 (build_model): la capa oculta usa sigmoid"),
         ({"compile_model": compile_facts(optimizer="SGD")}, "Paso 5 (compile_model): el optimizador es SGD"),
-        ({"train_model": train_facts(epochs=1)}, "Paso 6 (train_model): el modelo entrenó 1 épocas"),
+        ({"train_model": train_facts(epochs=1)}, "Paso 6 (train_model): el historial tiene 1 época(s)"),
         ({}, "no se vio ninguna diferencia"),
     ],
 )
