@@ -150,11 +150,11 @@ def test_one_architecture_difference_keeps_its_own_message(default, key, lost):
 
 
 def test_hidden_trainable_layer_in_a_flatten_subclass_fails():
-    look_alike = {"kind": "other", "class": "Flatten", "custom": True}
+    look_alike = {"kind": "other", "class": "mnist_dense.Flatten", "custom": True}
     ctx = context(build_model=build_facts(model(look_alike, dense(128, "relu"), dense(10, "softmax"), params=716_706)))
     key, fraction, message = verdict_of(check_model.test_architecture, ctx)
     assert key == "architecture.several" and fraction < 1
-    assert "clases propias" in message and "Flatten" in message
+    assert "clases propias" in message and "se encontró mnist_dense.Flatten -> Dense(128, relu)" in message
 
 
 def test_every_architecture_difference_in_one_message():
@@ -313,6 +313,7 @@ def test_min_accuracy_blocked_by_a_tampered_compile():
         ({"build_model": build_facts(model(FLATTEN, dense(128, "relu"), dense(10, "linear")))}, "Paso 4 (build_model): la capa de salida usa linear"),
         ({"build_model": build_facts(model(FLATTEN, dense(128, "sigmoid"), dense(10, "softmax")))}, "Paso 4 (build_model): la capa oculta usa sigmoid"),
         ({"compile_model": compile_facts(optimizer="SGD")}, "Paso 5 (compile_model): el optimizador es SGD"),
+        ({"compile_model": compile_facts(optimizer="custom:Adam")}, "Paso 5 (compile_model): el optimizador es Adam (una clase propia"),
         ({"train_model": train_facts(epochs=1)}, "Paso 6 (train_model): el historial tiene 1 época(s)"),
         ({}, "no se vio ninguna diferencia"),
     ],

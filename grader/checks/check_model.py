@@ -156,7 +156,7 @@ def compile_deviations(facts: dict) -> list[Deviation]:
     compiled = facts["default"]
     deviations = []
     if compiled["optimizer"] != ADAM:
-        deviations.append(Deviation("optimizer", "compile.optimizer", {"found": _optimizer(compiled["optimizer"])}))
+        deviations.append(Deviation("optimizer", "compile.optimizer", {"found": optimizer_words(compiled["optimizer"])}))
     loss = compiled["loss"]
     if loss.get("name") not in SPARSE_LOSSES:
         deviations.append(Deviation("loss", "compile.loss", {"found": loss.get("name")}))
@@ -169,12 +169,13 @@ def compile_deviations(facts: dict) -> list[Deviation]:
         deviations.append(Deviation("returns_model", "compile.no_return", {}))
     sgd = facts["sgd"]
     if "error" in sgd or sgd.get("optimizer") != "SGD":
-        found = _optimizer(sgd["optimizer"]) if sgd.get("optimizer") else sgd.get("error", {}).get("type")
+        found = optimizer_words(sgd["optimizer"]) if sgd.get("optimizer") else sgd.get("error", {}).get("type")
         deviations.append(Deviation("parameter", "compile.parameter", {"found": found}))
     return deviations
 
 
-def _optimizer(name: str) -> Any:
+def optimizer_words(name: str) -> Any:
+    """An optimizer's name as reported; a look-alike class says it is the student's own."""
     if name.startswith("custom:"):
         return part("found.custom_class", name=name.partition(":")[2])
     return name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.checks.check_model import compile_deviations, effective_layers
+from grader.checks.check_model import compile_deviations, effective_layers, optimizer_words
 from grader.checks.context import FUNCTION_OF_STEP
 from grader.checks.verdict import fail, part
 from grader.checks.words import found_type, found_types
@@ -269,7 +269,7 @@ def accuracy_causes(facts: dict) -> list[dict]:
         causes.append(part("min_accuracy.cause.hidden_activation", activation=dense[0][2]))
     optimizer = compiled.get("optimizer")
     if optimizer and optimizer != "Adam":
-        causes.append(part("min_accuracy.cause.optimizer", optimizer=optimizer.partition(":")[2] or optimizer))
+        causes.append(part("min_accuracy.cause.optimizer", optimizer=optimizer_words(optimizer)))
     epochs = facts["train_model"].get("epochs")
     if isinstance(epochs, int) and epochs < EXPECTED_EPOCHS:
         causes.append(part("min_accuracy.cause.epochs", epochs=epochs, expected=EXPECTED_EPOCHS))

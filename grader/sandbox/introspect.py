@@ -72,7 +72,8 @@ def describe_layer(layer: Any) -> dict[str, Any]:
     kind, custom = _exact_kind(layer)
     info: dict[str, Any] = {"class": type(layer).__name__}
     if custom:
-        info["custom"] = True
+        # Named with its module (mnist_dense.Flatten), so it never reads as Keras's own.
+        info.update(custom=True, **{"class": f"{type(layer).__module__}.{type(layer).__name__}"})
     if kind == "dense":
         info["units"] = int(layer.units)
         info["activation"] = classify_activation(layer.activation)
