@@ -74,11 +74,19 @@ def render(layers: list[tuple]) -> str:
 
 
 def expected_params(description: dict) -> int | None:
-    """Weights the described layers hold (Flatten of 28x28, then Dense layers), or None if unknown."""
-    features, total = FLATTENED, 0
+    """Weights the described layers hold (Flatten of 28x28, then Dense layers), or None if unknown.
+
+    Only a model that starts with Flatten is counted: without it the Dense
+    layers act on rows of pixels, which the structure check reports already.
+    """
+    features, total = None, 0
     for layer in description.get("layers", []):
         kind = layer["kind"]
-        if kind == "dense":
+        if kind == "flatten" and features is None:
+            features = FLATTENED
+        elif kind == "dense" and features is None:
+            return None  # Dense on unflattened images: already a structure difference
+        elif kind == "dense":
             total += features * layer["units"] + (layer["units"] if layer.get("use_bias", True) else 0)
             features = layer["units"]
         elif kind not in ("input", "flatten", "activation", "dropout"):

@@ -14,6 +14,8 @@ import keras
 import numpy as np
 
 QUICK_TRAIN_SAMPLES = 6000
+# The loss names (string or class) the reference compile is equivalent to.
+SPARSE_LOSSES = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy")
 
 
 def normalize(images: np.ndarray) -> np.ndarray:

@@ -42,6 +42,7 @@ class Pipeline:
         self.history: keras.callbacks.History | None = None
         # Told of each training epoch (the terminal shows "epoch k/N"); set by the worker.
         self.progress: Callable[..., None] | None = None
+        self.compiled: dict[str, Any] | None = None  # how the student's compile_model compiled the model
         self._genuine: list[Any] = []
         self._returned: Any = None
 
@@ -174,6 +175,7 @@ class Pipeline:
             "returns_model": returned is self.model,
             "default": introspect.describe_compile(self.model),
         }
+        self.compiled = facts["default"]
         try:
             other = self._fresh_model()
             compile_model(other, "sgd")
@@ -189,6 +191,7 @@ class Pipeline:
         compile_model = None if dead else getattr(self.student, "compile_model", None)
         if callable(compile_model):
             compile_model(self.model)
+            self.compiled = introspect.describe_compile(self.model)
         if dead or not getattr(self.model, "compiled", False):
             self.replaced.add("compile_model")
             fallbacks.compile_model(self.model)
@@ -214,11 +217,11 @@ class Pipeline:
         try:
             facts = self._train_once(train, x, y)
         except Exception as error:  # noqa: BLE001 - retried below, else re-raised as the step's failure
-            if isinstance(error, MemoryError) or "compile_model" in self.replaced:
+            if isinstance(error, MemoryError) or not self._compile_suspect():
                 raise
             first = describe_error(error)
         else:
-            if facts["weights_finite"] or "compile_model" in self.replaced:
+            if facts["weights_finite"] or not self._compile_suspect():
                 return self._keep_training(facts, x, y)
             first = {"type": "weights_not_finite", "message": "", "line": None, "function": None}
         self.model.set_weights(initial)
@@ -228,9 +231,19 @@ class Pipeline:
         facts.update(first_error=first, stand_ins=["compile_model"])
         return self._keep_training(facts, x, y)
 
+    def _compile_suspect(self) -> bool:
+        """True when the student's own compile is in use and differs from the reference
+        in what can break training (optimizer, loss, from_logits): only then is a retry worth it."""
+        if "compile_model" in self.replaced:
+            return False
+        compiled = self.compiled or {}
+        loss = compiled.get("loss") or {}
+        return compiled.get("optimizer") != "Adam" or loss.get("name") not in fallbacks.SPARSE_LOSSES or bool(loss.get("from_logits"))
+
     def _train_once(self, train: Callable[..., Any], x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         keras.utils.set_random_seed(self.seed)
         before = _weights_digest(self.model)
+        self.model.__dict__.pop("fit", None)  # a retry records fit afresh, not through the first attempt's recorder
         fits = _intercept_fit(self.model, self.progress)
         returned = train(self.model, x.copy(), y.copy())
         facts = {
