@@ -148,13 +148,27 @@ def test_one_architecture_difference_keeps_its_own_message(default, key, lost):
     assert (got, fraction) == (key, pytest.approx(1 - CONFIG.partial.architecture[lost]))
     assert message.startswith("build_model:")
 
+    # With one more difference, the same finding is one line of a list.
+    broken = build_facts(default, classes_5={"error": {"type": "TypeError"}})
+    got, fraction, message = verdict_of(check_model.test_architecture, context(build_model=broken))
+    assert got == "architecture.several" and message.count(" – ") == 2
+    assert fraction == pytest.approx(1 - CONFIG.partial.architecture[lost] - CONFIG.partial.architecture["parameters"])
+
 
 def test_hidden_trainable_layer_in_a_flatten_subclass_fails():
-    look_alike = {"kind": "other", "class": "mnist_dense.Flatten", "custom": True}
+    look_alike = {"kind": "other", "class": "mnist_dense.Flatten", "custom": True, "base": "flatten"}
     ctx = context(build_model=build_facts(model(look_alike, dense(128, "relu"), dense(10, "softmax"), params=716_706)))
     key, fraction, message = verdict_of(check_model.test_architecture, ctx)
-    assert key == "architecture.several" and fraction < 1
-    assert "clases propias" in message and "se encontró mnist_dense.Flatten -> Dense(128, relu)" in message
+    assert (key, fraction) == ("architecture.custom_layer", pytest.approx(1 - CONFIG.partial.architecture["structure"]))
+    assert "mnist_dense.Flatten son clases propias" in message
+
+
+def test_a_dense_look_alike_is_an_extra_layer_of_its_own_class():
+    look_alike = {"kind": "other", "class": "mnist_dense.Dense", "custom": True, "base": "dense"}
+    ctx = context(build_model=build_facts(model(FLATTEN, look_alike, dense(128, "relu"), dense(10, "softmax"))))
+    key, _, message = verdict_of(check_model.test_architecture, ctx)
+    assert key == "architecture.several"
+    assert "Flatten -> mnist_dense.Dense -> Dense(128, relu)" in message and "mnist_dense.Dense son clases propias" in message
 
 
 def test_every_architecture_difference_in_one_message():

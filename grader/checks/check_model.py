@@ -48,6 +48,11 @@ def effective_layers(description: dict) -> list[tuple]:
         kind = layer["kind"]
         if kind == "input":
             continue
+        if layer.get("custom") and layer.get("base") == "flatten":
+            # A Flatten look-alike stands where Flatten goes (its own difference is
+            # "custom_layer"), shown by its class name.
+            layers.append(("flatten", None, layer["class"]))
+            continue
         if kind == "activation" and layers and layers[-1][0] == "dense" and layers[-1][2] == "linear":
             layers[-1] = ("dense", layers[-1][1], layer["activation"])
         elif kind == "dense":
@@ -63,7 +68,7 @@ def render(layers: list[tuple]) -> str:
     parts = []
     for kind, units, extra in layers:
         if kind == "flatten":
-            parts.append("Flatten")
+            parts.append(extra or "Flatten")
         elif kind == "dense":
             parts.append(f"Dense({units}, {extra})")
         elif kind == "activation":

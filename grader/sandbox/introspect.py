@@ -59,21 +59,22 @@ _LAYER_KINDS = (
 )
 
 
-def _exact_kind(layer: Any) -> tuple[str, bool]:
-    """(kind, custom): the kind of an exact Keras class, or "other" and
-    whether the layer's class derives from one of them (a look-alike)."""
+def _exact_kind(layer: Any) -> tuple[str, str | None]:
+    """(kind, base): the kind of an exact Keras class; or "other" and, for a
+    look-alike (a subclass of one of them), the kind it imitates."""
     for cls, kind in _LAYER_KINDS:
         if type(layer) is cls:
-            return kind, False
-    return "other", any(isinstance(layer, cls) for cls, _ in _LAYER_KINDS)
+            return kind, None
+    return "other", next((kind for cls, kind in _LAYER_KINDS if isinstance(layer, cls)), None)
 
 
 def describe_layer(layer: Any) -> dict[str, Any]:
-    kind, custom = _exact_kind(layer)
+    kind, base = _exact_kind(layer)
     info: dict[str, Any] = {"class": type(layer).__name__}
-    if custom:
-        # Named with its module (mnist_dense.Flatten), so it never reads as Keras's own.
-        info.update(custom=True, **{"class": f"{type(layer).__module__}.{type(layer).__name__}"})
+    if base is not None:
+        # A look-alike may compute anything: named with its module (mnist_dense.Flatten)
+        # so it never reads as Keras's own, and judged apart from the real kinds.
+        info.update(custom=True, base=base, **{"class": f"{type(layer).__module__}.{type(layer).__name__}"})
     if kind == "dense":
         info["units"] = int(layer.units)
         info["activation"] = classify_activation(layer.activation)
