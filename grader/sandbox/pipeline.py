@@ -129,13 +129,15 @@ class Pipeline:
 
     def restore_normalize(self, dead: bool = False) -> None:
         normalize = None if dead else getattr(self.student, "normalize", None)
-        x_train = normalize(self.x_train.copy()) if callable(normalize) else None
+        # Only the training images that will be trained on (all of them unless train_subset).
+        raw_train = self.x_train[: self.train_subset] if self.train_subset else self.x_train
+        x_train = normalize(raw_train.copy()) if callable(normalize) else None
         x_test = normalize(self.x_test.copy()) if callable(normalize) else None
-        if self._usable_images(x_train, self.x_train) and self._usable_images(x_test, self.x_test):
+        if self._usable_images(x_train, raw_train) and self._usable_images(x_test, self.x_test):
             self.x_train_n, self.x_test_n = x_train, x_test
         else:
             self.replaced.add("normalize")
-            self.x_train_n = fallbacks.normalize(self.x_train)
+            self.x_train_n = fallbacks.normalize(raw_train)
             self.x_test_n = fallbacks.normalize(self.x_test)
 
     # -- build_model ------------------------------------------------------------
