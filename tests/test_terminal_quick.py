@@ -147,3 +147,12 @@ def test_quick_grades_every_step_and_publishes_nothing(tmp_path):
     assert code and all(c["passed"] for c in code), [c["message"] for c in code if not c["passed"]]
     assert not any((out / name).exists() for name in ("result.json", "gradescope.json", "legacy-classroom.b64", "release-body.md"))
     assert "época 5/5" in done.stderr and "Modo rápido" in done.stdout
+
+
+@pytest.mark.parametrize(("lang", "words"), [("es", ("uso: ", "opciones:", "muestra esta ayuda y termina")), ("en", ("usage: ", "options:", "show this help message and exit"))])
+def test_explore_help_follows_lang(lang, words):
+    from assignment.explore import cli as explore_cli
+    from assignment.explore.text import Text
+
+    text = explore_cli.parser(Text(lang)).format_help()
+    assert text.startswith(words[0]) and all(w in text for w in words)
