@@ -68,6 +68,8 @@ def test_a_train_bug_with_a_correct_compile_is_not_retried(tmp_path):
     with pytest.raises(RuntimeError, match="own bug"):
         steps.train_model()
     assert "compile_model" not in steps.replaced
+    # The stand-in training that follows is not recorded or reported as the student's.
+    assert "fit" not in vars(steps.model)
 
 
 def test_a_correct_pipeline_trains_once(tmp_path):

@@ -245,9 +245,12 @@ class Pipeline:
     def _train_once(self, train: Callable[..., Any], x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         keras.utils.set_random_seed(self.seed)
         before = _weights_digest(self.model)
-        self.model.__dict__.pop("fit", None)  # a retry records fit afresh, not through the first attempt's recorder
         fits = _intercept_fit(self.model, self.progress)
-        returned = train(self.model, x.copy(), y.copy())
+        try:
+            returned = train(self.model, x.copy(), y.copy())
+        finally:
+            # Later fits (a retry, the stand-in training) are not the student's: neither recorded nor reported.
+            self.model.__dict__.pop("fit", None)
         facts = {
             "returned_type": type(returned).__name__,
             "is_history": isinstance(returned, keras.callbacks.History),
