@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.answers.markdown import ANSWER_START, extract_answer, remove_placeholder
+from grader.answers.markdown import extract_answer, has_answer_markers, remove_placeholder
 
 QUESTION_IDS = tuple(f"q{n}" for n in range(1, 8))  # = grader.config.ANSWER_CHECKS
 COPY_NGRAM = 5  # a run of this many words found in the question is "copied"
@@ -265,7 +265,7 @@ def score_answer(
 
     if text is None:
         return unscored("missing_file", "answers.missing_file")
-    if ANSWER_START.search(text):
+    if has_answer_markers(text):
         text = extract_answer(text).text
     else:
         text = remove_placeholder(text)
