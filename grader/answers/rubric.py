@@ -250,6 +250,9 @@ def analyse(text: str, reference: str = "") -> TextAnalysis:
 
 
 def _is_keyword_list(text: str, own: Sequence[str]) -> bool:
+    # Numbers are neither prose nor keywords: "784 × 128 + 128 = 100 480" in
+    # a sentence must not make it look like a list.
+    own = [w for w in own if not w.isdigit()]
     if len(own) < 3:
         return False
     ratio = sum(w in FUNCTION_WORDS for w in own) / len(own)
