@@ -250,7 +250,7 @@ def test_every_exploration_message_renders(settings, table, tmp_path):
     results = [
         score_exploration(many, table, settings),
         score_exploration(sheet, table, settings, max_bytes=100),
-        timed_out(raw["rubric"], raw["exploration"]).exploration,
+        timed_out(raw["rubric"], raw["exploration"], 20).exploration,
         score_exploration(tmp_path / "missing.md", None, settings),
         score_exploration(SHEET, None, settings),
         score_exploration(SOLUTION, table, settings),

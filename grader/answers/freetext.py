@@ -101,11 +101,10 @@ def score_submission(
 
 
 def timed_out(
-    rubric_table: dict[str, Any], exploration_table: dict[str, Any]
+    rubric_table: dict[str, Any], exploration_table: dict[str, Any], limit: float
 ) -> FreeTextScores:
     """Every free-text check at 0, with the time-limit message."""
     rubrics = load_rubric(rubric_table)
-    limit = AnswerSettings.from_raw(rubric_table).time_limit
     sheet = ExplorationSettings.from_raw(exploration_table)
     total = len(sheet.exercises)
     exploration = ExplorationScore(
@@ -151,7 +150,7 @@ def score_submission_limited(
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return timed_out(rubric_table, exploration_table)
+        return timed_out(rubric_table, exploration_table, limit)
     if done.returncode != 0:
         raise RuntimeError(f"free-text scoring failed: {done.stderr[-2000:]}")
     return FreeTextScores.from_json(done.stdout)
