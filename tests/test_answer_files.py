@@ -79,3 +79,18 @@ def test_over_the_time_limit_every_free_text_check_scores_zero(submission):
     assert scores.exploration.message_key == "exploration.time_limit"
     message = i18n.render("es", "answers.time_limit", **scores.answers["q3"].message_params)
     assert message.startswith("Pregunta 3: no se pudo puntuar assignment/answers/q3.md en 0.001 segundos")
+
+
+def test_a_file_over_the_time_limit_costs_only_its_own_points(submission):
+    # A rubric regex that backtracks for ever on q3's answer (an instructor's
+    # mistake, or a student's text that finds one): q3 alone scores 0.
+    rubric = {**CONFIG.rubric, "q3": dict(CONFIG.rubric["q3"])}
+    ideas = [dict(idea) for idea in rubric["q3"]["ideas"]]
+    ideas[0]["patterns"] = ["(a+)+$"]
+    rubric["q3"]["ideas"] = ideas
+    (submission / "answers" / "q3.md").write_text("a" * 40 + "b", "utf-8")
+    scores = score_submission_limited(submission, rubric, CONFIG.exploration, seconds=5)
+    assert scores.answers["q3"].message_key == "answers.time_limit"
+    assert scores.answers["q3"].fraction == 0.0
+    assert all(scores.answers[q].fraction == 1.0 for q in QUESTION_IDS if q != "q3")
+    assert scores.exploration.fraction == 1.0

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.answers.exploration import (
+    ExplorationScore,
     ExplorationSettings,
     load_exploration_settings,
     score_exploration,
@@ -239,7 +240,7 @@ def test_unclosed_comments_and_markers_parse_in_linear_time(settings, table, tmp
 
 
 def test_every_exploration_message_renders(settings, table, tmp_path):
-    from grader.answers.freetext import timed_out
+    from grader.answers.freetext import EXPLORATION, Scorer
 
     sheet = tmp_path / "exploration.md"
     sheet.write_text(fill(SHEET.read_text("utf-8"), {1}), "utf-8")
@@ -250,7 +251,7 @@ def test_every_exploration_message_renders(settings, table, tmp_path):
     results = [
         score_exploration(many, table, settings),
         score_exploration(sheet, table, settings, max_bytes=100),
-        timed_out(raw["rubric"], raw["exploration"], 20).exploration,
+        ExplorationScore(**Scorer(ROOT, raw["rubric"], raw["exploration"]).timed_out(EXPLORATION, 20)["score"]),
         score_exploration(tmp_path / "missing.md", None, settings),
         score_exploration(SHEET, None, settings),
         score_exploration(SOLUTION, table, settings),

@@ -45,11 +45,13 @@ _SECTION_START = re.compile(r"observaciones ?: ?ejercicio (\d+)")
 _SECTION_END = re.compile(r"fin")
 
 # The placeholders, however the student left them: with or without the
-# underscores or asterisks, the accent or the final full stop. The lookbehind
-# makes a long run of "_" or "*" cost one attempt, not one per character.
+# underscores or asterisks, the accent or the final full stop. Nothing of
+# unbounded length comes before the word "escribe", and the lookbehind makes
+# a long run of "_" or "*" cost one attempt, not one per character: so no
+# input (60 000 spaces, underscores...) makes this regex quadratic.
 _PLACEHOLDERS = re.compile(
-    r"(?<![_*])[_*]*\s*escribe\s+aqu[ií]\s+tus?\s+(?:respuesta|observaciones)\b"
-    r"\s*\.?\s*[_*]*",
+    r"(?<![_*])[_*]*[ \t]?escribe\s+aqu[ií]\s+tus?\s+(?:respuesta|observaciones)\b"
+    r"[ \t]*\.?[ \t]*[_*]*",
     re.IGNORECASE,
 )
 

@@ -28,6 +28,7 @@ COPY_NGRAM = 5  # a run of this many words found in the question is "copied"
 SHORT_FACTOR = 0.5  # shorter than min_words, but not empty
 KEYWORD_LIST_FACTOR = 0.5  # words without sentences
 OFF_TOPIC_RATIO = 1 / 3  # fewer on-topic sentences than this: off-topic
+OFF_TOPIC_SENTENCES = 100  # sentences read to decide it
 # Hint when no key idea is missing (too short, keyword list).
 DEFAULT_HINT = "desarrolla cada idea con frases completas."
 DEFAULT_HINT_EN = "develop each idea in full sentences."
@@ -81,7 +82,7 @@ class AnswerSettings:
     """The plain keys of ``[rubric]`` (the questions are its sub-tables)."""
 
     max_file_kb: int = 64  # a larger answer file or sheet is not read: 0 points
-    time_limit: float = 20.0  # seconds to score every free-text file
+    time_limit: float = 20.0  # seconds to score one free-text file
     # "score": English answers are scored with the ideas' English patterns
     # too; "ask_spanish": an English answer scores 0 and is asked for in Spanish.
     english: str = "score"
@@ -256,7 +257,8 @@ def _is_keyword_list(text: str, own: Sequence[str]) -> bool:
     if len(own) < 3:
         return False
     ratio = sum(w in FUNCTION_WORDS for w in own) / len(own)
-    segments = [len(words(s)) for s in SEGMENT_BREAK.split(text) if s and words(s)]
+    # Word counts only: no need to fold accents per segment (WORD is Unicode).
+    segments = [n for n in (len(WORD.findall(s)) for s in SEGMENT_BREAK.split(text) if s) if n]
     short = sum(n <= 3 for n in segments)
     fragmented = len(segments) >= 3 and short / len(segments) >= 0.6
     return ratio < 0.15 or (fragmented and ratio < 0.3)
@@ -272,7 +274,10 @@ def looks_english(text: str) -> bool:
 
 def _off_topic(text: str, rubric: QuestionRubric) -> bool:
     patterns = rubric.topic + tuple(p for idea in rubric.ideas for p in idea.matchers(True))
-    sentences = [normalize(s) for s in SENTENCE_BREAK.split(text) if len(words(s)) >= 3]
+    sentences = [s for s in SENTENCE_BREAK.split(text) if len(WORD.findall(s)) >= 3]
+    # An answer has a few sentences; past OFF_TOPIC_SENTENCES the verdict
+    # would not change, and each costs a search per pattern.
+    sentences = [normalize(s) for s in sentences[:OFF_TOPIC_SENTENCES]]
     if len(sentences) < 3:
         return False
     on_topic = sum(any(p.search(s) for p in patterns) for s in sentences)

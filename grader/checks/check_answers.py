@@ -1,8 +1,8 @@
 """Checks of the free-text work: comprehension answers q1..q7 and exploration.
 
 These read the student's Markdown files; no student code runs. All the files
-are scored once per grading, in a child process under ``[rubric]
-time_limit`` (see :mod:`grader.answers.freetext`). Every answer also goes to
+are scored once per grading, in a child process, each under ``[rubric]
+time_limit`` seconds (see :mod:`grader.answers.freetext`). Every answer also goes to
 ``score.json``'s ``review`` list for the instructor, because a rubric of key
 ideas cannot judge whether an answer is true.
 """
