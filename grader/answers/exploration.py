@@ -67,6 +67,15 @@ class ExplorationScore:
     pending: list[int] = field(default_factory=list)  # exercise numbers
     words: dict[int, int] = field(default_factory=dict)  # own words by exercise
 
+    @classmethod
+    def zero(
+        cls, total: int, status: str, params: dict[str, Any], present: bool = False
+    ) -> ExplorationScore:
+        """0 points, no section read: every exercise pending."""
+        pending = list(range(1, total + 1))
+        key = f"exploration.{status}"
+        return cls(0.0, 0, total, present, key, params, status=status, pending=pending)
+
 
 def table_present(path: str | Path | None) -> bool:
     """Whether ``path`` is a CSV file with a header and at least one row."""
@@ -111,20 +120,9 @@ def score_exploration(
         markdown = read_text(sheet_path, max_bytes)
     except FileTooLarge as error:
         params.update(size_kb=-(-error.size // 1024), limit_kb=error.limit // 1024)
-        return ExplorationScore(
-            0.0, 0, total, present, "exploration.too_large", params, status="too_large"
-        )
+        return ExplorationScore.zero(total, "too_large", params, present)
     if markdown is None:
-        return ExplorationScore(
-            0.0,
-            0,
-            total,
-            present,
-            "exploration.missing_file",
-            params,
-            status="missing_file",
-            pending=list(range(1, total + 1)),
-        )
+        return ExplorationScore.zero(total, "missing_file", params, present)
 
     words: dict[int, int] = {}
     titles: dict[int, str] = {}

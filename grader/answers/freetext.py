@@ -101,18 +101,8 @@ class Scorer:
         """The record of a file that overran ``limit`` seconds: 0 points."""
         shown = f"{limit:g}"
         if name == EXPLORATION:
-            total = len(self.sheet.exercises)
             params = {"file": f"assignment/{SHEET}", "limit": shown, "percent": 0}
-            score = ExplorationScore(
-                0.0,
-                0,
-                total,
-                False,
-                "exploration.time_limit",
-                params,
-                status="time_limit",
-                pending=list(range(1, total + 1)),
-            )
+            score = ExplorationScore.zero(len(self.sheet.exercises), "time_limit", params)
             return {"name": name, "score": asdict(score)}
         score = unscored(name, self.rubrics[name], "time_limit", limit=shown)
         return {"name": name, "score": asdict(score), "text": ""}
