@@ -29,8 +29,10 @@ def verdicts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def check_result(check: str, most: int, verdict: dict[str, Any], lang: str) -> CheckResult:
     fraction = float(verdict.get("fraction", 0.0))
-    # Exact fractional points (two decimals): they agree with the message.
-    score = most if fraction >= 1.0 else points(most * fraction)
+    # Exact fractional points (two decimals): they agree with the message. A
+    # check short of full marks never rounds up to them.
+    passed = fraction >= 1.0
+    score = most if passed else min(points(most * fraction), points(most - 0.01))
     params = dict(verdict.get("params") or {})
     key = verdict["key"]
     return CheckResult(
@@ -38,7 +40,7 @@ def check_result(check: str, most: int, verdict: dict[str, Any], lang: str) -> C
         title=i18n.render(lang, f"title.{check}"),
         score=score,
         max_score=most,
-        passed=score == most,
+        passed=passed,
         message=i18n.render(lang, key, **params),
         message_key=key,
         message_params=params,

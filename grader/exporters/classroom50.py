@@ -143,6 +143,7 @@ def release_body(result: GradingResult, summary_md: str) -> str:
     mirrors it to the run's Summary page. The heading has the whole points
     of result.json.
     """
+    check_totals(result)
     result = whole_points(result)
     score, max_score = _totals(result)
     lines = [f"### classroom50 autograde: {score}/{max_score}", ""]
