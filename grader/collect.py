@@ -32,7 +32,7 @@ def check_result(check: str, most: int, verdict: dict[str, Any], lang: str) -> C
     # Exact fractional points (two decimals): they agree with the message. A
     # check short of full marks never rounds up to them.
     passed = fraction >= 1.0
-    score = most if passed else min(points(most * fraction), points(most - 0.01))
+    score = most if passed else max(0, min(points(most * fraction), points(most - 0.01)))
     params = dict(verdict.get("params") or {})
     key = verdict["key"]
     return CheckResult(
