@@ -133,3 +133,11 @@ def test_score_json_keeps_fractional_points():
     result = result_with([0.75, 3, 1.5])
     again = GradingResult.from_dict(result.to_dict())
     assert again.score == 5.25 and [c.score for c in again.checks] == [0.75, 3, 1.5]
+
+
+def test_short_of_full_marks_never_rounds_up_and_zero_stays_zero():
+    params = {"number": 1, "file": "assignment/answers/q1.md", "min_words": 40}
+    almost = check_result("q1", 3, {"fraction": 0.9999, "key": "answers.untouched", "params": params}, "es")
+    assert almost.score == 2.99 and not almost.passed
+    nothing = check_result("q1", 0, {"fraction": 0.5, "key": "answers.untouched", "params": params}, "es")
+    assert nothing.score == 0 and not nothing.passed
