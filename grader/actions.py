@@ -37,7 +37,7 @@ import uuid
 from pathlib import Path
 
 from grader.exporters import legacy_classroom
-from grader.results import GradingResult
+from grader.results import GradingResult, whole_points
 
 DEFAULT_GRADING_DIR = "grading"
 SCORE_FILE = "score.json"
@@ -75,7 +75,8 @@ def load(folder: Path) -> tuple[GradingResult, str, str]:
     score_path = folder / SCORE_FILE
     if not score_path.is_file():
         raise ActionsError(str(score_path))
-    result = GradingResult.from_dict(json.loads(score_path.read_text(encoding="utf-8")))
+    # The platforms' whole points (the payload's and the step outputs').
+    result = whole_points(GradingResult.from_dict(json.loads(score_path.read_text(encoding="utf-8"))))
     payload_path = folder / PAYLOAD_FILE
     if not payload_path.is_file():
         raise ActionsError(str(payload_path))

@@ -6,12 +6,11 @@ from the config, messages from the catalogue of the requested language.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from grader import i18n
 from grader.config import ALL_CHECKS, Config
-from grader.results import CheckResult, GradingResult
+from grader.results import CheckResult, GradingResult, points
 
 
 def verdicts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -28,17 +27,20 @@ def verdicts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def check_result(check: str, points: int, verdict: dict[str, Any], lang: str) -> CheckResult:
+def check_result(check: str, most: int, verdict: dict[str, Any], lang: str) -> CheckResult:
     fraction = float(verdict.get("fraction", 0.0))
-    score = points if fraction >= 1.0 else int(math.floor(points * fraction))
+    # Exact fractional points (two decimals): they agree with the message. A
+    # check short of full marks never rounds up to them.
+    passed = fraction >= 1.0
+    score = most if passed else max(0, min(points(most * fraction), points(most - 0.01)))
     params = dict(verdict.get("params") or {})
     key = verdict["key"]
     return CheckResult(
         id=check,
         title=i18n.render(lang, f"title.{check}"),
         score=score,
-        max_score=points,
-        passed=score == points,
+        max_score=most,
+        passed=passed,
         message=i18n.render(lang, key, **params),
         message_key=key,
         message_params=params,
@@ -53,7 +55,7 @@ def to_result(report: dict[str, Any], config: Config, lang: str, metrics: dict[s
         if check in config.points and check in found
     ]
     return GradingResult(
-        score=sum(c.score for c in checks),
+        score=points(sum(c.score for c in checks)),
         max_score=sum(c.max_score for c in checks),
         checks=checks,
         metrics=metrics,

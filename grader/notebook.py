@@ -83,7 +83,8 @@ Este cuaderno muestra, paso a paso, lo que hacen **tus** funciones.
   funciones que escribas en el cuaderno no las ve el calificador.
 - Cada sección vuelve a importar `mnist_dense.py` (`importlib.reload`): tras
   guardar un cambio en el archivo, basta con volver a ejecutar la celda.
-- Ejecuta las celdas en orden, empezando por la de preparación: cada paso usa
+- Ejecuta las celdas en orden, empezando por la de entorno y la de
+  preparación: cada paso usa
   los resultados del anterior. Un paso que aún no has escrito muestra
   `NotImplementedError`.
 - Las respuestas a las preguntas se escriben en los archivos `answers/qN.md`
@@ -95,23 +96,26 @@ Este cuaderno muestra, paso a paso, lo que hacen **tus** funciones.
 VS Code.
 
 **En Google Colab.** *Archivo → Abrir cuaderno → GitHub* y elige
-`assignment/mnist_dense.ipynb` de tu repositorio. Antes de la celda de
-preparación, añade una celda con estas dos líneas, con la dirección de tu
-repositorio, y ejecútala (si el repositorio es privado, Colab necesita un
-token de acceso personal de GitHub para clonarlo):
-
-```
-!git clone https://github.com/TU_USUARIO/TU_REPOSITORIO.git
-%cd TU_REPOSITORIO/assignment
-```
+`assignment/mnist_dense.ipynb` de tu repositorio. Escribe la dirección de tu
+repositorio en el campo `REPOSITORIO` de la primera celda (la de entorno) y
+ejecútala: clona el repositorio y entra en su carpeta `assignment/`. Si el
+repositorio es privado, guarda antes en los secretos de Colab (icono de la
+llave) un token de acceso personal de GitHub con permiso de lectura, con el
+nombre `GITHUB_TOKEN`, y dale acceso al cuaderno. Si dejas el campo vacío,
+la celda te pide que subas un `.zip` de tu carpeta `assignment/`.
 
 Colab ya trae TensorFlow, Keras, pandas y matplotlib: no hace falta
 `pip install -r requirements.txt`. Edita `mnist_dense.py` en el panel
 *Archivos* de Colab; lo que cambies allí se pierde al cerrar la sesión, así
 que descarga el archivo o súbelo a tu repositorio (commit y push)."""
 
+# The first code cell: silences TensorFlow's logs before it is imported and,
+# in Colab, clones the student's repository or takes an upload. Kept as a
+# real Python file so that it is linted and tested like any code.
+ENVIRONMENT = Path(__file__).with_name("notebook_cells") / "environment.py"
+
 SETUP = """\
-# Preparación: ejecuta esta celda antes que las demás.
+# Preparación: ejecuta esta celda después de la de entorno.
 %matplotlib inline
 import importlib
 import sys
@@ -230,7 +234,11 @@ def build(module: Path = MODULE, answers: Path = ANSWERS):  # -> nbformat.Notebo
     import nbformat
     from nbformat import v4
 
-    cells = [v4.new_markdown_cell(INTRO, id="intro"), v4.new_code_cell(SETUP, id="preparacion")]
+    cells = [
+        v4.new_markdown_cell(INTRO, id="intro"),
+        v4.new_code_cell(ENVIRONMENT.read_text(encoding="utf-8").rstrip(), id="entorno"),
+        v4.new_code_cell(SETUP, id="preparacion"),
+    ]
     for step in read_steps(module):
         text = f"## Paso {step.label}: {step.summary} (`{step.function}`)"
         if step.body:

@@ -7,8 +7,19 @@ legacy Classroom reporter, the gradebook) is written by an exporter in
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+# Points are kept to two decimals: a check that earns part of its points
+# (an answer with 2 of 4 ideas) shows exactly that part, as its message says.
+POINT_DECIMALS = 2
+
+
+def points(value: float) -> int | float:
+    """``value`` as points: a whole number stays an int, else two decimals."""
+    value = round(float(value), POINT_DECIMALS)
+    return int(value) if value.is_integer() else value
 
 
 @dataclass
@@ -17,7 +28,7 @@ class CheckResult:
 
     id: str
     title: str
-    score: int
+    score: int | float  # fractional when the check earns part of its points
     max_score: int
     passed: bool
     message: str
@@ -40,7 +51,7 @@ class AnswerReview:
 
 @dataclass
 class GradingResult:
-    score: int
+    score: int | float  # the sum of the checks' scores
     max_score: int
     checks: list[CheckResult]
     metrics: dict[str, Any]
@@ -76,12 +87,35 @@ class GradingResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GradingResult:
         return cls(
-            score=int(data["score"]),
+            score=points(data["score"]),
             max_score=int(data["max_score"]),
-            checks=[CheckResult(**c) for c in data["checks"]],
+            checks=[CheckResult(**(c | {"score": points(c["score"])})) for c in data["checks"]],
             metrics=dict(data.get("metrics", {})),
             flags=list(data.get("flags", [])),
             review=[AnswerReview(**r) for r in data.get("review", [])],
             language=data.get("language", "es"),
             mode=data.get("mode", "full"),
         )
+
+
+def whole_points(result: GradingResult) -> GradingResult:
+    """``result`` with whole points, for the platforms that accept integers
+    only (Classroom 50's result.json, GitHub Classroom's reporter).
+
+    The one rounding rule: the total is rounded half up (86.5 -> 87); each
+    check keeps the whole part of its points and the points left to reach
+    that total go, one each, to the checks with the largest fractional parts
+    (ties to the earlier check). So the checks still add up to the total and
+    none goes over its maximum. score.json, summary.md and Gradescope keep
+    the exact points.
+    """
+    floors = [math.floor(c.score) for c in result.checks]
+    total = math.floor(result.score + 0.5) if result.checks else int(result.score)
+    extra = max(0, total - sum(floors)) if result.checks else 0
+    order = sorted(
+        range(len(floors)), key=lambda i: (-(result.checks[i].score - floors[i]), i)
+    )
+    for index in order[:extra]:
+        floors[index] += 1
+    checks = [replace(c, score=f) for c, f in zip(result.checks, floors, strict=True)]
+    return replace(result, score=total, checks=checks)

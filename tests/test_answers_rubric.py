@@ -14,6 +14,8 @@ from grader.answers.markdown import ANSWER_PLACEHOLDER, read_answer
 from grader.answers.rubric import (
     QUESTION_IDS,
     AnswerScore,
+    AnswerSettings,
+    unscored,
     QuestionRubric,
     RubricError,
     load_rubric,
@@ -266,7 +268,8 @@ def test_keyword_list_is_flagged_and_scored_less(rubric):
     assert len(result.found) == 5  # every idea named ...
     assert result.fraction == pytest.approx(0.5 * 0.5)  # ... but short and a list
     assert result.uncertain and {"keyword_list", "very_short"} <= set(result.reasons)
-    assert result.message_key == "answers.keyword_list"
+    assert result.message_key == "answers.keyword_list_short"  # says both halve it
+    assert result.message_params["percent"] == 25
 
 
 def test_bulleted_keyword_list(rubric):
@@ -292,6 +295,7 @@ def test_long_keyword_list_still_counts_half(rubric):
     assert result.words > rubric["q1"].min_words + 5
     assert result.fraction == pytest.approx(0.5)
     assert result.reasons == ["keyword_list"]
+    assert result.message_key == "answers.keyword_list"
 
 
 def test_answer_near_the_length_threshold_is_uncertain(rubric):
@@ -352,6 +356,10 @@ def test_invalid_rubric_is_rejected():
 
 # --- messages ----------------------------------------------------------------
 
+ENGLISH_Q6 = (
+    "I train for 5 epochs because the validation accuracy already reaches about 98 % "
+    "and barely improves after that. With many more epochs the model would overfit."
+)
 WEAK = {
     "q1": "MNIST, clasificación, dígitos manuscritos, 28x28",
     "q2": "Se divide entre 255.",
@@ -370,6 +378,10 @@ def all_results(rubric) -> list[AnswerScore]:
         score(rubric, "q2", "hablamos de bases de datos relacionales y sus tablas " * 5)
     ]
     results += [score(rubric, "q5", model_answer("q5").split("Como métrica")[0])]
+    results += [score_answer("q6", ENGLISH_Q6, rubric["q6"], AnswerSettings(english="ask_spanish"))]
+    results += [unscored("q1", rubric["q1"], "too_large", size_kb=128, limit_kb=64)]
+    results += [unscored("q1", rubric["q1"], "time_limit", limit="20")]
+    results += [score(rubric, "q1", "MNIST, clasificación, dígitos manuscritos, 28x28, escala grises, " * 6)]
     return results
 
 
@@ -400,8 +412,8 @@ def test_partial_message_names_ideas_without_giving_the_answer(rubric):
     en = CATALOGUES["en"]["answers.partial"].format(**result.message_params)
     assert es.startswith(
         "Pregunta 4: encontré 2 de 4 ideas clave (función de la capa oculta, "
-        "función de la capa de salida); falta: razón de la capa oculta, razón de la "
-        "capa de salida. Pista: explica por qué"
+        "función de la capa de salida), así que vale el 50 % de los puntos; falta: "
+        "razón de la capa oculta, razón de la capa de salida. Pista: explica por qué"
     )
     assert en.startswith("Question 4: I found 2 of 4 key ideas (hidden-layer function")
     for word in ("no linea", "desvanec", "probabilidad", "suma"):

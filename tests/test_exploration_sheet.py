@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.answers.exploration import (
+    ExplorationScore,
     ExplorationSettings,
     load_exploration_settings,
     score_exploration,
@@ -149,7 +150,14 @@ def test_partial_sheet(settings, table, tmp_path):
     assert result.fraction == pytest.approx(0.8 * 5 / 10 + 0.2)
     assert result.pending == [3, 4, 6, 7, 8, 10, 11, 12]
     assert result.message_key == "exploration.sections_missing"
-    assert result.message_params["pending"] == "3, 4, 6, 7, 8, 10, 11, 12"
+    # The message names each exercise without observations by its heading.
+    assert result.message_params["pending"] == (
+        "3 (Sin la capa Flatten), 4 (Optimizador), 6 (Más capas ocultas), "
+        "7 (Sin normalizar los píxeles), 8 (Neuronas de salida distintas de 10), "
+        "10 (Imágenes no vistas), 11 (Dígitos mal clasificados), 12 (Matriz de confusión)"
+    )
+    assert result.message_params["pending_en"].startswith("3 (no_flatten), 4 (optimizer)")
+    assert result.message_params["percent"] == 60
     no_table = score_exploration(sheet, None, settings)
     assert no_table.fraction == pytest.approx(0.4)
     assert no_table.message_key == "exploration.incomplete"
@@ -160,7 +168,11 @@ def test_ten_sections_are_enough_for_the_sections_part(settings, table, tmp_path
     sheet.write_text(fill(SHEET.read_text("utf-8"), set(range(1, 11))), "utf-8")
     result = score_exploration(sheet, table, settings)
     assert result.sections_done == 10 and result.fraction == 1.0
-    assert result.message_key == "exploration.complete"
+    # Full marks, and still the three exercises left are named.
+    assert result.message_key == "exploration.complete_with_pending"
+    assert result.message_params["pending"] == (
+        "11 (Dígitos mal clasificados), 12 (Matriz de confusión), 13 (Tamaño del lote)"
+    )
 
 
 def test_too_short_or_copied_observations_do_not_count(settings, table, tmp_path):
@@ -206,10 +218,40 @@ def test_table_presence(tmp_path):
     assert not table_present(path)
 
 
+def test_sheet_over_the_size_cap_scores_zero_unread(settings, table, tmp_path):
+    sheet = tmp_path / "exploration.md"
+    sheet.write_text(fill(SHEET.read_text("utf-8"), set(range(1, 14))) + "<!--" * 20_000, "utf-8")
+    result = score_exploration(sheet, table, settings, max_bytes=64 * 1024)
+    assert (result.status, result.fraction, result.message_key) == (
+        "too_large",
+        0.0,
+        "exploration.too_large",
+    )
+    assert result.message_params["limit_kb"] == 64 and result.message_params["size_kb"] > 64
+
+
+def test_unclosed_comments_and_markers_parse_in_linear_time(settings, table, tmp_path):
+    # Thousands of start markers, unclosed comments: each is one pass of str.find.
+    markdown = SHEET.read_text("utf-8") + "<!-- OBSERVACIONES: ejercicio 1 -->\n# h\n" * 1500
+    markdown += "<!--" * 10_000
+    sections = extract_sections(markdown)
+    assert len(sections) == 13 + 1500
+    assert all(s.text == "" for s in sections)
+
+
 def test_every_exploration_message_renders(settings, table, tmp_path):
+    from grader.answers.freetext import EXPLORATION, Scorer
+
     sheet = tmp_path / "exploration.md"
     sheet.write_text(fill(SHEET.read_text("utf-8"), {1}), "utf-8")
+    many = tmp_path / "many.md"
+    many.write_text(fill(SHEET.read_text("utf-8"), set(range(1, 12))), "utf-8")
+    with open(ROOT / "grader" / "config.toml", "rb") as handle:
+        raw = tomllib.load(handle)
     results = [
+        score_exploration(many, table, settings),
+        score_exploration(sheet, table, settings, max_bytes=100),
+        ExplorationScore(**Scorer(ROOT, raw["rubric"], raw["exploration"]).timed_out(EXPLORATION, 20)["score"]),
         score_exploration(tmp_path / "missing.md", None, settings),
         score_exploration(SHEET, None, settings),
         score_exploration(SOLUTION, table, settings),

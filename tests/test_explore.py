@@ -48,7 +48,9 @@ def test_settings_the_exercises_ask_for() -> None:
     assert values("activation", "activation") == ["relu", "sigmoid", "tanh"]
     assert values("optimizer", "optimizer") == ["adam", "sgd", "rmsprop"]
     assert values("epochs", "epochs") == [5, 10, 20]
-    assert max(values("epochs", "epochs", ex.QUICK)) < 5
+    # Quick mode keeps the exercise's shape: 5, 10 and 20 epochs, on a subset.
+    assert values("epochs", "epochs", ex.QUICK) == [5, 10, 20]
+    assert ex.QUICK.train_size and ex.QUICK.epochs >= 3  # a median of epochs after the first
     assert values("extra_layers", "hidden_units") == [(128,), (256, 128), (256, 128, 64)]
     assert values("no_normalization", "normalized") == [False, True]
     assert values("output_units", "num_classes") == [5, 12]
@@ -123,6 +125,42 @@ def test_runner_does_not_leak_the_reference_solution() -> None:
     files = {p.relative_to(ROOT).as_posix(): p.read_bytes() for p in (ROOT / "assignment" / "explore").glob("*.py")}
     assert len(files) >= 5
     assert find_leaks(ROOT, files) == []
+
+
+def test_help_is_in_spanish_by_default_and_follows_lang(capsys: pytest.CaptureFixture[str]) -> None:
+    from assignment.explore.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    spanish = capsys.readouterr().out
+    assert spanish.startswith("uso: python -m assignment.explore")
+    assert "\nopciones:\n" in spanish and "muestra esta ayuda y termina" in spanish
+    assert "usage" not in spanish and "show this help" not in spanish
+    with pytest.raises(SystemExit):
+        main(["--help", "--lang", "en"])
+    english = capsys.readouterr().out
+    assert english.startswith("usage: ") and "\noptions:\n" in english and "show this help message" in english
+
+
+def test_curves_that_are_the_start_of_a_longer_training_are_not_drawn_twice() -> None:
+    from assignment.explore.plots import CURVE_KEYS, contained
+
+    rng = np.random.default_rng(0)
+    long = {k: list(rng.random(20)) for k in CURVE_KEYS}
+    items = [(f"{e}", {k: v[:e] for k, v in long.items()}) for e in (5, 10, 20)]
+    assert contained(items) == {0: 2, 1: 2}  # 5 and 10 epochs: marked on the 20-epoch curves
+    other = {k: [v + 0.01 for v in values[:5]] for k, values in long.items()}  # another seed
+    assert contained([("a", other), ("b", long)]) == {}
+    assert contained([("relu", long), ("tanh", dict(long))]) == {}  # equal length: both drawn
+
+
+def test_epoch_time_is_the_median_after_the_first_epoch() -> None:
+    from assignment.explore.run import Outcome
+
+    outcome = Outcome(ex.BASELINE, 5, epoch_times=[9.0, 1.0, 1.4, 1.1, 5.0])
+    assert outcome.epoch_time == pytest.approx(1.25)  # 9.0, the warm-up, left out
+    assert Outcome(ex.BASELINE, 1, epoch_times=[2.0]).epoch_time == 2.0
+    assert Outcome(ex.BASELINE, 1).epoch_time is None
 
 
 def test_help_and_list_do_not_import_tensorflow() -> None:

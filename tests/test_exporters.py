@@ -322,12 +322,15 @@ def test_inconsistent_totals_are_refused(export):
         export(replace(result, checks=[replace(result.checks[0], score=11), *result.checks[1:]]))
 
 
-def test_classroom50_refuses_fractional_points():
+def test_classroom50_rounds_fractional_points_and_refuses_inconsistent_ones():
     result = make_result()
     a, b, c = result.checks
-    fractional = replace(result, checks=[a, replace(b, score=9.5), c])
+    inconsistent = replace(result, checks=[a, replace(b, score=9.5), c])  # 19.5 != 19
     with pytest.raises(ValueError):
-        classroom50.to_result_json(fractional, ENV, now=NOW)
+        classroom50.to_result_json(inconsistent, ENV, now=NOW)
+    fractional = replace(result, score=19.75, checks=[a, replace(b, score=9.5), replace(c, score=0.25)])
+    doc = classroom50.to_result_json(fractional, ENV, now=NOW)
+    assert [t["score"] for t in doc["tests"]] == [10, 10, 0] and doc["score"] == 20
     whole = replace(
         result, score=19.0, checks=[replace(result.checks[0], score=10.0), *result.checks[1:]]
     )

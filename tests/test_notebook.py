@@ -55,12 +55,14 @@ def test_generation_is_deterministic_and_valid() -> None:
 
 def test_notebook_follows_the_module_and_the_questions() -> None:
     nb = nbformat.reads(NOTEBOOK.read_text(encoding="utf-8"), as_version=4)
-    intro, setup = nb.cells[0], nb.cells[1]
+    intro, environment, setup = nb.cells[0], nb.cells[1], nb.cells[2]
     assert "SOLO en [`mnist_dense.py`]" in intro.source
     assert "importlib.reload" in intro.source and "Colab" in intro.source and "jupyter notebook" in intro.source
+    assert "GITHUB_TOKEN" in intro.source and "REPOSITORIO" in intro.source
+    assert environment.id == "entorno" and environment.source == notebook.ENVIRONMENT.read_text("utf-8").rstrip()
     assert "%matplotlib inline" in setup.source and "use_local_mnist()" in setup.source
     assert setup.source.rstrip().endswith("import mnist_dense as md")
-    code = [c.source for c in nb.cells[2:] if c.cell_type == "code"]
+    code = [c.source for c in nb.cells[3:] if c.cell_type == "code"]
     # One code cell per function of the module, in its order, each re-importing it.
     called = [re.search(r"md\.(\w+)\(", c.split("\n", 1)[1]).group(1) for c in code]
     assert called == FUNCTIONS
@@ -133,7 +135,7 @@ def test_notebook_runs_headless_against_the_reference(tmp_path: Path, monkeypatc
     monkeypatch.setenv("JUPYTER_PATH", str(kernels))
     monkeypatch.setenv("MNIST_NPZ", str(npz))
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # the environment cell sets it
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the setup cell's %matplotlib inline decides
 
     nb = nbformat.read(work / "mnist_dense.ipynb", as_version=4)
@@ -142,6 +144,11 @@ def test_notebook_runs_headless_against_the_reference(tmp_path: Path, monkeypatc
 
     outputs = {cell.id: cell.outputs for cell in nb.cells if cell.cell_type == "code"}
     assert not [o for outs in outputs.values() for o in outs if o.output_type == "error"]
+    # No TensorFlow log lines (they go to stderr) in any cell: the first cell
+    # sets TF_CPP_MIN_LOG_LEVEL before TensorFlow is imported.
+    logs = [o.text for outs in outputs.values() for o in outs if o.get("name") == "stderr"]
+    assert not [t for t in logs if re.search(r"tensorflow|oneDNN|cuda|absl|I0000|W0000|E0000", t, re.I)], logs
+    assert outputs["entorno"] == []  # outside Colab it does nothing visible
 
     def text(cell_id: str) -> str:
         return "".join(o.get("text", "") for o in outputs[cell_id] if o.output_type == "stream")

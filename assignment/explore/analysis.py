@@ -83,8 +83,8 @@ def training_notes(experiment: str, outcome: Outcome, text: Text) -> list[str]:
         notes.append(text("note.output_shape", shape=outcome.output_shape))
     if experiment in ("hidden_units", "extra_layers") and outcome.params is not None:
         notes.append(text("note.params", params=f"{outcome.params:,}".replace(",", " ")))
-    if experiment in ("hidden_units", "batch_size") and outcome.train_time and outcome.epochs:
-        notes.append(text("note.epoch_time", seconds=outcome.train_time / outcome.epochs))
+    if experiment in ("hidden_units", "batch_size") and outcome.epoch_time is not None:
+        notes.append(text("note.epoch_time", seconds=outcome.epoch_time))
     if experiment == "activation" and history.get("val_accuracy"):
         notes.append(text("note.val_accuracy", values=_values(history["val_accuracy"])))
     if experiment in ("optimizer", "no_normalization") and history.get("loss"):

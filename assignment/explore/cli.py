@@ -32,24 +32,26 @@ def _language(argv: list[str]) -> str:
     return known.lang
 
 
+def _formatter(text: Text) -> type[argparse.HelpFormatter]:
+    class Formatter(argparse.RawDescriptionHelpFormatter):
+        """argparse's own words ("usage:") in the chosen language."""
+
+        def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001
+            super().add_usage(usage, actions, groups, text("cli.usage") if prefix is None else prefix)
+
+    return Formatter
+
+
 def parser(text: Text) -> argparse.ArgumentParser:
     listing = "\n".join(f"  {e.number:>2}. {e.id}" for e in ex.EXPERIMENTS)
-    usage_prefix = text("cli.usage")
-
-    class Formatter(argparse.RawDescriptionHelpFormatter):
-        """argparse's layout with "usage: " in the requested language."""
-
-        def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001 - argparse's signature
-            return super().add_usage(usage, actions, groups, usage_prefix if prefix is None else prefix)
-
     p = argparse.ArgumentParser(
         prog="python -m assignment.explore",
         description=textwrap.fill(text("cli.description"), 79),
         epilog=text("cli.epilog", experiments=listing),
-        formatter_class=Formatter,
+        formatter_class=_formatter(text),
         add_help=False,
     )
-    p._optionals.title = text("cli.options")  # argparse has no public setter for it
+    p._optionals.title = text("cli.options")
     p.add_argument("-h", "--help", action="help", help=text("cli.help"))
     p.add_argument("--quick", action="store_true", help=text("cli.quick", train=ex.QUICK.train_size, test=ex.QUICK.test_size))
     p.add_argument("--only", action="append", choices=ex.IDS, metavar="EXPERIMENT", help=text("cli.only"))

@@ -17,8 +17,9 @@ from assignment.explore.text import Text
 DPI = 100
 
 
-def _save(fig: Any, path: Path) -> None:
-    fig.tight_layout()
+def _save(fig: Any, path: Path, bottom: float = 0.0) -> None:
+    """Write ``fig``; ``bottom`` is the figure's share kept free for notes."""
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     # No "Software"/date metadata: the same results give the same file.
     fig.savefig(path, dpi=DPI, metadata={"Software": None})
     plt.close(fig)
@@ -43,18 +44,63 @@ def hidden_units(points: list[tuple[int, float | None, int | None]], text: Text,
     _save(fig, path)
 
 
+# One marker per training, besides its colour, so that lines stay apart in
+# print and for colour-blind readers.
+MARKERS = ("o", "s", "^", "v", "P", "X", "*", "h")
+CURVE_KEYS = ("loss", "val_loss", "accuracy", "val_accuracy")
+
+
+def is_prefix(short: dict[str, list[float]], long: dict[str, list[float]]) -> bool:
+    """Whether every curve of ``short`` is the start of ``long``'s (the same
+    training stopped earlier: same seed, fewer epochs)."""
+    keys = [k for k in CURVE_KEYS if short.get(k)]
+    return bool(keys) and all(
+        len(short[k]) < len(long.get(k) or []) and np.allclose(short[k], long[k][: len(short[k])], rtol=1e-6, atol=1e-9)
+        for k in keys
+    )
+
+
+def contained(items: list[tuple[str, dict[str, list[float]]]]) -> dict[int, int]:
+    """Index of each training whose curves start the longest one's -> that one."""
+    return {
+        i: j
+        for i, (_, short) in enumerate(items)
+        for j, (_, long) in enumerate(items)
+        if i != j and is_prefix(short, long) and not any(is_prefix(long, other) for _, other in items)
+    }
+
+
 def curves(items: list[tuple[str, dict[str, list[float]]]], title: str, text: Text, path: Path) -> None:
-    """Loss and accuracy per epoch; solid: training, dashed: validation."""
+    """Loss and accuracy per epoch; solid: training, dashed: validation.
+
+    Each training has its colour and marker. A training whose curves are
+    the start of a longer one's (5 epochs inside 20, with the same seed) is
+    not drawn again on top of it: its last epoch is marked on the longer
+    curves and the legend says so.
+    """
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.5))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    inside = contained(items)
     for i, (label, history) in enumerate(items):
-        color = colors[i % len(colors)]
+        color, marker = colors[i % len(colors)], MARKERS[i % len(MARKERS)]
         for ax, metric in ((ax_loss, "loss"), (ax_acc, "accuracy")):
             for key, style, part in ((metric, "-", "plot.train"), (f"val_{metric}", "--", "plot.val")):
                 values = history.get(key)
-                if values:
-                    epochs = range(1, len(values) + 1)
-                    ax.plot(epochs, values, style, color=color, marker="o", markersize=3, label=f"{label} · {text(part)}")
+                if not values:
+                    continue
+                if i in inside:  # a point on the longer curve, not a hidden copy of it
+                    mark = f"{label} · ◆" if key == metric else None
+                    ax.plot([len(values)], [values[-1]], "D", color=color, markersize=8, markeredgecolor="black", label=mark)
+                    continue
+                epochs = range(1, len(values) + 1)
+                ax.plot(epochs, values, style, color=color, marker=marker, markersize=4, label=f"{label} · {text(part)}")
+    notes = [
+        text("plot.prefix_of", label=items[i][0], longer=items[j][0], epochs=len(next(v for v in items[i][1].values() if v)))
+        for i, j in sorted(inside.items())
+    ]
+    bottom = 0.05 * len(notes)
+    if notes:
+        fig.text(0.5, 0.01, "\n".join(notes), ha="center", va="bottom", fontsize=8)
     for ax, name in ((ax_loss, "plot.loss"), (ax_acc, "plot.acc")):
         ax.set_title(text(name))
         ax.set_xlabel(text("plot.epoch"))
@@ -63,7 +109,7 @@ def curves(items: list[tuple[str, dict[str, list[float]]]], title: str, text: Te
         if ax.lines:
             ax.legend(fontsize=7)
     fig.suptitle(title)
-    _save(fig, path)
+    _save(fig, path, bottom)
 
 
 def confusion(matrix: np.ndarray, text: Text, path: Path) -> None:

@@ -207,6 +207,7 @@ class Outcome:
     test_loss: float | None = None
     test_accuracy: float | None = None
     train_time: float | None = None
+    epoch_times: list[float] = field(default_factory=list)  # seconds of each epoch
     error: str | None = None  # "Error in STAGE: ..." in the table's language
     notes: list[str] = field(default_factory=list)  # said whatever happened
     model: Any = None
@@ -217,9 +218,31 @@ class Outcome:
     def ok(self) -> bool:
         return self.error is None
 
+    @property
+    def epoch_time(self) -> float | None:
+        """Median seconds per epoch, the first (graph building, warm-up)
+        left out when there are others: a steadier figure than the total."""
+        times = self.epoch_times[1:] or self.epoch_times
+        return float(np.median(times)) if times else None
 
-def _quiet(model: Any, batch_size: int | None) -> None:
-    """No progress bars from fit/evaluate/predict; ``batch_size`` forced if given."""
+
+def _epoch_clock(times: list[float]) -> Any:
+    """A Keras callback appending each epoch's duration to ``times``."""
+    import keras
+
+    class EpochClock(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            times.append(time.perf_counter() - self.started)
+
+    return EpochClock()
+
+
+def _quiet(model: Any, batch_size: int | None, epoch_times: list[float] | None = None) -> None:
+    """No progress bars from fit/evaluate/predict; ``batch_size`` forced if
+    given; each epoch of ``fit`` timed into ``epoch_times``."""
     for name in ("fit", "evaluate", "predict"):
         original = getattr(model, name)
 
@@ -227,6 +250,8 @@ def _quiet(model: Any, batch_size: int | None) -> None:
             kwargs["verbose"] = 0
             if _name == "fit" and batch_size is not None:
                 kwargs["batch_size"] = batch_size
+            if _name == "fit" and epoch_times is not None:
+                kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _epoch_clock(epoch_times)]
             return _original(*args, **kwargs)
 
         setattr(model, name, silent)
@@ -297,7 +322,7 @@ def _train(submission: Submission, data: Data, setting: Setting, outcome: Outcom
     compiled = submission.call("compile_model", model, optimizer=setting.optimizer)
     if isinstance(compiled, keras.Model):
         model = compiled
-    _quiet(model, setting.batch_size)
+    _quiet(model, setting.batch_size, outcome.epoch_times)
     start = time.perf_counter()
     returned = submission.call("train_model", model, x_train, data.y_train, epochs=outcome.epochs)
     outcome.train_time = time.perf_counter() - start

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.answers.markdown import extract_sections
-from grader.answers.rubric import RubricError, analyse
+from grader.answers.markdown import FileTooLarge, extract_sections, read_text
+from grader.answers.rubric import RubricError, analyse, percent
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,18 @@ class ExplorationScore:
     table_present: bool
     message_key: str
     message_params: dict[str, Any]
-    status: str = "scored"  # "missing_file", "untouched" or "scored"
+    status: str = "scored"  # "missing_file", "too_large", "untouched" or "scored"
     pending: list[int] = field(default_factory=list)  # exercise numbers
     words: dict[int, int] = field(default_factory=dict)  # own words by exercise
+
+    @classmethod
+    def zero(
+        cls, total: int, status: str, params: dict[str, Any], present: bool = False
+    ) -> ExplorationScore:
+        """0 points, no section read: every exercise pending."""
+        pending = list(range(1, total + 1))
+        key = f"exploration.{status}"
+        return cls(0.0, 0, total, present, key, params, status=status, pending=pending)
 
 
 def table_present(path: str | Path | None) -> bool:
@@ -80,10 +89,21 @@ def table_present(path: str | Path | None) -> bool:
     return len(rows) >= 2
 
 
+def _pending_names(
+    pending: list[int], titles: dict[int, str], settings: ExplorationSettings
+) -> tuple[str, str]:
+    """The exercises without observations, named: ("3 (Sin la capa Flatten)",
+    "3 (no_flatten)"); "ninguno" / "none" when there are none."""
+    spanish = [f"{n} ({titles.get(n) or settings.exercises[n - 1]})" for n in pending]
+    english = [f"{n} ({settings.exercises[n - 1]})" for n in pending]
+    return ", ".join(spanish) or "ninguno", ", ".join(english) or "none"
+
+
 def score_exploration(
     sheet_path: str | Path,
     results_table_path: str | Path | None,
     settings: ExplorationSettings | Mapping[str, Any],
+    max_bytes: int | None = None,
 ) -> ExplorationScore:
     if not isinstance(settings, ExplorationSettings):
         settings = ExplorationSettings.from_raw(settings)
@@ -96,31 +116,26 @@ def score_exploration(
         "needed": settings.min_sections,
         "min_words": settings.min_words_per_section,
     }
-    sheet = Path(sheet_path)
-    if not sheet.is_file():
-        return ExplorationScore(
-            0.0,
-            0,
-            total,
-            present,
-            "exploration.missing_file",
-            params,
-            status="missing_file",
-            pending=list(range(1, total + 1)),
-        )
+    try:
+        markdown = read_text(sheet_path, max_bytes)
+    except FileTooLarge as error:
+        params.update(size_kb=-(-error.size // 1024), limit_kb=error.limit // 1024)
+        return ExplorationScore.zero(total, "too_large", params, present)
+    if markdown is None:
+        return ExplorationScore.zero(total, "missing_file", params, present)
 
     words: dict[int, int] = {}
-    markdown = sheet.read_text(encoding="utf-8", errors="replace")
+    titles: dict[int, str] = {}
     for section in extract_sections(markdown):
+        if 1 <= section.number <= total:
+            titles.setdefault(section.number, section.title)
         if 1 <= section.number <= total and section.text:
             own = analyse(section.text, reference=section.statement).own_words
             words[section.number] = max(own, words.get(section.number, 0))
     done = sorted(n for n, w in words.items() if w >= settings.min_words_per_section)
     pending = [n for n in range(1, total + 1) if n not in done]
-    params.update(
-        done=len(done),
-        pending=", ".join(map(str, pending)) or "-",
-    )
+    pending_es, pending_en = _pending_names(pending, titles, settings)
+    params.update(done=len(done), pending=pending_es, pending_en=pending_en, percent=0)
     if not done:
         return ExplorationScore(
             0.0,
@@ -136,8 +151,11 @@ def score_exploration(
     sections_part = min(1.0, len(done) / settings.min_sections)
     weight = settings.table_weight
     fraction = (1 - weight) * sections_part + weight * present
-    if sections_part >= 1:
-        key = "exploration.complete" if present else "exploration.table_missing"
+    params["percent"] = percent(fraction)
+    if sections_part >= 1 and present:
+        key = "exploration.complete_with_pending" if pending else "exploration.complete"
+    elif sections_part >= 1:
+        key = "exploration.table_missing"
     else:
         key = "exploration.sections_missing" if present else "exploration.incomplete"
     return ExplorationScore(

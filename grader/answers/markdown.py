@@ -9,37 +9,135 @@ Answer files (``assignment/answers/qN.md``) hold the answer between::
 The exploration sheet (``assignment/exploration.md``) holds one block per
 exercise between ``<!-- OBSERVACIONES: ejercicio N -->`` and ``<!-- FIN -->``
 with the placeholder ``_Escribe aquí tus observaciones._``.
+
+Everything here runs in time linear in the file's length, whatever a
+student writes: HTML comments are found with ``str.find`` (an unclosed
+``<!--`` runs to the end of the file, as in CommonMark), the block structure
+(headings, block quotes) comes from markdown-it-py's block parser, and the
+few regexes left are anchored on literal words so that no input makes them
+backtrack over the whole text.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
+import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-ANSWER_START = re.compile(r"<!--\s*RESPUESTA\b[^>]*-->", re.IGNORECASE)
-ANSWER_END = re.compile(r"<!--\s*FIN\s+DE\s+LA\s+RESPUESTA\s*-->", re.IGNORECASE)
-ANSWER_PLACEHOLDER = "_Escribe aquí tu respuesta._"
+from markdown_it import MarkdownIt
 
-SECTION_START = re.compile(
-    r"<!--\s*OBSERVACIONES\s*:\s*ejercicio\s+(\d+)\s*-->", re.IGNORECASE
-)
-SECTION_END = re.compile(r"<!--\s*FIN\s*-->", re.IGNORECASE)
+ANSWER_PLACEHOLDER = "_Escribe aquí tu respuesta._"
 SECTION_PLACEHOLDER = "_Escribe aquí tus observaciones._"
 
+COMMENT_OPEN = "<!--"
+COMMENT_CLOSE = "-->"
+# Only the start of a comment is read to tell a marker from a comment.
+MARKER_CHARS = 120
+
+# Marker comments, matched against a comment's body with white space
+# collapsed, accents removed and case folded (see _marker_text).
+_ANSWER_START = re.compile(r"respuesta\b.*")
+_ANSWER_END = re.compile(r"fin de la respuesta")
+_SECTION_START = re.compile(r"observaciones ?: ?ejercicio (\d+)")
+_SECTION_END = re.compile(r"fin")
+
 # The placeholders, however the student left them: with or without the
-# underscores or asterisks, the accent or the final full stop.
+# underscores or asterisks, the accent or the final full stop. Nothing of
+# unbounded length comes before the word "escribe", and the lookbehind makes
+# a long run of "_" or "*" cost one attempt, not one per character: so no
+# input (60 000 spaces, underscores...) makes this regex quadratic.
 _PLACEHOLDERS = re.compile(
-    r"[_*]*\s*escribe\s+aqu[ií]\s+tu(s)?\s+(respuesta|observaciones)\s*\.?\s*[_*]*",
+    r"(?<![_*])[_*]*[ \t]?escribe\s+aqu[ií]\s+tus?\s+(?:respuesta|observaciones)\b"
+    r"[ \t]*\.?[ \t]*[_*]*",
     re.IGNORECASE,
 )
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
+
+# Block structure only: inline parsing is not needed and costs more.
+_BLOCKS = MarkdownIt("commonmark").disable("inline")
+
+
+class FileTooLarge(ValueError):
+    """A student's file is over the size cap; it is not read."""
+
+    def __init__(self, path: Path, size: int, limit: int) -> None:
+        super().__init__(f"{path}: {size} bytes, over the cap of {limit}")
+        self.path, self.size, self.limit = path, size, limit
+
+
+@dataclass(frozen=True)
+class Comment:
+    start: int  # offset of "<!--"
+    end: int  # offset just after "-->" (len(text) if unclosed)
+    body: str  # the text between the delimiters
+
+
+def iter_comments(text: str, start: int = 0, stop: int | None = None) -> Iterator[Comment]:
+    """The HTML comments of ``text[start:stop]``, in order, in linear time."""
+    stop = len(text) if stop is None else stop
+    position = start
+    while True:
+        opening = text.find(COMMENT_OPEN, position, stop)
+        if opening < 0:
+            return
+        closing = text.find(COMMENT_CLOSE, opening + len(COMMENT_OPEN), stop)
+        end = stop if closing < 0 else closing + len(COMMENT_CLOSE)
+        body_end = stop if closing < 0 else closing
+        yield Comment(opening, end, text[opening + len(COMMENT_OPEN) : body_end])
+        position = end
+
+
+def remove_comments(text: str) -> str:
+    kept, position = [], 0
+    for comment in iter_comments(text):
+        kept.append(text[position : comment.start])
+        position = comment.end
+    kept.append(text[position:])
+    return "".join(kept)
+
+
+def _marker_text(comment: Comment) -> str:
+    head = comment.body[:MARKER_CHARS]
+    decomposed = unicodedata.normalize("NFKD", head)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())
+
+
+def _markers(
+    text: str, pattern: re.Pattern[str], start: int = 0, stop: int | None = None
+) -> Iterator[tuple[Comment, re.Match[str]]]:
+    for comment in iter_comments(text, start, stop):
+        match = pattern.fullmatch(_marker_text(comment))
+        if match:
+            yield comment, match
+
+
+def _first_marker(
+    text: str, pattern: re.Pattern[str], start: int = 0, stop: int | None = None
+) -> Comment | None:
+    return next((comment for comment, _ in _markers(text, pattern, start, stop)), None)
+
+
+def has_answer_markers(text: str) -> bool:
+    """Whether ``text`` is a raw answer file (it has the start marker)."""
+    return _first_marker(text, _ANSWER_START) is not None
 
 
 def remove_placeholder(text: str) -> str:
     """``text`` without the placeholder line(s) and HTML comments, stripped."""
-    return _PLACEHOLDERS.sub("", _COMMENT.sub("", text)).strip()
+    return _PLACEHOLDERS.sub("", remove_comments(text)).strip()
+
+
+def _block_lines(markdown: str, kinds: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Line ranges [begin, end) of the top-level blocks of the given kinds
+    (markdown-it token types such as "heading_open")."""
+    return [
+        (token.map[0], token.map[1])
+        for token in _BLOCKS.parse(markdown)
+        if token.level == 0 and token.type in kinds and token.map
+    ]
 
 
 @dataclass(frozen=True)
@@ -57,26 +155,40 @@ def extract_answer(markdown: str) -> AnswerText:
     headings, block quotes (the question and instructions) and comments; if
     only the end marker was deleted, the answer runs to the end of the file.
     """
-    start = ANSWER_START.search(markdown)
+    start = _first_marker(markdown, _ANSWER_START)
     if start is None:
-        kept = [
-            line
-            for line in markdown.splitlines()
-            if not line.lstrip().startswith(("#", ">"))
-        ]
+        lines = markdown.splitlines()
+        dropped = set()
+        for begin, end in _block_lines(markdown, ("heading_open", "blockquote_open")):
+            dropped.update(range(begin, end))
+        kept = [line for number, line in enumerate(lines) if number not in dropped]
         return AnswerText(remove_placeholder("\n".join(kept)), markers_found=False)
-    end = ANSWER_END.search(markdown, start.end())
-    body = markdown[start.end() : end.start() if end else len(markdown)]
+    end = _first_marker(markdown, _ANSWER_END, start.end)
+    body = markdown[start.end : end.start if end else len(markdown)]
     return AnswerText(remove_placeholder(body), markers_found=end is not None)
 
 
-def read_answer(path: str | Path) -> str | None:
-    """The answer written in ``path``: None if the file is missing, "" if the
-    student has not written anything (placeholder only or empty)."""
+def read_text(path: str | Path, max_bytes: int | None = None) -> str | None:
+    """The text of ``path`` (None if missing); FileTooLarge over ``max_bytes``."""
     path = Path(path)
     if not path.is_file():
         return None
-    return extract_answer(path.read_text(encoding="utf-8", errors="replace")).text
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise FileTooLarge(path, size, max_bytes)
+    with open(path, "rb") as handle:  # the file may have grown since stat
+        data = handle.read(max_bytes + 1 if max_bytes is not None else -1)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise FileTooLarge(path, len(data), max_bytes)
+    return data.decode("utf-8", errors="replace")
+
+
+def read_answer(path: str | Path, max_bytes: int | None = None) -> str | None:
+    """The answer written in ``path``: None if the file is missing, "" if the
+    student has not written anything (placeholder only or empty). Raises
+    :class:`FileTooLarge` when the file is over ``max_bytes``."""
+    markdown = read_text(path, max_bytes)
+    return None if markdown is None else extract_answer(markdown).text
 
 
 @dataclass(frozen=True)
@@ -86,27 +198,54 @@ class Section:
     number: int
     statement: str  # the sheet's text before the block (the exercise)
     text: str  # the student's observations, without the placeholder
+    title: str = ""  # the exercise's heading, without "Ejercicio N."
+
+
+_EXERCISE_HEADING = re.compile(r"#+\s*(?:ejercicio\s+\d+\s*[.:]\s*)?", re.IGNORECASE)
+
+
+def _title(statement: str) -> str:
+    """The last heading line of ``statement``, without "## Ejercicio N."."""
+    lines = statement.splitlines()
+    for begin, _ in reversed(_block_lines(statement, ("heading_open",))):
+        line = lines[begin].strip()
+        match = _EXERCISE_HEADING.match(line)
+        return line[match.end() :].strip() if match else line
+    return ""
 
 
 def extract_sections(markdown: str) -> list[Section]:
     """The observation blocks of the exploration sheet, in file order."""
+    starts = list(_markers(markdown, _SECTION_START))
+    offsets = _line_offsets(markdown)
+    headings = [offsets[begin] for begin, _ in _block_lines(markdown, ("heading_open",))]
     sections: list[Section] = []
     position = 0
-    for start in SECTION_START.finditer(markdown):
-        end = SECTION_END.search(markdown, start.end())
-        following = SECTION_START.search(markdown, start.end())
-        limit = following.start() if following else len(markdown)
-        if end is not None and end.start() < limit:
-            stop, position_after = end.start(), end.end()
+    for index, (start, match) in enumerate(starts):
+        limit = starts[index + 1][0].start if index + 1 < len(starts) else len(markdown)
+        end = _first_marker(markdown, _SECTION_END, start.end, limit)
+        if end is not None:
+            stop, position_after = end.start, end.end
         else:  # end marker deleted: stop at the next heading or block
-            heading = _HEADING.search(markdown, start.end(), limit)
-            stop = position_after = heading.start() if heading else limit
+            following = bisect.bisect_left(headings, start.end)
+            heading = headings[following] if following < len(headings) else limit
+            stop = position_after = min(heading, limit)
+        statement = remove_comments(markdown[position : start.start])
         sections.append(
             Section(
-                number=int(start.group(1)),
-                statement=_COMMENT.sub("", markdown[position : start.start()]),
-                text=remove_placeholder(markdown[start.end() : stop]),
+                number=int(match.group(1)),
+                statement=statement,
+                text=remove_placeholder(markdown[start.end : stop]),
+                title=_title(statement),
             )
         )
         position = position_after
     return sections
+
+
+def _line_offsets(text: str) -> list[int]:
+    """Offset of the start of each line (and one past the end)."""
+    offsets = [0]
+    for line in text.splitlines(keepends=True):
+        offsets.append(offsets[-1] + len(line))
+    return offsets

@@ -21,13 +21,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.answers.markdown import ANSWER_START, extract_answer, remove_placeholder
+from grader.answers.markdown import extract_answer, has_answer_markers, remove_placeholder
 
 QUESTION_IDS = tuple(f"q{n}" for n in range(1, 8))  # = grader.config.ANSWER_CHECKS
 COPY_NGRAM = 5  # a run of this many words found in the question is "copied"
 SHORT_FACTOR = 0.5  # shorter than min_words, but not empty
 KEYWORD_LIST_FACTOR = 0.5  # words without sentences
 OFF_TOPIC_RATIO = 1 / 3  # fewer on-topic sentences than this: off-topic
+OFF_TOPIC_SENTENCES = 100  # sentences read to decide it
 # Hint when no key idea is missing (too short, keyword list).
 DEFAULT_HINT = "desarrolla cada idea con frases completas."
 DEFAULT_HINT_EN = "develop each idea in full sentences."
@@ -37,18 +38,22 @@ SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 SEGMENT_BREAK = re.compile(
     r"[,;:\n\u2022\u00b7|()]|\s[-*+]\s|(?<=[.!?])\s+|^\s*[-*+]\s"
 )
-# Spanish (and a few English) function words, accent-free: prose has plenty,
-# a keyword list almost none.
-FUNCTION_WORDS = frozenset(
-    re.findall(
-        r"\w+",
-        """a al ante asi aunque cada como con cual cuando de del desde donde e el
-        en entre era es esa ese eso esta estan este esto fue ha han hace hay la
-        las le les lo los mas me mi muy ni no nos o para pero por porque que se
-        sea segun ser si sin sino sobre son su sus tambien te tiene tienen todo
-        todos tras tu u un una uno unos y ya the of and is to in for it that""",
-    )
+SPANISH_FUNCTION_WORDS = frozenset(
+    """a al ante asi aunque cada como con cual cuando de del desde donde e el
+    en entre era es esa ese eso esta estan este esto fue ha han hace hay la
+    las le les lo los mas me mi muy ni no nos o para pero por porque que se
+    sea segun ser si sin sino sobre son su sus tambien te tiene tienen todo
+    todos tras tu u un una uno unos y ya""".split()
 )
+ENGLISH_FUNCTION_WORDS = frozenset(
+    """the of and is are was be to in for it its that this these those with
+    which each as on from or not has have by an into than so we our they
+    their when because while what how all one there would can will""".split()
+)
+# Accent-free function words of both languages: prose has plenty, a keyword
+# list almost none.
+FUNCTION_WORDS = SPANISH_FUNCTION_WORDS | ENGLISH_FUNCTION_WORDS
+ENGLISH_CHOICES = ("score", "ask_spanish")
 
 
 def strip_accents(text: str) -> str:
@@ -73,12 +78,51 @@ class RubricError(ValueError):
 
 
 @dataclass(frozen=True)
+class AnswerSettings:
+    """The plain keys of ``[rubric]`` (the questions are its sub-tables)."""
+
+    max_file_kb: int = 64  # a larger answer file or sheet is not read: 0 points
+    time_limit: float = 20.0  # seconds to score one free-text file
+    # "score": English answers are scored with the ideas' English patterns
+    # too; "ask_spanish": an English answer scores 0 and is asked for in Spanish.
+    english: str = "score"
+
+    @property
+    def max_bytes(self) -> int:
+        return self.max_file_kb * 1024
+
+    @classmethod
+    def from_raw(cls, raw: Mapping[str, Any]) -> AnswerSettings:
+        plain = {k: v for k, v in raw.items() if not isinstance(v, Mapping)}
+        unknown = set(plain) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise RubricError(f"[rubric]: unknown keys {sorted(unknown)}")
+        settings = cls(**plain)
+        if not isinstance(settings.max_file_kb, int) or settings.max_file_kb < 1:
+            raise RubricError("[rubric]: max_file_kb must be a positive integer")
+        if not isinstance(settings.time_limit, (int, float)) or settings.time_limit <= 0:
+            raise RubricError("[rubric]: time_limit must be a positive number of seconds")
+        if settings.english not in ENGLISH_CHOICES:
+            raise RubricError(f"[rubric]: english must be one of {list(ENGLISH_CHOICES)}")
+        return settings
+
+
+def load_answer_settings(config: Any) -> AnswerSettings:
+    """From a ``grader.config.Config`` or the raw ``[rubric]`` table."""
+    return AnswerSettings.from_raw(getattr(config, "rubric", config))
+
+
+@dataclass(frozen=True)
 class Idea:
     name: str  # Spanish label shown to the student; must not give the answer
     patterns: tuple[re.Pattern[str], ...]
     name_en: str = ""
     hint: str = ""
     hint_en: str = ""
+    patterns_en: tuple[re.Pattern[str], ...] = ()  # the idea in English words
+
+    def matchers(self, english: bool) -> tuple[re.Pattern[str], ...]:
+        return self.patterns + self.patterns_en if english else self.patterns
 
     def label(self, language: str) -> str:
         return (self.name_en or self.name) if language == "en" else self.name
@@ -105,7 +149,7 @@ def _compile(patterns: Any, where: str) -> tuple[re.Pattern[str], ...]:
 
 
 _QUESTION_KEYS = {"title", "question", "min_words", "topic", "ideas"}
-_IDEA_KEYS = {"name", "name_en", "hint", "hint_en", "patterns"}
+_IDEA_KEYS = {"name", "name_en", "hint", "hint_en", "patterns", "patterns_en"}
 
 
 def parse_question(question_id: str, raw: Mapping[str, Any]) -> QuestionRubric:
@@ -134,6 +178,7 @@ def parse_question(question_id: str, raw: Mapping[str, Any]) -> QuestionRubric:
                 name_en=str(idea.get("name_en", "")),
                 hint=str(idea.get("hint", "")),
                 hint_en=str(idea.get("hint_en", "")),
+                patterns_en=_compile(idea.get("patterns_en", []), f"{idea_where} patterns_en"),
             )
         )
     return QuestionRubric(
@@ -206,18 +251,33 @@ def analyse(text: str, reference: str = "") -> TextAnalysis:
 
 
 def _is_keyword_list(text: str, own: Sequence[str]) -> bool:
+    # Numbers are neither prose nor keywords: "784 × 128 + 128 = 100 480" in
+    # a sentence must not make it look like a list.
+    own = [w for w in own if not w.isdigit()]
     if len(own) < 3:
         return False
     ratio = sum(w in FUNCTION_WORDS for w in own) / len(own)
-    segments = [len(words(s)) for s in SEGMENT_BREAK.split(text) if s and words(s)]
+    # Word counts only: no need to fold accents per segment (WORD is Unicode).
+    segments = [n for n in (len(WORD.findall(s)) for s in SEGMENT_BREAK.split(text) if s) if n]
     short = sum(n <= 3 for n in segments)
     fragmented = len(segments) >= 3 and short / len(segments) >= 0.6
     return ratio < 0.15 or (fragmented and ratio < 0.3)
 
 
+def looks_english(text: str) -> bool:
+    """Whether ``text`` reads as English prose rather than Spanish."""
+    tokens = words(text)
+    english = sum(t in ENGLISH_FUNCTION_WORDS for t in tokens)
+    spanish = sum(t in SPANISH_FUNCTION_WORDS for t in tokens)
+    return english >= 3 and english > 2 * spanish
+
+
 def _off_topic(text: str, rubric: QuestionRubric) -> bool:
-    patterns = rubric.topic + tuple(p for idea in rubric.ideas for p in idea.patterns)
-    sentences = [normalize(s) for s in SENTENCE_BREAK.split(text) if len(words(s)) >= 3]
+    patterns = rubric.topic + tuple(p for idea in rubric.ideas for p in idea.matchers(True))
+    sentences = [s for s in SENTENCE_BREAK.split(text) if len(WORD.findall(s)) >= 3]
+    # An answer has a few sentences; past OFF_TOPIC_SENTENCES the verdict
+    # would not change, and each costs a search per pattern.
+    sentences = [normalize(s) for s in sentences[:OFF_TOPIC_SENTENCES]]
     if len(sentences) < 3:
         return False
     on_topic = sum(any(p.search(s) for p in patterns) for s in sentences)
@@ -245,37 +305,64 @@ def _join(names: Sequence[str], none: str) -> str:
     return ", ".join(names) if names else none
 
 
-def score_answer(
-    question_id: str, text: str | None, rubric: QuestionRubric
-) -> AnswerScore:
-    """Score one answer. ``text`` is what :func:`read_answer` returns (None:
-    no file; "": untouched); the raw file text is accepted too."""
-    ideas = rubric.ideas
-    params: dict[str, Any] = {
+def percent(fraction: float) -> int | float:
+    """``fraction`` as a percentage for a message: 50, 12.5, 33.3."""
+    value = round(fraction * 100, 1)
+    return int(value) if value.is_integer() else value
+
+
+def _base_params(question_id: str, rubric: QuestionRubric) -> dict[str, Any]:
+    return {
         "number": rubric.number,
         "question_id": question_id,
         "file": f"assignment/answers/{question_id}.md",
         "min_words": rubric.min_words,
-        "total": len(ideas),
+        "total": len(rubric.ideas),
+        "percent": 0,
     }
 
-    def unscored(status: str, key: str) -> AnswerScore:
-        names = [i.name for i in ideas]
-        return AnswerScore(0.0, status, [], names, False, 0, key, dict(params))
+
+def unscored(
+    question_id: str, rubric: QuestionRubric, status: str, **extra: Any
+) -> AnswerScore:
+    """A zero score that looked at no idea: no file, untouched, too large..."""
+    params = _base_params(question_id, rubric) | extra
+    names = [i.name for i in rubric.ideas]
+    return AnswerScore(0.0, status, [], names, False, 0, f"answers.{status}", params)
+
+
+def score_answer(
+    question_id: str,
+    text: str | None,
+    rubric: QuestionRubric,
+    settings: AnswerSettings | None = None,
+) -> AnswerScore:
+    """Score one answer. ``text`` is what :func:`read_answer` returns (None:
+    no file; "": untouched); the raw file text is accepted too."""
+    settings = settings or AnswerSettings()
+    ideas = rubric.ideas
+    params = _base_params(question_id, rubric)
 
     if text is None:
-        return unscored("missing_file", "answers.missing_file")
-    if ANSWER_START.search(text):
+        return unscored(question_id, rubric, "missing_file")
+    if has_answer_markers(text):
         text = extract_answer(text).text
     else:
         text = remove_placeholder(text)
     if not text:
-        return unscored("untouched", "answers.untouched")
+        return unscored(question_id, rubric, "untouched")
     analysis = analyse(text, reference=f"{rubric.title}\n{rubric.question}")
     if analysis.own_words + analysis.copied_words == 0:
-        return unscored("empty", "answers.empty")
+        return unscored(question_id, rubric, "empty")
+    if settings.english == "ask_spanish" and looks_english(text):
+        return unscored(question_id, rubric, "english", words=analysis.own_words)
 
-    hits = [idea for idea in ideas if any(analysis.counts(p) for p in idea.patterns)]
+    accept_english = settings.english == "score"
+    hits = [
+        idea
+        for idea in ideas
+        if any(analysis.counts(p) for p in idea.matchers(accept_english))
+    ]
     lacking = [idea for idea in ideas if idea not in hits]
     own = analysis.own_words
     short = own < rubric.min_words
@@ -302,6 +389,8 @@ def score_answer(
         key = "answers.copied_question"
     elif not hits:
         key = "answers.none"
+    elif analysis.keyword_list and short:
+        key = "answers.keyword_list_short"
     elif analysis.keyword_list:
         key = "answers.keyword_list"
     elif short:
@@ -313,6 +402,7 @@ def score_answer(
     first = lacking[0] if lacking else None
     params.update(
         words=own,
+        percent=percent(fraction),
         copied_words=analysis.copied_words,
         found_count=len(hits),
         found=_join([i.name for i in hits], "ninguna"),

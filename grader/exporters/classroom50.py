@@ -22,8 +22,8 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from grader.exporters.common import refuse_quick, unique_names
-from grader.results import GradingResult
+from grader.exporters.common import check_totals, refuse_quick, unique_names
+from grader.results import GradingResult, whole_points
 
 SCHEMA = "classroom50/result/v1"
 RESULT_FILENAME = "result.json"
@@ -60,9 +60,12 @@ def to_result_json(
 
     Raises ``ValueError`` when the result's scores are not non-negative
     integers, a check scores above its maximum, or the checks do not add up
-    to ``result.score`` / ``result.max_score``.
+    to ``result.score`` / ``result.max_score``. Points are whole
+    (:func:`~grader.results.whole_points`): the schema takes integers.
     """
     refuse_quick(result)
+    check_totals(result)
+    result = whole_points(result)
     score, max_score = _totals(result)
     classroom = _get(env, "CLASSROOM") or DEFAULT_CLASSROOM
     assignment = _get(env, "ASSIGNMENT") or DEFAULT_ASSIGNMENT
@@ -138,9 +141,12 @@ def release_body(result: GradingResult, summary_md: str) -> str:
 
     With an empty summary the body is the runner's own table (test, PASS or
     FAIL, score). The runner appends its removed-files note to this file and
-    mirrors it to the run's Summary page.
+    mirrors it to the run's Summary page. The heading has the whole points
+    of result.json.
     """
     refuse_quick(result)
+    check_totals(result)
+    result = whole_points(result)
     score, max_score = _totals(result)
     lines = [f"### classroom50 autograde: {score}/{max_score}", ""]
     summary = summary_md.strip()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.results import CheckResult, GradingResult
+from grader.results import CheckResult, GradingResult, points
 
 
 class UnpublishableResult(ValueError):
@@ -24,9 +24,9 @@ def check_totals(result: GradingResult) -> None:
         if not 0 <= check.score <= check.max_score:
             raise ValueError(f"check {check.id!r} scores {check.score} of {check.max_score}")
     if result.checks:
-        got = sum(c.score for c in result.checks)
+        got = points(sum(c.score for c in result.checks))
         want = sum(c.max_score for c in result.checks)
-        if (got, want) != (result.score, result.max_score):
+        if (got, want) != (points(result.score), result.max_score):
             raise ValueError(
                 f"checks add up to {got}/{want}, "
                 f"but the result says {result.score}/{result.max_score}"

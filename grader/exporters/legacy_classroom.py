@@ -25,7 +25,7 @@ import json
 from typing import Any
 
 from grader.exporters.common import check_totals, refuse_quick, unique_names
-from grader.results import GradingResult
+from grader.results import GradingResult, whole_points
 
 VERSION = 1
 OUTPUT_NAME = "result"
@@ -40,11 +40,13 @@ def to_legacy_payload(result: GradingResult) -> dict[str, Any]:
     ``error`` for a result with no checks (nothing was graded). The tests'
     scores add up to ``result.score`` and ``max_score`` is
     ``result.max_score``, so the reporter's "Points X/Y" is the grade.
-    Raises ``ValueError`` when the checks do not add up, and
-    ``UnpublishableResult`` for a quick result.
+    Points are whole (:func:`~grader.results.whole_points`), like the
+    reporter's "Points X/Y". Raises ``ValueError`` when the checks do not add up,
+    and ``UnpublishableResult`` for a quick result.
     """
     refuse_quick(result)
     check_totals(result)
+    result = whole_points(result)
     if not result.checks:
         status = "error"
     elif all(c.passed for c in result.checks):
@@ -99,6 +101,7 @@ def points_notice(result: GradingResult) -> str:
     line, or ``""`` when the maximum is 0 (the reporter then prints none)."""
     if not result.max_score:
         return ""
+    result = whole_points(result)
     return _notice(COMPLETE_TITLE, f"Points {result.score}/{result.max_score}")
 
 
@@ -107,6 +110,7 @@ def report_notice(result: GradingResult) -> str:
     ``{"totalPoints":X,"maxPoints":Y}``, or ``""`` when the maximum is 0."""
     if not result.max_score:
         return ""
+    result = whole_points(result)
     summary = json.dumps(
         {"totalPoints": result.score, "maxPoints": result.max_score},
         separators=(",", ":"),
