@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import io
 import json
 import shutil
@@ -50,6 +51,14 @@ MAX_BYTES = 10 * 1024 * 1024
 # runner needs some before (checkout, Python) and after (the Release).
 TIME_BUDGET = 780.0
 SETTINGS = "bundle.json"
+# The assignment's `allowed_files` that keeps the submission. Classroom 50's
+# runner deletes every file these .gitignore-style lines match (`git
+# check-ignore --no-index`; foundation50/classroom50 runner.py,
+# enforce_allowed_files). `*` alone also excludes the folder assignment/, and
+# git never re-includes a file below an excluded folder, so `!*/` re-includes
+# every folder before `!assignment/**` re-includes the student's files.
+# ["assignment/**"] alone is the opposite: it deletes exactly the submission.
+ALLOWED_FILES = ("*", "!*/", "!assignment/**")
 MARKER = "autograder.py"
 # Left out of the bundle's grader/ copy: caches, the bundle's own sources and
 # the instructor tools (release, batch grading), which grading never needs.
@@ -105,6 +114,19 @@ def _check_contents(root: Path) -> None:
             raise BundleError(f"{relative} is a reference solution; it must not be published")
 
 
+def allowed_files_json() -> str:
+    """ALLOWED_FILES as the JSON list a teacher pastes into the assignment."""
+    return json.dumps(list(ALLOWED_FILES))
+
+
+def error_test_name(lang: str) -> str:
+    """The name autograder.py gives its error test (its own catalogue, the one source)."""
+    spec = importlib.util.spec_from_file_location("classroom50_autograder", AUTOGRADER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MESSAGES[lang]["title"]
+
+
 def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang: str = "es") -> Bundle:
     """Write ``out/slug`` and return what was written."""
     if not slug or slug in (".", "..") or any(c in slug for c in "/\\") or slug != slug.strip():
@@ -138,6 +160,7 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
         approximate = sum(p.stat().st_size for p in files) + len(template.encode())
         readme = string.Template(template).substitute(
             slug=slug, lang=lang, python=PYTHON, source=source, budget=f"{TIME_BUDGET:.0f}",
+            allowed_files=allowed_files_json(), error_test=error_test_name(lang),
             size_kib=f"{approximate / 1024:.0f}", files=len(files) + 1,
         )
         (staging / "README.md").write_text(readme, encoding="utf-8")

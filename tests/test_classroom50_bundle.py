@@ -226,7 +226,7 @@ def test_bundle_readme_says_how_to_configure_classroom50(bundle):
     readme = (bundle / "README.md").read_text(encoding="utf-8")
     assert f"autograders/{SLUG}/" in readme
     assert '"python": "3.11"' in readme and "runtime" in readme
-    assert "$" not in readme.replace("$RUNNER_TEMP", ""), "an unfilled template field"
+    assert "$" not in readme.replace("$RUNNER_TEMP", "").replace("$GITHUB_OUTPUT", ""), "an unfilled template field"
 
 
 def test_bundle_refuses_bad_slugs_and_foreign_folders(tmp_path):
