@@ -60,9 +60,10 @@ SETTINGS = "bundle.json"
 # ["assignment/**"] alone is the opposite: it deletes exactly the submission.
 ALLOWED_FILES = ("*", "!*/", "!assignment/**")
 MARKER = "autograder.py"
-# Left out of the bundle's grader/ copy: caches, the bundle's own sources and
-# the instructor tools (release, batch grading), which grading never needs.
-IGNORED = ("__pycache__", "*.pyc", "*.pyo", ".grader-output", "classroom50", "instructor")
+# Left out of the bundle's grader/ copy: caches, the bundle's own sources, the
+# Gradescope sources and the instructor tools (release, batch grading), which
+# grading never needs.
+IGNORED = ("__pycache__", "*.pyc", "*.pyo", ".grader-output", "classroom50", "gradescope", "instructor")
 
 
 class BundleError(RuntimeError):
@@ -77,7 +78,7 @@ class Bundle:
     tar_gz_bytes: int
 
 
-def _source() -> str:
+def source_description() -> str:
     try:
         done = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
@@ -104,7 +105,8 @@ def _tar_gz_size(root: Path) -> int:
     return buffer.getbuffer().nbytes
 
 
-def _check_contents(root: Path) -> None:
+def check_contents(root: Path) -> None:
+    """Refuse compiled files and any file whose content is a reference solution."""
     solutions = {_digest(p) for p in _files(SOLUTIONS)} if SOLUTIONS.is_dir() else set()
     for path in _files(root):
         relative = path.relative_to(root)
@@ -112,6 +114,18 @@ def _check_contents(root: Path) -> None:
             raise BundleError(f"compiled file in the bundle: {relative}")
         if "solutions" in relative.parts or _digest(path) in solutions:
             raise BundleError(f"{relative} is a reference solution; it must not be published")
+
+
+def check_inputs(config: Path | None, needed: tuple[Path, ...]) -> None:
+    """BundleError unless ``config`` (when given) loads and every ``needed`` file exists."""
+    if config is not None:
+        try:
+            load_config(config)
+        except (OSError, ConfigError, ValueError) as error:
+            raise BundleError(f"--config {config}: {error}") from None
+    for path in needed:
+        if not path.is_file():
+            raise BundleError(f"missing {path}")
 
 
 def allowed_files_json() -> str:
@@ -131,14 +145,7 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
     """Write ``out/slug`` and return what was written."""
     if not slug or slug in (".", "..") or any(c in slug for c in "/\\") or slug != slug.strip():
         raise BundleError(f"invalid slug {slug!r}")
-    if config is not None:
-        try:
-            load_config(config)
-        except (OSError, ConfigError, ValueError) as error:
-            raise BundleError(f"--config {config}: {error}") from None
-    for needed in (AUTOGRADER, README_TEMPLATE, REQUIREMENTS):
-        if not needed.is_file():
-            raise BundleError(f"missing {needed}")
+    check_inputs(config, (AUTOGRADER, README_TEMPLATE, REQUIREMENTS))
     out = out.resolve()
     target = out / slug
     if target.exists() and not (target / MARKER).is_file():
@@ -151,10 +158,10 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
         shutil.copytree(GRADER_DIR, staging / "grader", ignore=shutil.ignore_patterns(*IGNORED))
         if config is not None:
             shutil.copyfile(config, staging / "grader" / "config.toml")
-        source = _source()
+        source = source_description()
         settings = {"slug": slug, "lang": lang, "python": PYTHON, "time_budget": TIME_BUDGET, "source": source}
         (staging / SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
-        _check_contents(staging)
+        check_contents(staging)
         template = README_TEMPLATE.read_text(encoding="utf-8")
         files = _files(staging)
         approximate = sum(p.stat().st_size for p in files) + len(template.encode())

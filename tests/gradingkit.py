@@ -113,6 +113,16 @@ def fast_config(path: Path) -> Path:
     return path
 
 
+def grader_command(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m grader ARGS`` from the repository, as an instructor runs it."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPATH", None)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+    )
+
+
 def private_repo(folder: Path) -> Path:
     """A throwaway copy of the grader package to grade with."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from pathlib import Path
 import jsonschema
 import psutil
 import pytest
-from gradingkit import fast_config, mnist_npz
+from gradingkit import fast_config, grader_command, mnist_npz
 
 from grader import classroom50_bundle
 from grader.config import CODE_CHECKS, load_config
@@ -72,12 +72,7 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 def build(out: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("PYTHONPATH", None)
-    return subprocess.run(
-        [sys.executable, "-m", "grader", "bundle", str(out), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False,
-    )
+    return grader_command("bundle", str(out), *args)
 
 
 @pytest.fixture(scope="module")
