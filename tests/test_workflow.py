@@ -194,8 +194,7 @@ def test_triggers_and_job_limits(workflow):
 def test_setup_caches_and_artifact(workflow):
     (setup,) = uses(workflow, "actions/setup-python")
     assert str(setup["with"]["python-version"]) == "3.11"
-    assert setup["with"]["cache"] == "pip"
-    assert setup["with"]["cache-dependency-path"] == "requirements.txt"
+    assert "cache" not in setup.get("with", {}), "the installed venv is cached, not pip's downloads"
     (cache,) = uses(workflow, "actions/cache")
     assert cache["with"]["path"] == "~/.keras/datasets"
     (upload,) = uses(workflow, "actions/upload-artifact")
@@ -203,6 +202,27 @@ def test_setup_caches_and_artifact(workflow):
     assert upload["if"].replace(" ", "") in ("always()", "${{always()}}")
     steps = steps_by_id(workflow)
     assert "pip install -r requirements.txt" in steps["install"]["run"]
+
+
+def test_the_installed_environment_is_cached_before_student_code_runs(workflow):
+    """Keyed by OS, exact Python and requirements; restored, installed and saved only on a miss."""
+    steps = the_job(workflow)["steps"]
+    names = [str(s.get("uses", "")).split("@")[0] or s.get("id") or s.get("name") for s in steps]
+    (restore,) = uses(workflow, "actions/cache/restore")
+    (save,) = uses(workflow, "actions/cache/save")
+    key = restore["with"]["key"].replace(" ", "")
+    for part in ("runner.os", "steps.python.outputs.python-version", "hashFiles('requirements.txt')"):
+        assert part in key, key
+    assert restore["with"]["path"] == save["with"]["path"] == "~/.cache/grader-venv"
+    assert save["with"]["key"].replace(" ", "") == "${{steps.venv.outputs.cache-primary-key}}"
+    install = steps_by_id(workflow)["install"]
+    for step in (install, save):
+        assert step["if"].replace(" ", "") == "${{steps.venv.outputs.cache-hit!='true'}}"
+    assert '"$HOME/.cache/grader-venv/bin/python" -m pip install -r requirements.txt' in install["run"]
+    order = [names.index(n) for n in ("actions/cache/restore", "install", "actions/cache/save", "grade")]
+    assert order == sorted(order), names
+    activate = next(s for s in steps if "GITHUB_PATH" in str(s.get("run", "")))
+    assert names.index("actions/cache/save") < steps.index(activate) < names.index("grade")
     assert GRADE_WORKFLOW.name != "autograde.yaml"  # that name belongs to Classroom 50's shim
 
 
@@ -236,7 +256,7 @@ def test_documented_reporter_snippet_matches_the_step_id(workflow):
     assert steps["mnist"]["run"].strip() == "python -m grader.actions"
     variable = legacy_classroom.results_env_var("mnist")
     snippet = f"{variable}: ${{{{ steps.mnist.outputs.result }}}}"
-    assert snippet in GRADE_WORKFLOW.read_text(encoding="utf-8")
+    assert snippet in (WORKFLOWS / "classroom.yml").read_text(encoding="utf-8")
     doc = INSTRUCTORS_DOC.read_text(encoding="utf-8")
     assert snippet in doc and "runners: mnist" in doc
     assert "GRADER_FAIL_BELOW_MAX" in doc
@@ -450,3 +470,44 @@ def test_gate_passes_at_full_marks(workflow, tmp_path):
         "gate", **{"vars.GRADER_FAIL_BELOW_MAX": "", "steps.mnist.outputs.points": "", "steps.mnist.outputs.max": ""}
     )
     assert done.returncode == 0, done.stdout
+
+
+# -- classroom.yml: the legacy GitHub Classroom shape ------------------------------------
+LEGACY_WORKFLOW = WORKFLOWS / "classroom.yml"
+
+
+def test_legacy_workflow_has_the_shape_classroom_generated():
+    legacy = load_yaml(LEGACY_WORKFLOW)
+    assert legacy["name"] == "Autograding Tests"
+    assert list(legacy["jobs"]) == ["run-autograding-tests"]
+    job = legacy["jobs"]["run-autograding-tests"]
+    assert "name" not in job
+    assert job["if"].replace(" ", "") == "github.actor!='github-classroom[bot]'"
+    triggers = legacy.get("on", legacy.get(True))
+    assert {"push", "repository_dispatch"} <= set(triggers)
+    assert legacy["permissions"] == {"checks": "write", "actions": "read", "contents": "read"}
+
+
+def test_legacy_workflow_grades_like_grade_yml_and_reports_right_after(workflow):
+    legacy_steps = load_yaml(LEGACY_WORKFLOW)["jobs"]["run-autograding-tests"]["steps"]
+    grade_steps = the_job(workflow)["steps"]
+    names = [s.get("name") for s in legacy_steps]
+    publish = names.index("Publicar la nota")
+    assert legacy_steps[: publish + 1] == grade_steps[: publish + 1], "classroom.yml must grade exactly as grade.yml"
+    reporter = legacy_steps[publish + 1]
+    assert reporter["uses"] == "classroom-resources/autograding-grading-reporter@v1"
+    assert reporter["with"] == {"runners": "mnist"}
+    variable = legacy_classroom.results_env_var("mnist")
+    assert reporter["env"] == {variable: "${{ steps.mnist.outputs.result }}"}
+    assert "!cancelled()" in reporter["if"], "the reporter runs whatever the score"
+    assert [s for s in legacy_steps if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+
+
+def test_release_swaps_grade_yml_for_classroom_yml_on_request(tmp_path):
+    from grader.instructor.release import collect
+
+    default = collect(ROOT)
+    legacy = collect(ROOT, legacy_classroom=True)
+    assert ".github/workflows/grade.yml" in default and ".github/workflows/classroom.yml" not in default
+    assert ".github/workflows/classroom.yml" in legacy and ".github/workflows/grade.yml" not in legacy
+    assert ".github/workflows/grade-class.yml" not in legacy  # instructor-only either way
