@@ -511,3 +511,40 @@ def test_release_swaps_grade_yml_for_classroom_yml_on_request(tmp_path):
     assert ".github/workflows/grade.yml" in default and ".github/workflows/classroom.yml" not in default
     assert ".github/workflows/classroom.yml" in legacy and ".github/workflows/grade.yml" not in legacy
     assert ".github/workflows/grade-class.yml" not in legacy  # instructor-only either way
+
+
+# -- ci.yml: the instructor repository's CI ------------------------------------------------
+def test_ci_runs_the_suite_on_every_supported_python_and_the_smoke_elsewhere():
+    path = WORKFLOWS / "ci.yml"
+    assert path.read_text(encoding="utf-8").splitlines()[0].startswith("# release: instructor-only")
+    ci = load_yaml(path)
+    suite, smoke = ci["jobs"]["suite"], ci["jobs"]["smoke"]
+    assert suite["runs-on"] == "ubuntu-latest"
+    assert suite["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
+    assert any(s.get("run", "").strip() == "python -m pytest" for s in suite["steps"])
+    assert smoke["strategy"]["matrix"]["os"] == ["windows-latest", "macos-latest"]
+    assert any(s.get("run", "").strip() == "python tests/smoke.py" for s in smoke["steps"])
+    from grader.instructor.release import collect
+
+    assert ".github/workflows/ci.yml" not in collect(ROOT)
+
+
+def test_supported_pythons_agree_everywhere():
+    """The CI matrix, .ci/run, the Classroom 50 autograder and the README name the same versions."""
+    import importlib.util
+
+    matrix = load_yaml(WORKFLOWS / "ci.yml")["jobs"]["suite"]["strategy"]["matrix"]["python"]
+    spec = importlib.util.spec_from_file_location("c50_autograder", ROOT / "grader" / "classroom50" / "autograder.py")
+    autograder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(autograder)
+    assert [f"{a}.{b}" for a, b in autograder.SUPPORTED_PYTHONS] == matrix == ["3.11", "3.12", "3.13"]
+    assert f'SUPPORTED_PYTHONS="{" ".join(matrix)}"' in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "**3.11, 3.12 and 3.13**" in readme and "Python 3.11, 3.12 o 3.13" in readme
+
+
+def test_ci_script_smokes_the_other_supported_pythons():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'SUPPORTED_PYTHONS="3.11 3.12 3.13"' in script
+    assert '".venv-$version/bin/python" tests/smoke.py' in script
+    assert '-m pip install --quiet -r requirements.txt' in script
