@@ -222,6 +222,17 @@ def test_bundle_readme_says_how_to_configure_classroom50(bundle):
     assert f"autograders/{SLUG}/" in readme
     assert '"python": "3.11"' in readme and "runtime" in readme
     assert "$" not in readme.replace("$RUNNER_TEMP", "").replace("$GITHUB_OUTPUT", ""), "an unfilled template field"
+    # The error test is named as the results name it (autograder.py's catalogue, the one source).
+    title = load_autograder(bundle).MESSAGES["es"]["title"]
+    assert title == "Error de la calificación automática"
+    assert f'"{title}"' in readme and "autograder error" not in readme
+    assert "about 10 minutes" in readme  # the Pages delay
+
+
+def test_bundle_readme_names_the_error_test_in_the_feedback_language(tmp_path):
+    bundle = classroom50_bundle.build(tmp_path, lang="en")
+    readme = (bundle.path / "README.md").read_text(encoding="utf-8")
+    assert f'"{load_autograder(bundle.path).MESSAGES["en"]["title"]}"' in readme
 
 
 def test_bundle_refuses_bad_slugs_and_foreign_folders(tmp_path):
