@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import io
 import json
 import shutil
@@ -50,10 +51,19 @@ MAX_BYTES = 10 * 1024 * 1024
 # runner needs some before (checkout, Python) and after (the Release).
 TIME_BUDGET = 780.0
 SETTINGS = "bundle.json"
+# The assignment's `allowed_files` that keeps the submission. Classroom 50's
+# runner deletes every file these .gitignore-style lines match (`git
+# check-ignore --no-index`; foundation50/classroom50 runner.py,
+# enforce_allowed_files). `*` alone also excludes the folder assignment/, and
+# git never re-includes a file below an excluded folder, so `!*/` re-includes
+# every folder before `!assignment/**` re-includes the student's files.
+# ["assignment/**"] alone is the opposite: it deletes exactly the submission.
+ALLOWED_FILES = ("*", "!*/", "!assignment/**")
 MARKER = "autograder.py"
-# Left out of the bundle's grader/ copy: caches, the bundle's own sources and
-# the instructor tools (release, batch grading), which grading never needs.
-IGNORED = ("__pycache__", "*.pyc", "*.pyo", ".grader-output", "classroom50", "instructor")
+# Left out of the bundle's grader/ copy: caches, the bundle's own sources, the
+# Gradescope sources and the instructor tools (release, batch grading), which
+# grading never needs.
+IGNORED = ("__pycache__", "*.pyc", "*.pyo", ".grader-output", "classroom50", "gradescope", "instructor")
 
 
 class BundleError(RuntimeError):
@@ -68,7 +78,7 @@ class Bundle:
     tar_gz_bytes: int
 
 
-def _source() -> str:
+def source_description() -> str:
     try:
         done = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
@@ -95,7 +105,8 @@ def _tar_gz_size(root: Path) -> int:
     return buffer.getbuffer().nbytes
 
 
-def _check_contents(root: Path) -> None:
+def check_contents(root: Path) -> None:
+    """Refuse compiled files and any file whose content is a reference solution."""
     solutions = {_digest(p) for p in _files(SOLUTIONS)} if SOLUTIONS.is_dir() else set()
     for path in _files(root):
         relative = path.relative_to(root)
@@ -105,18 +116,36 @@ def _check_contents(root: Path) -> None:
             raise BundleError(f"{relative} is a reference solution; it must not be published")
 
 
-def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang: str = "es") -> Bundle:
-    """Write ``out/slug`` and return what was written."""
-    if not slug or slug in (".", "..") or any(c in slug for c in "/\\") or slug != slug.strip():
-        raise BundleError(f"invalid slug {slug!r}")
+def check_inputs(config: Path | None, needed: tuple[Path, ...]) -> None:
+    """BundleError unless ``config`` (when given) loads and every ``needed`` file exists."""
     if config is not None:
         try:
             load_config(config)
         except (OSError, ConfigError, ValueError) as error:
             raise BundleError(f"--config {config}: {error}") from None
-    for needed in (AUTOGRADER, README_TEMPLATE, REQUIREMENTS):
-        if not needed.is_file():
-            raise BundleError(f"missing {needed}")
+    for path in needed:
+        if not path.is_file():
+            raise BundleError(f"missing {path}")
+
+
+def allowed_files_json() -> str:
+    """ALLOWED_FILES as the JSON list a teacher pastes into the assignment."""
+    return json.dumps(list(ALLOWED_FILES))
+
+
+def error_test_name(lang: str) -> str:
+    """The name autograder.py gives its error test (its own catalogue, the one source)."""
+    spec = importlib.util.spec_from_file_location("classroom50_autograder", AUTOGRADER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MESSAGES[lang]["title"]
+
+
+def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang: str = "es") -> Bundle:
+    """Write ``out/slug`` and return what was written."""
+    if not slug or slug in (".", "..") or any(c in slug for c in "/\\") or slug != slug.strip():
+        raise BundleError(f"invalid slug {slug!r}")
+    check_inputs(config, (AUTOGRADER, README_TEMPLATE, REQUIREMENTS))
     out = out.resolve()
     target = out / slug
     if target.exists() and not (target / MARKER).is_file():
@@ -129,15 +158,16 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
         shutil.copytree(GRADER_DIR, staging / "grader", ignore=shutil.ignore_patterns(*IGNORED))
         if config is not None:
             shutil.copyfile(config, staging / "grader" / "config.toml")
-        source = _source()
+        source = source_description()
         settings = {"slug": slug, "lang": lang, "python": PYTHON, "time_budget": TIME_BUDGET, "source": source}
         (staging / SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
-        _check_contents(staging)
+        check_contents(staging)
         template = README_TEMPLATE.read_text(encoding="utf-8")
         files = _files(staging)
         approximate = sum(p.stat().st_size for p in files) + len(template.encode())
         readme = string.Template(template).substitute(
             slug=slug, lang=lang, python=PYTHON, source=source, budget=f"{TIME_BUDGET:.0f}",
+            allowed_files=allowed_files_json(), error_test=error_test_name(lang),
             size_kib=f"{approximate / 1024:.0f}", files=len(files) + 1,
         )
         (staging / "README.md").write_text(readme, encoding="utf-8")

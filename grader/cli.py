@@ -22,6 +22,7 @@ COMMANDS = {
     "merge": "grader.instructor.merge",
     "notebook": "grader.notebook",
     "bundle": "grader.classroom50_bundle",
+    "gradescope": "grader.gradescope.autograder_zip",
 }
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from grader import i18n
-from grader.config import CODE_CHECKS
+from grader.config import CODE_CHECKS, DEFAULT_CONFIG, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
@@ -87,6 +87,41 @@ def write_config(path: Path, *, min_accuracy: float = SUBSET_MIN_ACCURACY, memor
     ]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+# The test config: the real grader/config.toml (all checks, all points) with a
+# training on the first 3,000 images, the bar lowered to match, and short limits.
+FAST_GRADING = {"train_subset": "3000", "min_accuracy": "0.85"}
+FAST_LIMITS = {"import": 30, "train_model": 60}
+
+
+def fast_config(path: Path) -> Path:
+    """Write the test config to ``path``: grader/config.toml with FAST_GRADING and FAST_LIMITS."""
+    # Split before each table header, then edit keys inside [grading] and [time_limits] only.
+    parts = re.split(r"(?m)^(?=\[)", DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    edits = {"[grading]": FAST_GRADING, "[time_limits]": {k: str(v) for k, v in FAST_LIMITS.items()}}
+    for index, part in enumerate(parts):
+        header = part.split("\n", 1)[0].strip()
+        for key, value in edits.pop(header, {}).items():
+            part, count = re.subn(rf"(?m)^{key}\s*=\s*\S+", f"{key} = {value}", part)
+            assert count == 1, f"{header} {key} is not a single line of {DEFAULT_CONFIG}"
+        parts[index] = part
+    assert not edits, f"{DEFAULT_CONFIG} lacks {list(edits)}"
+    path.write_text("".join(parts), encoding="utf-8")
+    config = load_config(path)
+    assert config.grading.train_subset == 3000 and config.grading.min_accuracy == 0.85
+    assert config.time_limit("train_model") == FAST_LIMITS["train_model"]
+    return path
+
+
+def grader_command(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``python -m grader ARGS`` from the repository, as an instructor runs it."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPATH", None)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+    )
 
 
 def private_repo(folder: Path) -> Path:

@@ -12,6 +12,7 @@ accepts and a ``release-body.md``.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -23,8 +24,7 @@ from pathlib import Path
 import jsonschema
 import psutil
 import pytest
-from gradingkit import mnist_npz
-from test_workflow import fast_config
+from gradingkit import fast_config, grader_command, mnist_npz
 
 from grader import classroom50_bundle
 from grader.config import CODE_CHECKS, load_config
@@ -72,12 +72,7 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 def build(out: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("PYTHONPATH", None)
-    return subprocess.run(
-        [sys.executable, "-m", "grader", "bundle", str(out), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False,
-    )
+    return grader_command("bundle", str(out), *args)
 
 
 @pytest.fixture(scope="module")
@@ -111,16 +106,19 @@ def checkout(folder: Path, source: Path | None, hostile: bool = False) -> Path:
 
 
 def run_autograder(bundle: Path, cwd: Path, tmp_path: Path, **extra: str) -> subprocess.CompletedProcess:
+    """Run autograder.py as the runner does; $GITHUB_OUTPUT is ``github_output(tmp_path)``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "CLASSROOM50_"))}
     env.pop("PYTHONPATH", None)
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir(exist_ok=True)
+    github_output(tmp_path).write_text("")
     env.update(RUNNER_ENV)
     env.update(
         CLASSROOM50_BUNDLE_DIR=str(bundle),
         CLASSROOM50_SKIP_INSTALL="1",
         RUNNER_TEMP=str(runner_temp),
         PYTHONDONTWRITEBYTECODE="1",
+        GITHUB_OUTPUT=str(github_output(tmp_path)),
     )
     if os.environ.get("MNIST_NPZ"):
         env["MNIST_NPZ"] = os.environ["MNIST_NPZ"]
@@ -130,6 +128,30 @@ def run_autograder(bundle: Path, cwd: Path, tmp_path: Path, **extra: str) -> sub
         [sys.executable, str(bundle / "autograder.py")],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, check=False,
     )
+
+
+def github_output(tmp_path: Path) -> Path:
+    return tmp_path / "github-output"
+
+
+def status_outputs(tmp_path: Path) -> dict[str, str]:
+    """The status= and summary= lines autograder.py wrote to $GITHUB_OUTPUT."""
+    path = github_output(tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    found = [line.partition("=") for line in lines]
+    assert all(sep for _, sep, _ in found), lines
+    keys = [key for key, _, _ in found]
+    assert len(keys) == len(set(keys)), f"a key written twice: {lines}"
+    return {key: value for key, _, value in found}
+
+
+def assert_infrastructure_error(tmp_path: Path) -> None:
+    """The runner's contract for a failure that is not the student's: no Release, no gradebook entry."""
+    outputs = status_outputs(tmp_path)
+    assert set(outputs) == {"status", "summary"}, outputs
+    assert outputs["status"] == "error"
+    assert outputs["summary"].startswith("classroom50 autograde: error")
+    assert 0 < len(outputs["summary"]) <= 140 and "\n" not in outputs["summary"]
 
 
 def accepted_by_runner(document: dict) -> None:
@@ -199,7 +221,18 @@ def test_bundle_readme_says_how_to_configure_classroom50(bundle):
     readme = (bundle / "README.md").read_text(encoding="utf-8")
     assert f"autograders/{SLUG}/" in readme
     assert '"python": "3.11"' in readme and "runtime" in readme
-    assert "$" not in readme.replace("$RUNNER_TEMP", ""), "an unfilled template field"
+    assert "$" not in readme.replace("$RUNNER_TEMP", "").replace("$GITHUB_OUTPUT", ""), "an unfilled template field"
+    # The error test is named as the results name it (autograder.py's catalogue, the one source).
+    title = load_autograder(bundle).MESSAGES["es"]["title"]
+    assert title == "Error de la calificación automática"
+    assert f'"{title}"' in readme and "autograder error" not in readme
+    assert "about 10 minutes" in readme  # the Pages delay
+
+
+def test_bundle_readme_names_the_error_test_in_the_feedback_language(tmp_path):
+    bundle = classroom50_bundle.build(tmp_path, lang="en")
+    readme = (bundle.path / "README.md").read_text(encoding="utf-8")
+    assert f'"{load_autograder(bundle.path).MESSAGES["en"]["title"]}"' in readme
 
 
 def test_bundle_refuses_bad_slugs_and_foreign_folders(tmp_path):
@@ -265,9 +298,10 @@ def test_stubs_score_zero_and_the_students_grader_is_ignored(bundle, tmp_path):
     assert document["score"] == 0 and document["max-score"] > 0
     assert {t["id"] for t in document["tests"]} >= set(CODE_CHECKS)
     assert "NotImplementedError" in body
+    assert status_outputs(tmp_path) == {}, "a graded zero is the student's grade: the runner derives failure"
 
 
-def test_missing_module_gives_an_error_result(bundle, tmp_path):
+def test_missing_module_is_the_students_zero_not_an_error(bundle, tmp_path):
     cwd = checkout(tmp_path / "checkout", None)
     done = run_autograder(bundle, cwd, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -275,8 +309,11 @@ def test_missing_module_gives_an_error_result(bundle, tmp_path):
     (test,) = document["tests"]
     assert document["score"] == 0 and not test["passed"] and test["id"] == "autograder_error"
     assert document["max-score"] == load_config(bundle / "grader" / "config.toml").max_score
-    assert "código 2" in test["message"]
-    assert "mnist_dense.py" in body  # the grader's own reason, in the technical details
+    assert test["message"] == load_autograder(bundle).MESSAGES["es"]["no_module"]
+    assert "assignment/mnist_dense.py" in body
+    # The student's doing: the 0-point result is published (the runner derives status=failure).
+    assert status_outputs(tmp_path) == {}
+    assert "dependencies installed" not in done.stdout, "nothing was installed for a missing module"
 
 
 def test_broken_grader_still_exits_zero_with_an_error_result(bundle, tmp_path):
@@ -289,6 +326,7 @@ def test_broken_grader_still_exits_zero_with_an_error_result(bundle, tmp_path):
     document, body = outputs(cwd)
     assert document["score"] == 0 and document["tests"][0]["id"] == "autograder_error"
     assert "grader is broken" in body
+    assert_infrastructure_error(tmp_path)
 
 
 def test_unusable_bundle_config_still_gives_a_valid_result(bundle, tmp_path):
@@ -301,6 +339,7 @@ def test_unusable_bundle_config_still_gives_a_valid_result(bundle, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     document, _ = outputs(cwd)
     assert document["score"] == 0 and document["max-score"] == 100  # the fallback total
+    assert_infrastructure_error(tmp_path)
 
 
 def test_time_budget_stops_the_grader_and_its_workers(bundle, tmp_path):
@@ -312,6 +351,7 @@ def test_time_budget_stops_the_grader_and_its_workers(bundle, tmp_path):
     document, _ = outputs(cwd)
     assert document["tests"][0]["id"] == "autograder_error"
     assert "tiempo" in document["tests"][0]["message"]
+    assert_infrastructure_error(tmp_path)
     assert no_process_mentions(str(private)), "a grader or worker process outlived the autograder"
 
 
@@ -330,3 +370,78 @@ def test_failed_install_gives_an_error_result(bundle, tmp_path):
     assert "not-a-real-distribution-for-this-test" in body
     assert (venv / "bin" / "python").exists()
     assert not (venv / ".requirements-sha256").exists()
+    assert_infrastructure_error(tmp_path)
+    assert "pip install" in status_outputs(tmp_path)["summary"]
+
+
+def test_failed_virtual_environment_is_an_infrastructure_error(bundle, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the venv's parent folder should be")
+    cwd = checkout(tmp_path / "checkout", STUBS)
+    done = run_autograder(bundle, cwd, tmp_path, CLASSROOM50_SKIP_INSTALL="<unset>", CLASSROOM50_VENV=str(blocker / "venv"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    document, _ = outputs(cwd)
+    assert document["tests"][0]["message"].startswith(load_autograder(bundle).MESSAGES["es"]["venv"])
+    assert_infrastructure_error(tmp_path)
+
+
+# -- autograder.py's failure paths, in this process -------------------------------
+def load_autograder(bundle: Path):
+    spec = importlib.util.spec_from_file_location("bundle_autograder", bundle / "autograder.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def in_process(bundle, tmp_path, monkeypatch):
+    """autograder.py's main() in this process, in a checkout with the stubs."""
+    module = load_autograder(bundle)
+    cwd = checkout(tmp_path / "checkout", STUBS)
+    monkeypatch.chdir(cwd)
+    for key, value in RUNNER_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("CLASSROOM50_SKIP_INSTALL", raising=False)
+    monkeypatch.setenv("RUNNER_TEMP", str(tmp_path))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(github_output(tmp_path)))
+    github_output(tmp_path).write_text("")
+    monkeypatch.setattr(module, "become_subreaper", lambda: None)  # not on the test process
+    return module, cwd
+
+
+def test_unsupported_python_is_an_infrastructure_error(in_process, tmp_path, monkeypatch):
+    module, cwd = in_process
+    monkeypatch.setattr(module, "SUPPORTED_PYTHONS", ((3, 99),))
+    assert module.main() == 0
+    document, _ = outputs(cwd)
+    assert "runtime" in document["tests"][0]["message"] and '"python": "3.11"' in document["tests"][0]["message"]
+    assert_infrastructure_error(tmp_path)
+
+
+def test_a_crash_of_the_autograder_is_an_infrastructure_error(in_process, tmp_path, monkeypatch):
+    module, cwd = in_process
+
+    def crash(*_):
+        raise KeyError("an autograder bug")
+
+    monkeypatch.setattr(module, "install", crash)
+    assert module.main() == 0
+    document, body = outputs(cwd)
+    assert "an autograder bug" in document["tests"][0]["message"] and "Traceback" in body
+    assert_infrastructure_error(tmp_path)
+
+
+def test_without_github_output_only_the_result_is_written(in_process, tmp_path, monkeypatch):
+    module, cwd = in_process
+    monkeypatch.delenv("GITHUB_OUTPUT")
+    monkeypatch.setattr(module, "SUPPORTED_PYTHONS", ((3, 99),))
+    assert module.main() == 0
+    outputs(cwd)
+    assert github_output(tmp_path).read_text() == ""
+
+
+def test_status_summary_is_one_short_line(bundle):
+    module = load_autograder(bundle)
+    summary = module.status_summary("pip failed\nwith a very long log line " * 20)
+    assert len(summary) <= module.STATUS_SUMMARY_LIMIT == 140
+    assert "\n" not in summary and summary.startswith("classroom50 autograde: error")

@@ -26,10 +26,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from gradingkit import SOLUTION, mnist_npz, private_repo
+from gradingkit import SOLUTION, fast_config, mnist_npz, private_repo
 
 from grader import actions
-from grader.config import CODE_CHECKS, DEFAULT_CONFIG, load_config
+from grader.config import CODE_CHECKS
 from grader.exporters import legacy_classroom, score_json, summary_md
 from grader.results import CheckResult, GradingResult
 
@@ -63,31 +63,6 @@ for _fake_fd in (1, 2):
     except OSError:
         pass
 '''
-
-# The test config: the real grader/config.toml (all checks, all points) with a
-# training on the first 3,000 images, the bar lowered to match, and short limits.
-FAST_GRADING = {"train_subset": "3000", "min_accuracy": "0.85"}
-FAST_LIMITS = {"import": 30, "train_model": 60}
-
-
-def fast_config(path: Path) -> Path:
-    """Write the test config to ``path``: grader/config.toml with FAST_GRADING and FAST_LIMITS."""
-    # Split before each table header, then edit keys inside [grading] and [time_limits] only.
-    parts = re.split(r"(?m)^(?=\[)", DEFAULT_CONFIG.read_text(encoding="utf-8"))
-    edits = {"[grading]": FAST_GRADING, "[time_limits]": {k: str(v) for k, v in FAST_LIMITS.items()}}
-    for index, part in enumerate(parts):
-        header = part.split("\n", 1)[0].strip()
-        for key, value in edits.pop(header, {}).items():
-            part, count = re.subn(rf"(?m)^{key}\s*=\s*\S+", f"{key} = {value}", part)
-            assert count == 1, f"{header} {key} is not a single line of {DEFAULT_CONFIG}"
-        parts[index] = part
-    assert not edits, f"{DEFAULT_CONFIG} lacks {list(edits)}"
-    path.write_text("".join(parts), encoding="utf-8")
-    config = load_config(path)
-    assert config.grading.train_subset == 3000 and config.grading.min_accuracy == 0.85
-    assert config.time_limit("train_model") == FAST_LIMITS["train_model"]
-    return path
-
 
 # What the runner uses for `shell: bash` (the workflow's default).
 BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
@@ -219,8 +194,7 @@ def test_triggers_and_job_limits(workflow):
 def test_setup_caches_and_artifact(workflow):
     (setup,) = uses(workflow, "actions/setup-python")
     assert str(setup["with"]["python-version"]) == "3.11"
-    assert setup["with"]["cache"] == "pip"
-    assert setup["with"]["cache-dependency-path"] == "requirements.txt"
+    assert "cache" not in setup.get("with", {}), "the installed venv is cached, not pip's downloads"
     (cache,) = uses(workflow, "actions/cache")
     assert cache["with"]["path"] == "~/.keras/datasets"
     (upload,) = uses(workflow, "actions/upload-artifact")
@@ -228,6 +202,27 @@ def test_setup_caches_and_artifact(workflow):
     assert upload["if"].replace(" ", "") in ("always()", "${{always()}}")
     steps = steps_by_id(workflow)
     assert "pip install -r requirements.txt" in steps["install"]["run"]
+
+
+def test_the_installed_environment_is_cached_before_student_code_runs(workflow):
+    """Keyed by OS, exact Python and requirements; restored, installed and saved only on a miss."""
+    steps = the_job(workflow)["steps"]
+    names = [str(s.get("uses", "")).split("@")[0] or s.get("id") or s.get("name") for s in steps]
+    (restore,) = uses(workflow, "actions/cache/restore")
+    (save,) = uses(workflow, "actions/cache/save")
+    key = restore["with"]["key"].replace(" ", "")
+    for part in ("runner.os", "steps.python.outputs.python-version", "hashFiles('requirements.txt')"):
+        assert part in key, key
+    assert restore["with"]["path"] == save["with"]["path"] == "~/.cache/grader-venv"
+    assert save["with"]["key"].replace(" ", "") == "${{steps.venv.outputs.cache-primary-key}}"
+    install = steps_by_id(workflow)["install"]
+    for step in (install, save):
+        assert step["if"].replace(" ", "") == "${{steps.venv.outputs.cache-hit!='true'}}"
+    assert '"$HOME/.cache/grader-venv/bin/python" -m pip install -r requirements.txt' in install["run"]
+    order = [names.index(n) for n in ("actions/cache/restore", "install", "actions/cache/save", "grade")]
+    assert order == sorted(order), names
+    activate = next(s for s in steps if "GITHUB_PATH" in str(s.get("run", "")))
+    assert names.index("actions/cache/save") < steps.index(activate) < names.index("grade")
     assert GRADE_WORKFLOW.name != "autograde.yaml"  # that name belongs to Classroom 50's shim
 
 
@@ -261,7 +256,7 @@ def test_documented_reporter_snippet_matches_the_step_id(workflow):
     assert steps["mnist"]["run"].strip() == "python -m grader.actions"
     variable = legacy_classroom.results_env_var("mnist")
     snippet = f"{variable}: ${{{{ steps.mnist.outputs.result }}}}"
-    assert snippet in GRADE_WORKFLOW.read_text(encoding="utf-8")
+    assert snippet in (WORKFLOWS / "classroom.yml").read_text(encoding="utf-8")
     doc = INSTRUCTORS_DOC.read_text(encoding="utf-8")
     assert snippet in doc and "runners: mnist" in doc
     assert "GRADER_FAIL_BELOW_MAX" in doc
@@ -475,3 +470,81 @@ def test_gate_passes_at_full_marks(workflow, tmp_path):
         "gate", **{"vars.GRADER_FAIL_BELOW_MAX": "", "steps.mnist.outputs.points": "", "steps.mnist.outputs.max": ""}
     )
     assert done.returncode == 0, done.stdout
+
+
+# -- classroom.yml: the legacy GitHub Classroom shape ------------------------------------
+LEGACY_WORKFLOW = WORKFLOWS / "classroom.yml"
+
+
+def test_legacy_workflow_has_the_shape_classroom_generated():
+    legacy = load_yaml(LEGACY_WORKFLOW)
+    assert legacy["name"] == "Autograding Tests"
+    assert list(legacy["jobs"]) == ["run-autograding-tests"]
+    job = legacy["jobs"]["run-autograding-tests"]
+    assert "name" not in job
+    assert job["if"].replace(" ", "") == "github.actor!='github-classroom[bot]'"
+    triggers = legacy.get("on", legacy.get(True))
+    assert {"push", "repository_dispatch"} <= set(triggers)
+    assert legacy["permissions"] == {"checks": "write", "actions": "read", "contents": "read"}
+
+
+def test_legacy_workflow_grades_like_grade_yml_and_reports_right_after(workflow):
+    legacy_steps = load_yaml(LEGACY_WORKFLOW)["jobs"]["run-autograding-tests"]["steps"]
+    grade_steps = the_job(workflow)["steps"]
+    names = [s.get("name") for s in legacy_steps]
+    publish = names.index("Publicar la nota")
+    assert legacy_steps[: publish + 1] == grade_steps[: publish + 1], "classroom.yml must grade exactly as grade.yml"
+    reporter = legacy_steps[publish + 1]
+    assert reporter["uses"] == "classroom-resources/autograding-grading-reporter@v1"
+    assert reporter["with"] == {"runners": "mnist"}
+    variable = legacy_classroom.results_env_var("mnist")
+    assert reporter["env"] == {variable: "${{ steps.mnist.outputs.result }}"}
+    assert "!cancelled()" in reporter["if"], "the reporter runs whatever the score"
+    assert [s for s in legacy_steps if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+
+
+def test_release_swaps_grade_yml_for_classroom_yml_on_request(tmp_path):
+    from grader.instructor.release import collect
+
+    default = collect(ROOT)
+    legacy = collect(ROOT, legacy_classroom=True)
+    assert ".github/workflows/grade.yml" in default and ".github/workflows/classroom.yml" not in default
+    assert ".github/workflows/classroom.yml" in legacy and ".github/workflows/grade.yml" not in legacy
+    assert ".github/workflows/grade-class.yml" not in legacy  # instructor-only either way
+
+
+# -- ci.yml: the instructor repository's CI ------------------------------------------------
+def test_ci_runs_the_suite_on_every_supported_python_and_the_smoke_elsewhere():
+    path = WORKFLOWS / "ci.yml"
+    assert path.read_text(encoding="utf-8").splitlines()[0].startswith("# release: instructor-only")
+    ci = load_yaml(path)
+    suite, smoke = ci["jobs"]["suite"], ci["jobs"]["smoke"]
+    assert suite["runs-on"] == "ubuntu-latest"
+    assert suite["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13"]
+    assert any(s.get("run", "").strip() == "python -m pytest" for s in suite["steps"])
+    assert smoke["strategy"]["matrix"]["os"] == ["windows-latest", "macos-latest"]
+    assert any(s.get("run", "").strip() == "python tests/smoke.py" for s in smoke["steps"])
+    from grader.instructor.release import collect
+
+    assert ".github/workflows/ci.yml" not in collect(ROOT)
+
+
+def test_supported_pythons_agree_everywhere():
+    """The CI matrix, .ci/run, the Classroom 50 autograder and the README name the same versions."""
+    import importlib.util
+
+    matrix = load_yaml(WORKFLOWS / "ci.yml")["jobs"]["suite"]["strategy"]["matrix"]["python"]
+    spec = importlib.util.spec_from_file_location("c50_autograder", ROOT / "grader" / "classroom50" / "autograder.py")
+    autograder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(autograder)
+    assert [f"{a}.{b}" for a, b in autograder.SUPPORTED_PYTHONS] == matrix == ["3.11", "3.12", "3.13"]
+    assert f'SUPPORTED_PYTHONS="{" ".join(matrix)}"' in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "**3.11, 3.12 and 3.13**" in readme and "Python 3.11, 3.12 o 3.13" in readme
+
+
+def test_ci_script_smokes_the_other_supported_pythons():
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'SUPPORTED_PYTHONS="3.11 3.12 3.13"' in script
+    assert '".venv-$version/bin/python" tests/smoke.py' in script
+    assert '-m pip install --quiet -r requirements.txt' in script

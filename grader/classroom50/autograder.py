@@ -5,7 +5,7 @@ Shipped verbatim in the bundle that ``python -m grader bundle OUT`` writes to
 with the student's checkout as working directory and no arguments.
 
 1. picks an interpreter the pinned TensorFlow supports (this one, or
-   ``python3.11``/``python3.12`` on PATH) and makes a virtual environment
+   ``python3.11``, ``python3.12`` or ``python3.13`` on PATH) and makes a virtual environment
    under ``$RUNNER_TEMP`` with the bundle's own ``requirements.txt``;
 2. runs the bundle's own copy of the grader (``PYTHONPATH`` = this folder,
    working directory = an empty temporary folder, so a ``grader/`` package
@@ -13,10 +13,23 @@ with the student's checkout as working directory and no arguments.
    ``<checkout>/assignment``;
 3. copies its ``result.json`` and ``release-body.md`` into the checkout.
 
-It always exits 0: when anything fails it writes a ``result.json`` that the
-runner accepts (score 0, one failed "autograder error" test worth the
-assignment's points) and a ``release-body.md`` saying what happened, so the
-student sees the reason on the submission's Release.
+It always exits 0. When grading cannot finish it writes a ``result.json``
+that the runner accepts (score 0, one failed test named by the ``title``
+message, worth the assignment's points) and a ``release-body.md`` saying what
+happened. Two kinds of failure are told apart, as the runner's contract asks
+(foundation50/classroom50 ``runner.py``: ``finalize_result`` keeps a
+``status=`` the autograder wrote to ``$GITHUB_OUTPUT``; the workflow
+``autograde-runner.yaml`` publishes no Release when it is ``error``):
+
+* the student's doing (no ``assignment/mnist_dense.py``): the 0-point result
+  stands; the runner derives ``status=failure`` and publishes it;
+* an infrastructure failure (the Python version, the virtual environment,
+  pip, the time budget, the grader exiting without a result, a crash of this
+  script): ``status=error`` and a one-line ``summary=`` (at most 140
+  characters, GitHub's limit for a commit status) go to ``$GITHUB_OUTPUT``
+  when it is set, so no Release moves and nothing enters the gradebook; the
+  diagnostic ``result.json`` and ``release-body.md`` stay in the checkout
+  (the runner mirrors the body to the run's Summary page).
 
 Standard library only; it must run on whatever ``python3`` the runner has.
 
@@ -57,7 +70,7 @@ HERE = Path(__file__).resolve().parent
 SETTINGS_FILE = HERE / "bundle.json"
 REQUIREMENTS = HERE / "requirements.txt"
 CONFIG_FILE = HERE / "grader" / "config.toml"
-SUPPORTED_PYTHONS = ((3, 11), (3, 12))
+SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
 RESULT = "result.json"
 RELEASE_BODY = "release-body.md"
 SUBMISSION_DIR = "assignment"
@@ -67,6 +80,8 @@ LOG_TAIL_CHARS = 3000
 SCHEMA = "classroom50/result/v1"
 PR_SET_CHILD_SUBREAPER = 36
 SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
+# GitHub rejects a commit status description longer than this.
+STATUS_SUMMARY_LIMIT = 140
 
 MESSAGES = {
     "es": {
@@ -78,7 +93,7 @@ MESSAGES = {
         "`assignment/mnist_dense.py`), corrígelo y vuelve a entregar. "
         "Si no, avisa a tu profesor: puede volver a calificar esta entrega.",
         "details": "Detalles técnicos",
-        "python": "Este calificador necesita Python 3.11 o 3.12 (TensorFlow fijado en requirements.txt) "
+        "python": "Este calificador necesita Python 3.11, 3.12 o 3.13 (TensorFlow fijado en requirements.txt) "
         "y el ejecutor tiene Python {found}. El profesor debe poner `\"python\": \"3.11\"` en el "
         "bloque `runtime` de la tarea.",
         "venv": "No se pudo crear el entorno virtual de Python para instalar las dependencias.",
@@ -88,6 +103,8 @@ MESSAGES = {
         "no_result": "El calificador no dejó {name}.",
         "invalid": "El {name} del calificador no es válido: {reason}",
         "crash": "Error inesperado del autocalificador: {error}",
+        "no_module": "No hay `assignment/mnist_dense.py` en tu repositorio: la calificación no puede empezar.",
+        "summary": "classroom50 autograde: error, entrega sin calificar: {reason}",
     },
     "en": {
         "title": "Automatic grading error",
@@ -98,7 +115,7 @@ MESSAGES = {
         "`assignment/mnist_dense.py` is missing), fix it and submit again. "
         "Otherwise tell your instructor, who can regrade this submission.",
         "details": "Technical details",
-        "python": "This grader needs Python 3.11 or 3.12 (the TensorFlow pinned in requirements.txt) "
+        "python": "This grader needs Python 3.11, 3.12 or 3.13 (the TensorFlow pinned in requirements.txt) "
         "and the runner has Python {found}. The instructor must set `\"python\": \"3.11\"` in the "
         "assignment's `runtime` block.",
         "venv": "The Python virtual environment for the dependencies could not be created.",
@@ -108,17 +125,24 @@ MESSAGES = {
         "no_result": "The grader left no {name}.",
         "invalid": "The grader's {name} is not valid: {reason}",
         "crash": "Unexpected autograder error: {error}",
+        "no_module": "There is no `assignment/mnist_dense.py` in your repository: grading cannot start.",
+        "summary": "classroom50 autograde: error, submission not graded: {reason}",
     },
 }
 
 
 class GradingFailed(Exception):
-    """Grading could not finish; ``reason`` is for the student, ``details`` for the log."""
+    """Grading could not finish; ``reason`` is for the student, ``details`` for the log.
 
-    def __init__(self, reason: str, details: str = "") -> None:
+    ``infrastructure`` is False only when the student's repository is the
+    cause (then the 0-point result is their grade).
+    """
+
+    def __init__(self, reason: str, details: str = "", infrastructure: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
         self.details = details
+        self.infrastructure = infrastructure
 
 
 def log(message: str) -> None:
@@ -304,6 +328,13 @@ def install(deadline: Deadline, work: Path) -> str:
 
 
 # -- grading -------------------------------------------------------------------
+def check_submission(checkout: Path) -> None:
+    """The one failure that is the student's: the module to grade is missing."""
+    module = checkout / SUBMISSION_DIR / "mnist_dense.py"
+    if not module.is_file():
+        raise GradingFailed(text("no_module"), infrastructure=False)
+
+
 def grade(python: str, checkout: Path, work: Path, deadline: Deadline) -> Path:
     """Run the bundle's grader; return the folder it wrote."""
     out = work / "grading"
@@ -450,6 +481,23 @@ def write_error(checkout: Path, reason: str, details: str) -> None:
     (checkout / RELEASE_BODY).write_text(error_body(reason, details, document["max-score"]), encoding="utf-8")
 
 
+def status_summary(reason: str) -> str:
+    """One line of at most STATUS_SUMMARY_LIMIT characters for the commit status."""
+    line = " ".join(text("summary", reason=reason).split())
+    if len(line) > STATUS_SUMMARY_LIMIT:
+        line = line[: STATUS_SUMMARY_LIMIT - 1].rstrip() + "…"
+    return line
+
+
+def report_infrastructure_error(reason: str) -> None:
+    """``status=error`` for the runner: no Release, no gradebook entry."""
+    path = os.environ.get("GITHUB_OUTPUT")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(f"status=error\nsummary={status_summary(reason)}\n")
+
+
 # -- entry ---------------------------------------------------------------------
 def main() -> int:
     checkout = Path.cwd()
@@ -462,6 +510,7 @@ def main() -> int:
     deadline = Deadline(budget())
     work = Path(tempfile.mkdtemp(prefix="mnist-autograder-"))
     try:
+        check_submission(checkout)
         python = install(deadline, work)
         out = grade(python, checkout, work, deadline)
         document = deliver(out, checkout)
@@ -471,10 +520,14 @@ def main() -> int:
         if failure.details:
             print(failure.details, flush=True)
         write_error(checkout, failure.reason, failure.details)
+        if failure.infrastructure:
+            report_infrastructure_error(failure.reason)
     except BaseException as error:  # noqa: BLE001 - the runner must always get a result
         details = traceback.format_exc()
         print(details, flush=True)
-        write_error(checkout, text("crash", error=f"{type(error).__name__}: {error}"), details)
+        reason = text("crash", error=f"{type(error).__name__}: {error}")
+        write_error(checkout, reason, details)
+        report_infrastructure_error(reason)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -25,6 +25,10 @@ PROTECTED_FILES = ("requirements.txt", "pytest.ini")
 # A file under .github/ with this text in its first lines is for the
 # instructor's repository only: release leaves it out.
 INSTRUCTOR_ONLY_MARKER = "release: instructor-only"
+# A workflow with this text in its first lines replaces grade.yml, and is
+# released only with `release --legacy-classroom` (classroom.yml).
+LEGACY_CLASSROOM_MARKER = "release: legacy-classroom"
+GRADE_WORKFLOW = ".github/workflows/grade.yml"
 # Never part of a release or a comparison: caches and editor droppings.
 IGNORED_NAMES = frozenset(
     {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db"}
@@ -82,9 +86,23 @@ def read_plain(path: Path) -> bytes | None:
     return path.read_bytes()
 
 
-def instructor_only(content: bytes) -> bool:
+def _marked(content: bytes, marker: str) -> bool:
     head = content[:2000].decode("utf-8", errors="replace").splitlines()[:5]
-    return any(INSTRUCTOR_ONLY_MARKER in line for line in head)
+    return any(marker in line for line in head)
+
+
+def instructor_only(content: bytes) -> bool:
+    return _marked(content, INSTRUCTOR_ONLY_MARKER)
+
+
+def released_workflow(rel: str, content: bytes, legacy_classroom: bool = False) -> bool:
+    """Whether a file under .github/ goes into a release: never an instructor-only
+    one; grade.yml, or with ``legacy_classroom`` the legacy-classroom workflow."""
+    if instructor_only(content):
+        return False
+    if _marked(content, LEGACY_CLASSROOM_MARKER):
+        return legacy_classroom
+    return not (legacy_classroom and rel == GRADE_WORKFLOW)
 
 
 def protected_paths(root: Path, *, for_release: bool) -> list[str]:
@@ -95,7 +113,7 @@ def protected_paths(root: Path, *, for_release: bool) -> list[str]:
         for rel in iter_tree(root, folder):
             if for_release and rel.startswith(".github/"):
                 content = read_plain(root / rel)
-                if content is None or instructor_only(content):
+                if content is None or not released_workflow(rel, content):
                     continue
             paths.append(rel)
     paths.extend(f for f in PROTECTED_FILES if (root / f).is_file())

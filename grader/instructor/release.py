@@ -7,6 +7,9 @@ stubs, the question sheets, the exploration sheet and anything else there),
 ``solutions/``, ``tests/``, instructor documentation, or workflows marked
 ``release: instructor-only``. Sections of README.md between
 ``<!-- instructor-only -->`` and ``<!-- /instructor-only -->`` are removed.
+With ``--legacy-classroom`` the student workflow is ``classroom.yml`` (marked
+``release: legacy-classroom``: the legacy GitHub Classroom reporter's shape)
+instead of ``grade.yml``.
 
 ``.grader-manifest.json`` at the root records the sha256 of every protected
 file (grader/**, .github/**, requirements.txt, pytest.ini) and the files a
@@ -40,15 +43,18 @@ class ReleaseError(RuntimeError):
     """The release cannot be written; the message says why."""
 
 
-def collect(source: Path, trees: tuple[str, ...] = TREES, top_files: tuple[str, ...] = TOP_FILES) -> dict[str, bytes]:
-    """relative path -> content of every file the release holds."""
+def collect(
+    source: Path, trees: tuple[str, ...] = TREES, top_files: tuple[str, ...] = TOP_FILES, legacy_classroom: bool = False
+) -> dict[str, bytes]:
+    """relative path -> content of every file the release holds (with
+    ``legacy_classroom``, classroom.yml in place of grade.yml)."""
     found: dict[str, bytes] = {}
     for tree in trees:
         for rel in repo_files.iter_tree(source, tree):
             content = repo_files.read_plain(source / rel)
             if content is None:
                 raise ReleaseError(f"{rel} is a symbolic link; a release holds plain files only")
-            if rel.startswith(".github/") and repo_files.instructor_only(content):
+            if rel.startswith(".github/") and not repo_files.released_workflow(rel, content, legacy_classroom):
                 continue
             found[rel] = content
     for name in top_files:
@@ -82,12 +88,14 @@ def _prepare(out: Path, source: Path, force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def write_release(source: Path, out: Path, *, force: bool = False, check_leaks: bool = True) -> dict[str, bytes]:
+def write_release(
+    source: Path, out: Path, *, force: bool = False, check_leaks: bool = True, legacy_classroom: bool = False
+) -> dict[str, bytes]:
     """Write the release of ``source`` into ``out``; return what was written."""
     if not (source / "grader" / "config.toml").is_file():
         raise ReleaseError(f"{source} has no grader/config.toml: not the instructor's repository")
     config = load_config(source / "grader" / "config.toml")
-    released = collect(source)
+    released = collect(source, legacy_classroom=legacy_classroom)
     missing = [f for f in repo_files.student_files() if f not in released]
     if missing:
         raise ReleaseError(f"the student files {missing} are missing from {source}/assignment")
@@ -119,6 +127,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--source", type=Path, default=SOURCE_ROOT, help="instructor repository (default: the one this grader belongs to)")
     parser.add_argument("--force", action="store_true", help="replace the contents of a non-empty OUT (its .git folder is kept)")
     parser.add_argument(
+        "--legacy-classroom",
+        action="store_true",
+        help="for the legacy GitHub Classroom: release .github/workflows/classroom.yml instead of grade.yml",
+    )
+    parser.add_argument(
         "--no-leak-check",
         action="store_true",
         help="do not search the release for reference code and model answers (only for a false alarm you have checked)",
@@ -129,7 +142,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
-        released = write_release(args.source.resolve(), args.out, force=args.force, check_leaks=not args.no_leak_check)
+        released = write_release(
+            args.source.resolve(), args.out, force=args.force, check_leaks=not args.no_leak_check,
+            legacy_classroom=args.legacy_classroom,
+        )
     except (ReleaseError, ConfigError, OSError) as error:
         print(f"release: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,202 @@
+"""One Gradescope submission: ``run_autograder`` runs ``python -m grader.gradescope.run``.
+
+Gradescope's harness (gradescope/autograder_samples, docs/specs.md) unpacks
+the zip into ``/autograder/source``, puts the student's files in
+``/autograder/submission`` (a whole repository from GitHub or Bitbucket, or
+the files uploaded alone, possibly inside one folder), runs
+``/autograder/run_autograder`` in ``/autograder`` and uploads
+``/autograder/results/results.json``.
+
+1. find ``mnist_dense.py`` in the submission: ``assignment/`` of a
+   repository, else the top folder, else the shallowest copy below it;
+2. copy only the files a student edits (``grader.instructor.files``) into a
+   fresh ``assignment/`` folder, taking an answer from ``answers/qN.md`` or
+   from ``qN.md`` beside the module when the files came alone;
+3. run this zip's own grader on it (``python -m grader``, working directory an
+   empty folder, within the time budget) and copy its ``gradescope.json``
+   (the one Gradescope exporter, ``grader/exporters/gradescope.py``) to
+   ``results.json``.
+
+Whatever fails, ``results.json`` is written: 0 points and one failed test
+whose message (from the catalogue, ``gradescope.*``) says why, through the
+same exporter. ``GRADESCOPE_AUTOGRADER_ROOT`` replaces ``/autograder``;
+``GRADESCOPE_TIME_BUDGET`` replaces the budget of ``autograder.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+from grader import i18n
+from grader.config import ConfigError, load_config
+from grader.exporters import gradescope
+from grader.instructor import files as repo_files
+from grader.results import CheckResult, GradingResult
+from grader.sandbox import processes
+
+ROOT_ENV = "GRADESCOPE_AUTOGRADER_ROOT"
+BUDGET_ENV = "GRADESCOPE_TIME_BUDGET"
+DEFAULT_ROOT = "/autograder"
+SOURCE = Path(__file__).resolve().parents[2]
+SETTINGS = SOURCE / "autograder.json"
+CONFIG = SOURCE / "grader" / "config.toml"
+MODULE = "mnist_dense.py"
+STUDENT_FOLDER = "assignment/"
+DEFAULT_BUDGET = 1200.0
+LOG_TAIL = 4000
+ERROR_ID = "autograder_error"
+FALLBACK_MAX_SCORE = 100
+
+
+class NotGraded(Exception):
+    """The submission could not be graded; ``key`` and ``params`` render the reason."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def setting(name: str, env_var: str = "") -> object:
+    """``env_var`` when set, else ``name`` in autograder.json (None when absent)."""
+    if env_var and os.environ.get(env_var):
+        return os.environ[env_var]
+    try:
+        return json.loads(SETTINGS.read_text(encoding="utf-8")).get(name)
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def language() -> str:
+    lang = setting("lang")
+    return lang if lang in i18n.LANGUAGES else "es"
+
+
+def budget() -> float:
+    try:
+        return float(setting("time_budget", BUDGET_ENV) or DEFAULT_BUDGET)
+    except (TypeError, ValueError):
+        return DEFAULT_BUDGET
+
+
+# -- the student's files ------------------------------------------------------------
+def find_module_folder(submission: Path) -> Path:
+    """The folder holding the student's mnist_dense.py."""
+    for folder in (submission / "assignment", submission):
+        if repo_files.read_plain(folder / MODULE) is not None:
+            return folder
+    found = sorted(
+        (p for p in submission.rglob(MODULE) if not p.is_symlink() and p.is_file()),
+        key=lambda p: (len(p.relative_to(submission).parts), str(p)),
+    )
+    if not found:
+        raise NotGraded("gradescope.no_module")
+    return found[0].parent
+
+
+def student_files() -> list[str]:
+    """Paths under assignment/ the grader reads from a student (module, answers, sheet, results)."""
+    paths = repo_files.student_files()
+    try:
+        paths += repo_files.optional_student_files(load_config(CONFIG))
+    except (OSError, ValueError, ConfigError):
+        paths.append(STUDENT_FOLDER + repo_files.DEFAULT_RESULTS_TABLE)  # the grader reports the config
+    return [p.removeprefix(STUDENT_FOLDER) for p in paths if p.startswith(STUDENT_FOLDER)]
+
+
+def copy_student_files(folder: Path, target: Path) -> None:
+    """Plain files only; an answer may also sit beside the module (files uploaded alone)."""
+    target.mkdir(parents=True)
+    for rel in student_files():
+        content = repo_files.read_plain(folder / rel)
+        if content is None and "/" in rel:
+            content = repo_files.read_plain(folder / rel.rsplit("/", 1)[1])
+        if content is not None:
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            (target / rel).write_bytes(content)
+
+
+# -- grading ------------------------------------------------------------------------
+def grade(submission: Path, work: Path, lang: str, seconds: float) -> dict:
+    """Grade ``submission`` with this zip's grader; the results.json document."""
+    out, scratch, log = work / "grading", work / "cwd", work / "grader.log"
+    scratch.mkdir()
+    command = [sys.executable, "-m", "grader", "--submission", str(submission), "--out", str(out), "--lang", lang, "--quiet"]
+    env = dict(os.environ, PYTHONPATH=str(SOURCE), PYTHONDONTWRITEBYTECODE="1", PYTHONSAFEPATH="1")
+    processes.become_subreaper()  # a student's orphaned processes come back here, to be killed
+    with open(log, "wb") as handle:
+        grader = subprocess.Popen(
+            command, cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            code = grader.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            raise NotGraded("gradescope.timeout", seconds=f"{seconds:.0f}") from None
+        finally:
+            processes.kill_tree(grader.pid)
+            processes.kill_descendants()
+            grader.wait()
+    text = log.read_text(encoding="utf-8", errors="replace")
+    print(text[-LOG_TAIL:], flush=True)  # stdout is for the instructor only
+    exported = out / "gradescope.json"
+    if code != 0 or not exported.is_file():
+        reason = (text.strip().splitlines() or ["-"])[-1][:500]
+        raise NotGraded("gradescope.grader_failed", code=code, reason=reason)
+    return json.loads(exported.read_text(encoding="utf-8"))
+
+
+def max_score() -> int:
+    try:
+        return load_config(CONFIG).max_score
+    except (OSError, ValueError, ConfigError):  # a broken config still gets a results.json
+        return FALLBACK_MAX_SCORE
+
+
+def error_document(lang: str, key: str, params: dict) -> dict:
+    """0 points and one failed test saying why, through the Gradescope exporter."""
+    total = max_score()
+    check = CheckResult(
+        ERROR_ID, i18n.render(lang, "gradescope.error_title"), 0, total, False,
+        i18n.render(lang, key, **params), key, dict(params),
+    )
+    return gradescope.to_gradescope(GradingResult(0, total, [check], {}, language=lang))
+
+
+def write_results(path: Path, document: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(path.name + ".tmp")
+    staging.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    staging.replace(path)
+
+
+def main() -> int:
+    root = Path(os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
+    results = root / "results" / "results.json"
+    lang = language()
+    work = Path(tempfile.mkdtemp(prefix="gradescope-"))
+    try:
+        copy_student_files(find_module_folder(root / "submission"), work / "assignment")
+        document = grade(work / "assignment", work, lang, budget())
+    except NotGraded as failure:
+        print(f"run_autograder: not graded ({failure.key})", flush=True)
+        document = error_document(lang, failure.key, failure.params)
+    except Exception as error:  # noqa: BLE001 - Gradescope must always get a results.json
+        traceback.print_exc()
+        document = error_document(lang, "gradescope.crash", {"error": f"{type(error).__name__}: {error}"})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    write_results(results, document)
+    print(f"run_autograder: wrote {results} ({document.get('score')} points)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

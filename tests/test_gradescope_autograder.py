@@ -1,0 +1,217 @@
+"""The Gradescope autograder zip: ``python -m grader gradescope OUT.zip`` and its run_autograder.
+
+The zip is built with the fast test config, then laid out the way Gradescope's
+harness does (gradescope/autograder_samples, docs/specs.md): its contents in
+``ROOT/source``, ``run_autograder`` copied to ``ROOT/run_autograder``, the
+student's files in ``ROOT/submission``; ``run_autograder`` runs in ``ROOT``
+with ``GRADESCOPE_AUTOGRADER_ROOT=ROOT`` and this interpreter as
+``GRADESCOPE_PYTHON`` (setup.sh, which installs TensorFlow, is not run).
+Every run must leave a ``ROOT/results/results.json`` that the schema accepts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+from gradingkit import fast_config, grader_command, mnist_env, rendered_from
+
+from grader import i18n
+from grader.config import ANSWER_CHECKS, CODE_CHECKS, load_config
+from grader.gradescope import run
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = json.loads((ROOT / "grader" / "schemas" / "gradescope-results.schema.json").read_text(encoding="utf-8"))
+SOLUTIONS = ROOT / "solutions"
+STUBS = ROOT / "assignment"
+
+
+def build(out: Path, *args: str) -> subprocess.CompletedProcess:
+    return grader_command("gradescope", str(out), *args)
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory) -> Path:
+    return fast_config(tmp_path_factory.mktemp("config") / "fast.toml")
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory, config) -> Path:
+    out = tmp_path_factory.mktemp("zip") / "autograder.zip"
+    done = build(out, "--config", str(config))
+    assert done.returncode == 0, done.stderr
+    assert str(out) in done.stdout
+    return out
+
+
+def layout(autograder_zip: Path, root: Path) -> Path:
+    """ROOT laid out like Gradescope's /autograder before a submission arrives."""
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(autograder_zip) as archive:
+        archive.extractall(root / "source")
+        for info in archive.infolist():  # extractall drops the permission bits
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                os.chmod(root / "source" / info.filename, mode)
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "submission").mkdir()
+    return root
+
+
+def run_autograder(root: Path, **extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+    env = {k: v for k, v in mnist_env().items() if not k.startswith("GRADESCOPE_")}
+    env.update(GRADESCOPE_AUTOGRADER_ROOT=str(root), GRADESCOPE_PYTHON=sys.executable, **extra)
+    done = subprocess.run(
+        [str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=600,
+        stdin=subprocess.DEVNULL, check=False,
+    )
+    results = root / "results" / "results.json"
+    assert results.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
+    document = json.loads(results.read_text(encoding="utf-8"))
+    jsonschema.validate(document, SCHEMA)
+    assert document["score"] == sum(t["score"] for t in document["tests"])
+    return done, document
+
+
+def the_error(document: dict, lang: str = "es") -> dict:
+    (test,) = document["tests"]
+    assert document["score"] == 0 and test["score"] == 0 and test["status"] == "failed"
+    assert test["name"] == i18n.render(lang, "gradescope.error_title")
+    assert test["extra_data"]["id"] == "autograder_error"
+    return test
+
+
+# -- the zip ----------------------------------------------------------------------------
+def test_zip_layout(autograder_zip, config):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        infos = {i.filename: i for i in archive.infolist()}
+        names = set(infos)
+        assert {"setup.sh", "run_autograder", "requirements.txt", "autograder.json", "grader/__main__.py",
+                "grader/gradescope/run.py", "grader/exporters/gradescope.py"} <= names
+        for name in ("setup.sh", "run_autograder"):
+            assert (infos[name].external_attr >> 16) & stat.S_IXUSR, f"{name} is not executable"
+            assert archive.read(name).startswith(b"#!/usr/bin/env bash\n")
+        assert archive.read("requirements.txt") == (ROOT / "requirements.txt").read_bytes()
+        assert archive.read("grader/config.toml") == config.read_bytes()
+        assert not any(n.split("/")[0] in ("solutions", "tests", "assignment", "docs") for n in names)
+        assert not any("__pycache__" in n or n.endswith((".pyc", ".pyo")) for n in names)
+        solutions = {hashlib.sha256(p.read_bytes()).hexdigest() for p in SOLUTIONS.rglob("*") if p.is_file()}
+        assert not solutions & {hashlib.sha256(archive.read(n)).hexdigest() for n in names}
+        assert json.loads(archive.read("autograder.json"))["lang"] == "es"
+
+
+def test_zip_refuses_a_bad_config_or_name(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[grading]\nno_such_key = 1\n")
+    done = build(tmp_path / "a.zip", "--config", str(bad))
+    assert done.returncode == 2 and "no_such_key" in done.stderr and not (tmp_path / "a.zip").exists()
+    assert build(tmp_path / "a.tar").returncode == 2
+
+
+def test_setup_script_is_valid_bash():
+    done = subprocess.run(["bash", "-n", str(ROOT / "grader" / "gradescope" / "setup.sh")], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    script = (ROOT / "grader" / "gradescope" / "setup.sh").read_text(encoding="utf-8")
+    assert 'pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"' in script
+    assert "keras.datasets.mnist.load_data()" in script
+
+
+# -- run_autograder -----------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_whole_repository_is_graded(autograder_zip, tmp_path):
+    root = layout(autograder_zip, tmp_path / "autograder")
+    repo = root / "submission"
+    shutil.copytree(SOLUTIONS, repo / "assignment")
+    (repo / "grader").mkdir()  # a student's own grader package is never imported
+    (repo / "grader" / "__init__.py").write_text("raise SystemExit('the student grader ran')\n")
+    done, document = run_autograder(root)
+    assert done.returncode == 0, done.stderr
+    max_score = load_config(root / "source" / "grader" / "config.toml").max_score
+    assert document["score"] == max_score == 100, [t for t in document["tests"] if t["status"] != "passed"]
+    ids = [t["extra_data"]["id"] for t in document["tests"]]
+    assert set(CODE_CHECKS) | set(ANSWER_CHECKS) <= set(ids)
+
+
+def test_files_uploaded_alone_are_found(autograder_zip, tmp_path):
+    """The stubs plus flat answers (no folders), inside one top folder as a zip upload gives."""
+    root = layout(autograder_zip, tmp_path / "autograder")
+    flat = root / "submission" / "mi-entrega"
+    flat.mkdir()
+    shutil.copy2(STUBS / "mnist_dense.py", flat / "mnist_dense.py")
+    shutil.copy2(SOLUTIONS / "answers" / "q1.md", flat / "q1.md")
+    done, document = run_autograder(root)
+    assert done.returncode == 0, done.stderr
+    tests = {t["extra_data"]["id"]: t for t in document["tests"]}
+    assert set(CODE_CHECKS) <= set(tests)
+    assert tests["q1"]["status"] == "passed", tests["q1"]  # found beside the module
+    assert tests["q2"]["status"] == "failed"
+    assert all(tests[c]["score"] == 0 for c in CODE_CHECKS)  # the stubs raise NotImplementedError
+
+
+def test_no_module_gives_a_results_file_that_says_so(autograder_zip, tmp_path):
+    root = layout(autograder_zip, tmp_path / "autograder")
+    (root / "submission" / "README.md").write_text("nothing here\n")
+    done, document = run_autograder(root)
+    assert done.returncode == 0
+    test = the_error(document)
+    assert test["output"] == i18n.render("es", "gradescope.no_module")
+    assert test["max_score"] == 100
+
+
+def test_a_failing_grader_still_gives_a_results_file(autograder_zip, tmp_path):
+    root = layout(autograder_zip, tmp_path / "autograder")
+    (root / "source" / "grader" / "cli.py").write_text("raise RuntimeError('grader is broken')\n")
+    shutil.copy2(STUBS / "mnist_dense.py", root / "submission" / "mnist_dense.py")
+    done, document = run_autograder(root)
+    assert done.returncode == 0
+    test = the_error(document)
+    assert rendered_from(test["output"], "es", "gradescope.grader_failed"), test["output"]
+    assert "grader is broken" in test["output"]
+
+
+def test_the_time_budget_gives_a_results_file(autograder_zip, tmp_path):
+    root = layout(autograder_zip, tmp_path / "autograder")
+    shutil.copy2(SOLUTIONS / "mnist_dense.py", root / "submission" / "mnist_dense.py")
+    _, document = run_autograder(root, GRADESCOPE_TIME_BUDGET="2")
+    test = the_error(document)
+    assert test["output"] == i18n.render("es", "gradescope.timeout", seconds="2")
+
+
+def test_a_crash_of_run_gives_a_results_file(tmp_path, monkeypatch):
+    (tmp_path / "submission").mkdir()
+    shutil.copy2(STUBS / "mnist_dense.py", tmp_path / "submission" / "mnist_dense.py")
+    monkeypatch.setenv(run.ROOT_ENV, str(tmp_path))
+
+    def crash(*_):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(run, "grade", crash)
+    assert run.main() == 0
+    document = json.loads((tmp_path / "results" / "results.json").read_text(encoding="utf-8"))
+    jsonschema.validate(document, SCHEMA)
+    test = the_error(document)
+    assert test["output"] == i18n.render("es", "gradescope.crash", error="OSError: disk full")
+
+
+def test_student_files_are_copied_and_nothing_else(tmp_path):
+    folder = tmp_path / "sub"
+    (folder / "answers").mkdir(parents=True)
+    (folder / "mnist_dense.py").write_text("x = 1\n")
+    (folder / "answers" / "q2.md").write_text("two\n")
+    (folder / "q3.md").write_text("three\n")
+    (folder / "exploration.md").write_text("sheet\n")
+    (folder / "results.csv").write_text("a,b\n")
+    (folder / "conftest.py").write_text("raise SystemExit\n")
+    os.symlink("/etc/passwd", folder / "q4.md")
+    run.copy_student_files(run.find_module_folder(tmp_path), tmp_path / "out")
+    copied = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert copied == ["answers/q2.md", "answers/q3.md", "exploration.md", "exploration_results/results.csv", "mnist_dense.py"]
