@@ -13,10 +13,10 @@ from conftest import HOSTILE
 from grader.instructor import class_report, gradebook, records
 
 
-def build(tmp_path, synthetic_shard, students=None):
+def build(tmp_path, synthetic_shard, students=None, lang="en"):
     folder = synthetic_shard(tmp_path / "shard", **({"students": students} if students else {}))
     everyone = records.load_all(folder / "students")
-    report = class_report.write(tmp_path, everyone, min_accuracy=0.95)
+    report = class_report.write(tmp_path, everyone, min_accuracy=0.95, lang=lang)
     return report, (tmp_path / "report.html").read_text(encoding="utf-8"), (tmp_path / "report.md").read_text(encoding="utf-8")
 
 
@@ -73,10 +73,13 @@ def test_class_without_grades_renders(tmp_path, synthetic_shard):
 def test_gradebook_columns(tmp_path, synthetic_shard):
     folder = synthetic_shard(tmp_path / "shard")
     path = tmp_path / "gradebook.csv"
-    gradebook.write(path, records.load_all(folder / "students"))
+    gradebook.write(path, records.load_all(folder / "students"), lang="en")
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["id", "total", "max", "normalize", "architecture", "compile", "q1", "q2", "test_accuracy", "flags", "changed_files", "grading_seconds", "status"]
+    assert list(rows[0]) == [
+        "id", "total", "max", "normalize", "architecture", "compile", "q1", "q2",
+        "test_accuracy", "isolation", "commit", "flags", "changed_files", "grading_seconds", "status",
+    ]
     by_id = {r["id"]: r for r in rows}
     assert by_id["cris"]["total"] == "23" and by_id["cris"]["architecture"] == "9" and by_id["cris"]["compile"] == "0"
     assert by_id["cris"]["flags"] == "grader_files_modified;protected_files_changed"

@@ -1,0 +1,221 @@
+"""Similarity between the submissions of a class: a flag, never a penalty.
+
+For every pair of graded submissions and every part (``q1``..``q7``,
+``exploration.N`` for each section of the exploration sheet, ``code``) a
+score in [0, 1]: the fingerprints both share divided by the fingerprints of
+the shorter one (at least ``min_features``, so a two-line answer cannot
+score 1 on one common phrase). Before counting, what the student did not
+write is removed (``fingerprints``: the template and the question text),
+and so is whatever more than ``common_share`` of the class wrote (the lines
+the docstrings dictate, the phrases every answer uses): such passages say
+nothing about who copied from whom.
+
+Pairs are found through an inverted index (fingerprint -> submissions), so
+a class of 300 costs one pass over its fingerprints, not 45,000 comparisons
+of whole documents. ``batch`` writes ``similarity.csv`` (one row per pair and
+part that share anything; a pair and part not listed scores 0) and the class
+report shows the pairs at or above ``threshold`` side by side.
+"""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+
+from grader.answers.markdown import extract_answer, extract_sections
+from grader.config import ANSWER_CHECKS
+from grader.instructor import fingerprints
+from grader.instructor.cells import write_rows
+from grader.instructor.fingerprints import Document, Spans
+
+CSV_FILE = "similarity.csv"
+CSV_COLUMNS = ("a", "b", "part", "score", "passage")
+CODE_FILE = "assignment/mnist_dense.py"
+SHEET_FILE = "assignment/exploration.md"
+PASSAGE_CHARS = 300  # of the longest shared passage, in similarity.csv
+
+
+def answer_file(question: str) -> str:
+    return f"assignment/answers/{question}.md"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``[similarity]`` in grader/config.toml; these are the defaults."""
+
+    threshold: float = 0.5  # at or above: listed in the class report for a human read
+    shingle: int = 4  # words per prose fingerprint (function words left out)
+    code_k: int = 25  # copydetect's noise threshold: characters of filtered code per hash
+    code_window: int = 6  # winnowing window (copydetect's guarantee threshold = k + window - 1)
+    common_share: float = 0.1  # a fingerprint in more than this share of the class is dropped...
+    common_floor: int = 4  # ...but never one found in this many submissions or fewer
+    min_features: int = 8  # a score's denominator is at least this
+    top_pairs: int = 20  # pairs shown in the class report
+
+    @classmethod
+    def from_config(cls, path: Path) -> Settings:
+        with open(path, "rb") as handle:
+            table = tomllib.load(handle).get("similarity", {})
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = set(table) - set(known)
+        if unknown:
+            raise ValueError(f"{path}: unknown [similarity] keys: {sorted(unknown)}")
+        return cls(**table)
+
+
+@dataclass(frozen=True)
+class Template:
+    """The released files of the parts: what every student was given."""
+
+    answers: Mapping[str, str]  # question -> the whole question file
+    sheet: str
+    code: str
+
+    @classmethod
+    def from_root(cls, root: Path) -> Template:
+        def read(rel: str) -> str:
+            path = root / rel
+            return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+        return cls({q: read(answer_file(q)) for q in ANSWER_CHECKS}, read(SHEET_FILE), read(CODE_FILE))
+
+
+def parts(files: Mapping[str, bytes]) -> dict[str, str]:
+    """The student-written text of each part of one submission."""
+    def text(rel: str) -> str:
+        return files.get(rel, b"").decode("utf-8", errors="replace")
+
+    found = {q: extract_answer(text(answer_file(q))).text for q in ANSWER_CHECKS}
+    for section in extract_sections(text(SHEET_FILE)):
+        found.setdefault(f"exploration.{section.number}", section.text)
+    found["code"] = text(CODE_FILE)
+    return found
+
+
+@dataclass
+class Pair:
+    a: str
+    b: str
+    part: str
+    score: float
+    a_spans: Spans = field(default_factory=list)
+    b_spans: Spans = field(default_factory=list)
+    a_text: str = ""
+    b_text: str = ""
+
+    @property
+    def passage(self) -> str:
+        """The longest passage of ``a`` shared with ``b``, on one line."""
+        if not self.a_spans:
+            return ""
+        start, end = max(self.a_spans, key=lambda s: s[1] - s[0])
+        return " ".join(self.a_text[start:end].split())[:PASSAGE_CHARS]
+
+    def segments(self, side: str) -> list[tuple[str, bool]]:
+        """(text, shared) pieces of one side, for highlighting."""
+        text, spans = (self.a_text, self.a_spans) if side == "a" else (self.b_text, self.b_spans)
+        pieces, position = [], 0
+        for start, end in sorted(spans):
+            start = max(start, position)
+            if start > position:
+                pieces.append((text[position:start], False))
+            if end > start:
+                pieces.append((text[start:end], True))
+            position = max(position, end)
+        if position < len(text):
+            pieces.append((text[position:], False))
+        return pieces
+
+
+@dataclass
+class Comparison:
+    settings: Settings
+    pairs: list[Pair]  # every pair and part with a score above 0, by part then score
+    students: list[str]
+    parts: list[str]
+
+    def top(self) -> list[Pair]:
+        flagged = [p for p in self.pairs if p.score >= self.settings.threshold]
+        return sorted(flagged, key=lambda p: (-p.score, p.part, p.a, p.b))[: self.settings.top_pairs]
+
+    def score(self, a: str, b: str, part: str) -> float:
+        a, b = sorted((a, b))
+        return next((p.score for p in self.pairs if (p.a, p.b, p.part) == (a, b, part)), 0.0)
+
+
+def _documents(submissions: Mapping[str, Mapping[str, bytes]], template: Template, settings: Settings) -> dict[str, dict[str, Document]]:
+    """part -> student -> document."""
+    answer_template = {q: fingerprints.prose_template([t], settings.shingle) for q, t in template.answers.items()}
+    sheet_template = fingerprints.prose_template([template.sheet], settings.shingle)
+    boilerplate = fingerprints.code_boilerplate(template.code, settings.code_k, settings.code_window) if template.code.strip() else None
+    by_part: dict[str, dict[str, Document]] = defaultdict(dict)
+    for student, files in submissions.items():
+        for part, text in parts(files).items():
+            if part == "code":
+                by_part[part][student] = fingerprints.code(text, settings.code_k, settings.code_window, boilerplate)
+            else:
+                removed = answer_template.get(part, sheet_template)
+                by_part[part][student] = fingerprints.prose(text, settings.shingle, removed)
+    return by_part
+
+
+def _shared_counts(docs: Mapping[str, Document], limit: int) -> Counter[tuple[str, str]]:
+    """(a, b) -> fingerprints both have, over fingerprints found in 2..limit submissions."""
+    owners: dict[Hashable, list[str]] = defaultdict(list)
+    for student, doc in docs.items():
+        for feature in doc.features:
+            owners[feature].append(student)
+    common = [f for f, who in owners.items() if len(who) > limit]
+    for doc in docs.values():
+        doc.drop(common)
+    counts: Counter[tuple[str, str]] = Counter()
+    for who in owners.values():
+        if 2 <= len(who) <= limit:
+            counts.update(itertools.combinations(sorted(who), 2))
+    return counts
+
+
+def compare(submissions: Mapping[str, Mapping[str, bytes]], template: Template, settings: Settings | None = None) -> Comparison:
+    """Every pair of ``submissions`` (id -> editable files) compared, part by part."""
+    settings = settings or Settings()
+    by_part = _documents(submissions, template, settings)
+    limit = max(settings.common_floor, int(np.ceil(settings.common_share * len(submissions))))
+    pairs = []
+    for part in sorted(by_part, key=_part_order):
+        docs = by_part[part]
+        for (a, b), shared in _shared_counts(docs, limit).items():
+            first, second = docs[a], docs[b]
+            size = max(min(len(first.features), len(second.features)), settings.min_features)
+            common = first.features & second.features
+            a_spans, b_spans = first.shared_spans(second, common)
+            pairs.append(Pair(a, b, part, round(min(1.0, shared / size), 3), a_spans, b_spans, first.text, second.text))
+    pairs.sort(key=lambda p: (_part_order(p.part), -p.score, p.a, p.b))
+    return Comparison(settings, pairs, sorted(submissions), sorted(by_part, key=_part_order))
+
+
+def _part_order(part: str) -> tuple[int, int, str]:
+    if part in ANSWER_CHECKS:
+        return (0, ANSWER_CHECKS.index(part), part)
+    if part.startswith("exploration."):
+        number = part.split(".", 1)[1]
+        return (1, int(number) if number.isdigit() else 0, part)
+    return (2, 0, part)
+
+
+def write_csv(path: Path, comparison: Comparison) -> None:
+    rows = ({"a": p.a, "b": p.b, "part": p.part, "score": p.score, "passage": p.passage} for p in comparison.pairs)
+    write_rows(path, CSV_COLUMNS, rows)
+
+
+def read_folders(folders: Mapping[str, Path], editable: tuple[str, ...]) -> dict[str, dict[str, bytes]]:
+    """id -> editable files, read from checkouts (for tests and benchmarks)."""
+    found: dict[str, dict[str, bytes]] = {}
+    for student, folder in folders.items():
+        found[student] = {rel: (folder / rel).read_bytes() for rel in editable if (folder / rel).is_file() and not (folder / rel).is_symlink()}
+    return found
