@@ -110,6 +110,7 @@ class Batch:
         self.contents: dict[str, dict[str, bytes]] = {}  # the editable files read from each submission
         self.running: set[str] = set()
         self.guard: DatasetGuard | None = None
+        self.similarity_seconds = 0.0
         self.graded: list[str] = []
         self.skipped: list[str] = []
 
@@ -255,10 +256,17 @@ class Batch:
         run_jobs(jobs, max(1, self.args.jobs), on_start=started_job, on_end=lambda job: progress.finish(self.finish(job)), tick=progress.draw)
         progress.close()
         shutil.rmtree(self.work, ignore_errors=True)
+        return self.report(subs, started)
+
+    def report(self, subs: list[roster.Submission], started: float) -> int:
+        """Gradebook, similarity, LMS files, run.json and the class report, from the held results."""
+        lang = self.args.lang
         ids = [s.id for s in subs]
         everyone = [self.held[i] for i in ids if i in self.held]
         gradebook.write(self.out / "gradebook.csv", everyone, lang)
-        compared = self.similarity(everyone)
+        clock = time.monotonic()
+        compared = self.compare_class(everyone)
+        self.similarity_seconds = round(time.monotonic() - clock, 2)
         similarity.write_csv(self.out / similarity.CSV_FILE, compared)
         for kind in dict.fromkeys(self.args.export):
             lms.write(kind, self.out, everyone, {s.id: s.lms_id for s in subs}, lang)
@@ -271,7 +279,7 @@ class Batch:
         print(f"Wrote {self.out / 'gradebook.csv'}, {self.out / similarity.CSV_FILE}, {self.out / 'report.html'} and {self.out / 'report.md'}.")
         return 0
 
-    def similarity(self, everyone: list[StudentRecord]) -> similarity.Comparison:
+    def compare_class(self, everyone: list[StudentRecord]) -> similarity.Comparison:
         """Every pair of graded submissions compared, from the files read when planned."""
         graded = {r.id: self.contents[r.id] for r in everyone if r.status == "graded" and r.id in self.contents}
         return similarity.compare(graded, similarity.Template.from_root(workspace.GRADER_ROOT), similarity.Settings.from_config(self.config_path))
@@ -282,6 +290,7 @@ class Batch:
             "graded": sorted(self.graded),
             "skipped": sorted(self.skipped),
             "wall_seconds": wall,
+            "similarity_seconds": self.similarity_seconds,
             "jobs": self.args.jobs,
             "timeout": self.timeout,
             "shard": self.args.shard,
