@@ -12,9 +12,11 @@ nothing about who copied from whom.
 
 Pairs are found through an inverted index (fingerprint -> submissions), so
 a class of 300 costs one pass over its fingerprints, not 45,000 comparisons
-of whole documents. ``batch`` writes ``similarity.csv`` (one row per pair and
-part that share anything; a pair and part not listed scores 0) and the class
-report shows the pairs at or above ``threshold`` side by side.
+of whole documents. ``batch`` writes ``similarity.csv``: one row per pair and
+part scoring at least ``listed_from`` (0.1: below it two answers share a
+stray phrase or two; a pair and part not listed scores less, most of them 0),
+with the longest shared passage; the class report shows the pairs at or
+above ``threshold`` side by side.
 """
 
 from __future__ import annotations
@@ -51,11 +53,12 @@ class Settings:
 
     threshold: float = 0.5  # at or above: listed in the class report for a human read
     shingle: int = 4  # words per prose fingerprint (function words left out)
-    code_k: int = 25  # copydetect's noise threshold: characters of filtered code per hash
+    code_k: int = 25  # characters of abstracted code per hash (copydetect's noise threshold)
     code_window: int = 6  # winnowing window (copydetect's guarantee threshold = k + window - 1)
     common_share: float = 0.1  # a fingerprint in more than this share of the class is dropped...
     common_floor: int = 4  # ...but never one found in this many submissions or fewer
     min_features: int = 8  # a score's denominator is at least this
+    listed_from: float = 0.1  # similarity.csv lists the pairs and parts scoring at least this
     top_pairs: int = 20  # pairs shown in the class report
 
     @classmethod
@@ -136,7 +139,7 @@ class Pair:
 @dataclass
 class Comparison:
     settings: Settings
-    pairs: list[Pair]  # every pair and part with a score above 0, by part then score
+    pairs: list[Pair]  # every pair and part scoring at least settings.listed_from, by part then score
     students: list[str]
     parts: list[str]
 
@@ -153,7 +156,7 @@ def _documents(submissions: Mapping[str, Mapping[str, bytes]], template: Templat
     """part -> student -> document."""
     answer_template = {q: fingerprints.prose_template([t], settings.shingle) for q, t in template.answers.items()}
     sheet_template = fingerprints.prose_template([template.sheet], settings.shingle)
-    boilerplate = fingerprints.code_boilerplate(template.code, settings.code_k, settings.code_window) if template.code.strip() else None
+    boilerplate = fingerprints.code_kgrams(template.code, settings.code_k)
     by_part: dict[str, dict[str, Document]] = defaultdict(dict)
     for student, files in submissions.items():
         for part, text in parts(files).items():
@@ -192,9 +195,11 @@ def compare(submissions: Mapping[str, Mapping[str, bytes]], template: Template, 
         for (a, b), shared in _shared_counts(docs, limit).items():
             first, second = docs[a], docs[b]
             size = max(min(len(first.features), len(second.features)), settings.min_features)
+            score = round(min(1.0, shared / size), 3)
+            if score < settings.listed_from or score == 0:
+                continue
             common = first.features & second.features
-            a_spans, b_spans = first.shared_spans(second, common)
-            pairs.append(Pair(a, b, part, round(min(1.0, shared / size), 3), a_spans, b_spans, first.text, second.text))
+            pairs.append(Pair(a, b, part, score, first.spans(common), second.spans(common), first.text, second.text))
     pairs.sort(key=lambda p: (_part_order(p.part), -p.score, p.a, p.b))
     return Comparison(settings, pairs, sorted(submissions), sorted(by_part, key=_part_order))
 
