@@ -86,3 +86,39 @@ def test_gradebook_columns(tmp_path, synthetic_shard):
     assert by_id["cris"]["changed_files"] == "grader/config.toml"
     assert by_id["dani"]["total"] == "0" and by_id["dani"]["max"] == "46"
     assert by_id["dani"]["architecture"] == "" and by_id["dani"]["status"] == "timeout"
+
+
+def test_every_instructor_string_is_reached_in_both_languages(tmp_path, synthetic_shard, monkeypatch):
+    """Reports in every shape (grades or none, flags or none, similar pairs or
+    none, a long student list) use every report and status string of the
+    catalogues, in Spanish and in English."""
+    from similarity_class import make_class
+
+    from grader import i18n
+    from grader.instructor import files, similarity
+    from grader.instructor.workspace import GRADER_ROOT
+
+    reached: set[str] = set()
+
+    def recording(lang, key, **params):
+        reached.add(key)
+        return i18n.render(lang, key, **params)
+
+    monkeypatch.setattr(class_report, "render", recording)
+    monkeypatch.setattr(class_report, "MAX_LISTED", 1)  # "and N more"
+    folders = make_class(tmp_path / "class", 5)
+    similar = similarity.compare(similarity.read_folders(folders, tuple(files.student_files())), similarity.Template.from_root(GRADER_ROOT))
+    alone = similarity.compare({}, similarity.Template.from_root(GRADER_ROOT))
+    everyone = records.load_all(synthetic_shard(tmp_path / "all") / "students")
+    unavailable = records.StudentRecord("zoe", "unavailable", message="sin entrega en v1")
+    everyone[0].result.review[0].text = ""  # an unanswered question
+    for lang in ("es", "en"):
+        for group, compared in ((everyone + [unavailable], similar), ([r for r in everyone if r.id == "ana"], alone), ([r for r in everyone if r.id in ("dani", "eva")], None)):
+            report = class_report.build(group, 0.95, lang=lang, similar=compared)
+            class_report.add_charts(report)
+            class_report.render_html(report)
+            class_report.render_md(report)
+        for key in i18n.catalogue(lang):
+            if key.startswith(("instructor.report.", "instructor.status.")):
+                assert key in reached, key
+    assert set(i18n.catalogue("es")) == set(i18n.catalogue("en"))
