@@ -45,7 +45,6 @@ class Document(ABC):
 
     text: str
     features: set[Hashable] = field(default_factory=set)
-    positions: dict[Hashable, list[int]] = field(default_factory=dict)  # fingerprint -> where it starts
 
     @abstractmethod
     def spans(self, shared: Collection[Hashable]) -> Spans:
@@ -58,10 +57,11 @@ class Document(ABC):
 @dataclass
 class ProseDocument(Document):
     words: Spans = field(default_factory=list)  # character span of each kept word
+    keys: list[tuple[str, ...]] = field(default_factory=list)  # the shingle starting at each kept word
     shingle: int = 4
 
     def spans(self, shared: Collection[Hashable]) -> Spans:
-        marked = sorted({w for key in shared for start in self.positions.get(key, ()) for w in range(start, start + self.shingle)})
+        marked = sorted({w for start, key in enumerate(self.keys) if key in shared for w in range(start, start + self.shingle)})
         found: Spans = []
         for previous, index in zip([-2, *marked], marked, strict=False):
             start, end = self.words[index]
@@ -75,11 +75,8 @@ class ProseDocument(Document):
 def prose(text: str, shingle: int, template: AbstractSet[Hashable] = frozenset()) -> ProseDocument:
     kept = [(folded, m.span()) for m in WORD.finditer(text) if (folded := fold(m.group())) not in FUNCTION_WORDS]
     words = [w for w, _ in kept]
-    positions: dict[Hashable, list[int]] = defaultdict(list)
-    for index in range(len(words) - shingle + 1):
-        positions[tuple(words[index : index + shingle])].append(index)
-    own = positions.keys() - template
-    return ProseDocument(text, own, {k: positions[k] for k in own}, [span for _, span in kept], shingle)
+    keys = list(zip(*(words[i:] for i in range(shingle)), strict=False))
+    return ProseDocument(text, set(keys).difference(template), words=[span for _, span in kept], keys=keys, shingle=shingle)
 
 
 def prose_template(texts: Iterable[str], shingle: int) -> set[Hashable]:
@@ -128,6 +125,7 @@ def abstract_code(code: str) -> Filtered:
 
 @dataclass
 class CodeDocument(Document):
+    positions: dict[Hashable, list[int]] = field(default_factory=dict)  # hash -> where its k-gram starts
     filtered: Filtered | None = None
     k: int = 25
 
@@ -154,4 +152,4 @@ def code(text: str, k: int, window: int, boilerplate: Collection[Hashable] = ())
     for value, index in zip(hashes.tolist(), where.tolist(), strict=True):
         if value not in boilerplate:
             positions[value].append(index)
-    return CodeDocument(text, set(positions), dict(positions), filtered, k)
+    return CodeDocument(text, set(positions), positions=dict(positions), filtered=filtered, k=k)

@@ -195,9 +195,9 @@ def compare(submissions: Mapping[str, Mapping[str, bytes]], template: Template, 
         for (a, b), shared in _shared_counts(docs, limit).items():
             first, second = docs[a], docs[b]
             size = max(min(len(first.features), len(second.features)), settings.min_features)
-            score = round(min(1.0, shared / size), 3)
-            if score < settings.listed_from or score == 0:
+            if shared < settings.listed_from * size:
                 continue
+            score = round(min(1.0, shared / size), 3)
             common = first.features & second.features
             pairs.append(Pair(a, b, part, score, first.spans(common), second.spans(common), first.text, second.text))
     pairs.sort(key=lambda p: (_part_order(p.part), -p.score, p.a, p.b))
