@@ -197,3 +197,16 @@ def test_moodle_and_canvas_files_have_their_documented_columns(tmp_path):
     assert (canvas[0]["Student"], canvas[0][assignment]) == ("Points Possible", "10")
     assert [(r["Student"], r["SIS Login ID"], r[assignment]) for r in canvas[1:]] == [("'@cy", "'@cy", "10"), ("ana", "ana@uni.example", "7"), ("ben", "ben", "0")]
     assert {p.name for p in tmp_path.iterdir()} == set(lms.FILES.values())
+
+
+def test_a_rerun_grades_again_a_result_changed_since_it_was_read(planned, tmp_path):
+    run, subs, jobs = planned
+    graded_by_fake_grader(run, jobs["alice"], 3)
+    graded_by_fake_grader(run, jobs["bob"], 7)
+    run.report(subs, time.monotonic())
+    # After the run, alice's stored result is rewritten (say, by a student of the same run).
+    (run.students / "alice" / records.SCORE_FILE).write_text(score_json.dumps(result(10)), encoding="utf-8")
+    rerun = new_batch(tmp_path)
+    again = rerun.plan(roster.list_submissions(tmp_path / "class"))
+    assert [job.id for job in again] == ["alice"] and rerun.skipped == ["bob"]
+    assert rerun.held["bob"].result is not None and rerun.held["bob"].result.score == 7

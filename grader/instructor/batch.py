@@ -44,7 +44,7 @@ from grader.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 from grader.i18n import LANGUAGES
 from grader.i18n import render
 from grader.instructor import class_report, gradebook, lms, records, roster, similarity, workspace
-from grader.instructor.dataset_guard import DatasetGuard
+from grader.instructor.dataset_guard import DatasetGuard, sha256_file
 from grader.instructor.files import (
     MANIFEST_NAME,
     ManifestError,
@@ -111,6 +111,10 @@ class Batch:
         self.running: set[str] = set()
         self.guard: DatasetGuard | None = None
         self.similarity_seconds = 0.0
+        # sha256 of each score.json as this process read it; run.json keeps them,
+        # so that a rerun skips a student only if the file is still that one.
+        self.digests: dict[str, str] = {}
+        self.stored = _stored_digests(self.out / RUN_FILE)
         self.graded: list[str] = []
         self.skipped: list[str] = []
 
@@ -132,7 +136,8 @@ class Batch:
                 sub.id, "pending", source=sub.location, key=key, changed_files=changes,
                 compared_with=self.template.protected_source, commit=sub.commit, symlinks=links,
             )
-            if previous and previous.key == key and previous.status not in records.RETRY_STATUSES and not self.args.force:
+            unchanged = previous is not None and previous.key == key and previous.status not in records.RETRY_STATUSES
+            if unchanged and self._as_stored(folder, sub.id) and not self.args.force:
                 previous.source, previous.changed_files, previous.compared_with = record.source, changes, record.compared_with
                 previous.commit, previous.symlinks = record.commit, links
                 records.save(folder, previous)  # protected files may have changed since
@@ -153,6 +158,17 @@ class Batch:
                 )
             )
         return jobs
+
+    def _as_stored(self, folder: Path, student: str) -> bool:
+        """Whether the previous run's score.json (if any) is the one that run read."""
+        score = folder / SCORE_FILE
+        if not score.exists():
+            return True
+        digest = sha256_file(score)
+        if digest != self.stored.get(student):
+            return False
+        self.digests[student] = digest
+        return True
 
     # -- one finished job ------------------------------------------------------
     def finish(self, job: Job) -> str:
@@ -195,7 +211,7 @@ class Batch:
             record.status, record.message = "timeout", f"killed after {self.timeout:g} s (--timeout)"
         elif job.returncode == 0 and (produced / SCORE_FILE).is_file():
             record.status = "graded"
-            record.result = _read_result(produced / SCORE_FILE)  # once, now, into memory
+            record.result, self.digests[job.id] = _read_result(produced / SCORE_FILE)  # once, now, into memory
         else:
             lines = [ln for ln in log.decode("utf-8", errors="replace").splitlines() if ln.strip()]
             record.status = "error"
@@ -291,6 +307,7 @@ class Batch:
             "skipped": sorted(self.skipped),
             "wall_seconds": wall,
             "similarity_seconds": self.similarity_seconds,
+            "score_sha256": {i: self.digests[i] for i in ids if i in self.digests},
             "jobs": self.args.jobs,
             "timeout": self.timeout,
             "shard": self.args.shard,
@@ -310,8 +327,18 @@ class DatasetChanged(RuntimeError):
     """The dataset file changed while the class was graded: stop."""
 
 
-def _read_result(path: Path) -> GradingResult:
-    return GradingResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+def _read_result(path: Path) -> tuple[GradingResult, str]:
+    """The grading's result and the sha256 of the bytes it was read from."""
+    content = path.read_bytes()
+    return GradingResult.from_dict(json.loads(content.decode("utf-8"))), hashlib.sha256(content).hexdigest()
+
+
+def _stored_digests(run_file: Path) -> dict[str, str]:
+    try:
+        stored = json.loads(run_file.read_text(encoding="utf-8")).get("score_sha256", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
 
 
 def _tail(path: Path) -> bytes:
