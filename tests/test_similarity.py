@@ -127,3 +127,15 @@ def test_student_text_in_passages_is_escaped(tmp_path):
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "<script>" not in html
     assert "&lt;<mark>script&gt;alert(1)&lt;/script&gt; la capa oculta" in html  # escaped, and highlighted as shared
+
+
+def test_a_bad_similarity_table_is_refused(tmp_path):
+    from grader.config import ConfigError
+
+    config = tmp_path / "config.toml"
+    config.write_text("[similarity]\nthreshold = \"high\"\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="threshold"):
+        similarity.Settings.from_config(config)
+    config.write_text("[similarity]\nthreshhold = 0.4\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="threshhold"):
+        similarity.Settings.from_config(config)

@@ -98,6 +98,7 @@ class Batch:
         self.config_path = (args.config or DEFAULT_CONFIG).resolve()
         self.config = load_config(self.config_path)
         self.config_bytes = self.config_path.read_bytes()
+        self.similarity_settings = similarity.Settings.from_config(self.config_path)  # a bad table stops before any grading
         manifest = args.manifest
         if manifest is None and (workspace.GRADER_ROOT / MANIFEST_NAME).is_file():
             manifest = workspace.GRADER_ROOT / MANIFEST_NAME
@@ -298,7 +299,7 @@ class Batch:
     def compare_class(self, everyone: list[StudentRecord]) -> similarity.Comparison:
         """Every pair of graded submissions compared, from the files read when planned."""
         graded = {r.id: self.contents[r.id] for r in everyone if r.status == "graded" and r.id in self.contents}
-        return similarity.compare(graded, similarity.Template.from_root(workspace.GRADER_ROOT), similarity.Settings.from_config(self.config_path))
+        return similarity.compare(graded, similarity.Template.from_root(workspace.GRADER_ROOT), self.similarity_settings)
 
     def meta(self, ids: list[str], wall: float) -> dict[str, object]:
         return {

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.answers.markdown import extract_answer, extract_sections
-from grader.config import ANSWER_CHECKS
+from grader.config import ANSWER_CHECKS, ConfigError
 from grader.instructor import fingerprints
 from grader.instructor.cells import write_rows
 from grader.instructor.fingerprints import Document, Spans
@@ -65,10 +65,13 @@ class Settings:
     def from_config(cls, path: Path) -> Settings:
         with open(path, "rb") as handle:
             table = tomllib.load(handle).get("similarity", {})
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = set(table) - set(known)
+        known = {f.name for f in fields(cls)}
+        unknown = set(table) - known
         if unknown:
-            raise ValueError(f"{path}: unknown [similarity] keys: {sorted(unknown)}")
+            raise ConfigError(f"{path}: unknown [similarity] keys: {sorted(unknown)}")
+        wrong = sorted(k for k, v in table.items() if isinstance(v, bool) or not isinstance(v, int | float) or v < 0)
+        if wrong:
+            raise ConfigError(f"{path}: [similarity] {wrong} must be numbers of 0 or more")
         return cls(**table)
 
 
