@@ -10,9 +10,11 @@ and so is whatever more than ``common_share`` of the class wrote (the lines
 the docstrings dictate, the phrases every answer uses): such passages say
 nothing about who copied from whom.
 
-Pairs are found through an inverted index (fingerprint -> submissions), so
-a class of 300 costs one pass over its fingerprints, not 45,000 comparisons
-of whole documents. ``batch`` writes ``similarity.csv``: one row per pair and
+Pairs are counted at once: an inverted index (fingerprint -> submissions)
+gives a submissions x fingerprints matrix whose product with itself is the
+shared count of every pair, so a class of 300 costs one pass over its
+fingerprints and one matrix product per part, not 45,000 comparisons of
+whole documents. ``batch`` writes ``similarity.csv``: one row per pair and
 part scoring at least ``listed_from`` (0.1: below it two answers share a
 stray phrase or two; a pair and part not listed scores less, most of them 0),
 with the longest shared passage; the class report shows the pairs at or
@@ -21,9 +23,8 @@ above ``threshold`` side by side.
 
 from __future__ import annotations
 
-import itertools
 import tomllib
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -171,20 +172,41 @@ def _documents(submissions: Mapping[str, Mapping[str, bytes]], template: Templat
     return by_part
 
 
-def _shared_counts(docs: Mapping[str, Document], limit: int) -> Counter[tuple[str, str]]:
-    """(a, b) -> fingerprints both have, over fingerprints found in 2..limit submissions."""
-    owners: dict[Hashable, list[str]] = defaultdict(list)
-    for student, doc in docs.items():
-        for feature in doc.features:
-            owners[feature].append(student)
-    common = [f for f, who in owners.items() if len(who) > limit]
-    for doc in docs.values():
-        doc.drop(common)
-    counts: Counter[tuple[str, str]] = Counter()
-    for who in owners.values():
-        if 2 <= len(who) <= limit:
-            counts.update(itertools.combinations(sorted(who), 2))
-    return counts
+def _shared_counts(docs: Mapping[str, Document], limit: int) -> tuple[list[str], np.ndarray]:
+    """The students and a matrix of the fingerprints each pair shares, over
+    fingerprints found in 2..limit submissions (those in more are dropped).
+
+    Fingerprints are numbered, grouped by owner count, and every group of
+    ``g`` owners adds its ``g * (g - 1) / 2`` pairs to one ``bincount``."""
+    students = sorted(docs)
+    n = len(students)
+    numbers: dict[Hashable, int] = {}
+    features: list[int] = []
+    rows: list[int] = []
+    for row, student in enumerate(students):
+        found = [numbers.setdefault(f, len(numbers)) for f in docs[student].features]
+        features += found
+        rows += [row] * len(found)
+    feature, owner = np.array(features, dtype=np.int64), np.array(rows, dtype=np.int64)
+    owners = np.bincount(feature, minlength=len(numbers))
+    if (owners > limit).any():
+        every = list(numbers)
+        common = [every[i] for i in np.flatnonzero(owners > limit)]
+        for doc in docs.values():
+            doc.drop(common)
+    keep = (owners[feature] >= 2) & (owners[feature] <= limit)
+    feature, owner = feature[keep], owner[keep]
+    order = np.lexsort((owner, feature))
+    feature, owner = feature[order], owner[order]
+    counts = np.zeros(n * n, dtype=np.int64)
+    if feature.size:
+        starts = np.flatnonzero(np.r_[True, feature[1:] != feature[:-1]])
+        sizes = np.diff(np.r_[starts, feature.size])
+        for size in np.unique(sizes):
+            members = owner[starts[sizes == size][:, None] + np.arange(size)]
+            first, second = np.triu_indices(int(size), 1)
+            counts += np.bincount((members[:, first] * n + members[:, second]).ravel(), minlength=n * n)
+    return students, counts.reshape(n, n)
 
 
 def compare(submissions: Mapping[str, Mapping[str, bytes]], template: Template, settings: Settings | None = None) -> Comparison:
@@ -195,14 +217,15 @@ def compare(submissions: Mapping[str, Mapping[str, bytes]], template: Template, 
     pairs = []
     for part in sorted(by_part, key=_part_order):
         docs = by_part[part]
-        for (a, b), shared in _shared_counts(docs, limit).items():
-            first, second = docs[a], docs[b]
-            size = max(min(len(first.features), len(second.features)), settings.min_features)
-            if shared < settings.listed_from * size:
-                continue
-            score = round(min(1.0, shared / size), 3)
+        students, counts = _shared_counts(docs, limit)
+        sizes = np.array([len(docs[s].features) for s in students], dtype=np.float32)
+        sizes = np.maximum(np.minimum.outer(sizes, sizes), settings.min_features)
+        listed = np.triu((counts > 0) & (counts >= settings.listed_from * sizes), k=1)
+        for row, column in zip(*np.nonzero(listed), strict=True):
+            first, second = docs[students[row]], docs[students[column]]
+            score = round(min(1.0, float(counts[row, column] / sizes[row, column])), 3)
             common = first.features & second.features
-            pairs.append(Pair(a, b, part, score, first.spans(common), second.spans(common), first.text, second.text))
+            pairs.append(Pair(students[row], students[column], part, score, first.spans(common), second.spans(common), first.text, second.text))
     pairs.sort(key=lambda p: (_part_order(p.part), -p.score, p.a, p.b))
     return Comparison(settings, pairs, sorted(submissions), sorted(by_part, key=_part_order))
 
