@@ -22,9 +22,13 @@ THRESHOLD = 0.5  # docs/instructors.md, "Similarity"; grader/config.toml [simila
 
 
 @pytest.fixture(scope="module")
-def compared(tmp_path_factory):
+def submissions(tmp_path_factory):
     folders = make_class(tmp_path_factory.mktemp("class"), 12)
-    submissions = similarity.read_folders(folders, tuple(files.student_files()))
+    return similarity.read_folders(folders, tuple(files.student_files()))
+
+
+@pytest.fixture(scope="module")
+def compared(submissions):
     return similarity.compare(submissions, similarity.Template.from_root(GRADER_ROOT), similarity.Settings.from_config(GRADER_ROOT / "grader" / "config.toml"))
 
 
@@ -56,13 +60,16 @@ def test_no_independent_pair_reaches_the_threshold(compared):
     assert {(p.part, (p.a, p.b)) for p in compared.top()} == copied
 
 
-def test_template_answers_score_zero(compared):
-    others = [s for s in compared.students if s != TEMPLATE_ONLY]
-    for part in compared.parts:
+def test_template_answers_score_zero(submissions):
+    every = similarity.compare(submissions, similarity.Template.from_root(GRADER_ROOT), similarity.Settings(listed_from=0.0))
+    assert len(every.pairs) > 100  # every pair sharing anything is listed here, however little
+    others = [s for s in every.students if s != TEMPLATE_ONLY]
+    for part in every.parts:
         if part == "code":
             continue
         for other in others:
-            assert compared.score(TEMPLATE_ONLY, other, part) == 0.0, (part, other)
+            assert every.score(TEMPLATE_ONLY, other, part) == 0.0, (part, other)
+    assert not [p for p in every.pairs if TEMPLATE_ONLY in (p.a, p.b) and p.part != "code"]
 
 
 def test_template_and_question_text_are_not_counted(tmp_path):

@@ -152,6 +152,7 @@ class Comparison:
         return sorted(flagged, key=lambda p: (-p.score, p.part, p.a, p.b))[: self.settings.top_pairs]
 
     def score(self, a: str, b: str, part: str) -> float:
+        """The pair's score for ``part``; 0.0 when not listed (below ``listed_from``)."""
         a, b = sorted((a, b))
         return next((p.score for p in self.pairs if (p.a, p.b, p.part) == (a, b, part)), 0.0)
 
