@@ -210,3 +210,10 @@ def test_a_rerun_grades_again_a_result_changed_since_it_was_read(planned, tmp_pa
     again = rerun.plan(roster.list_submissions(tmp_path / "class"))
     assert [job.id for job in again] == ["alice"] and rerun.skipped == ["bob"]
     assert rerun.held["bob"].result is not None and rerun.held["bob"].result.score == 7
+
+
+def test_the_docs_name_the_columns_the_exports_write():
+    docs = (ROOT / "docs" / "instructors.md").read_text(encoding="utf-8")
+    section = docs[docs.index("### Grades into the LMS") :]
+    for column in (lms.MOODLE_IDENTIFIER, *lms.CANVAS_COLUMNS, lms.CANVAS_POINTS_ROW, *lms.FILES.values()):
+        assert f"`{column}`" in section, column
