@@ -59,7 +59,7 @@ def main() -> int:
     compare, write, render = (statistics.median(r[i] for r in runs) for i in range(3))
     total = statistics.median(sum(r[:3]) for r in runs)
     pairs = args.students * (args.students - 1) // 2
-    print(f"{args.students} students, {pairs} pairs, {runs[0][3]} rows with a score above 0 (median of {args.runs} runs):")
+    print(f"{args.students} students, {pairs} pairs, {runs[0][3]} rows in similarity.csv (median of {args.runs} runs):")
     print(f"  read + compare     {compare:6.2f} s")
     print(f"  similarity.csv     {write:6.2f} s")
     print(f"  report section     {render:6.2f} s")
