@@ -116,7 +116,7 @@ def test_report_shows_top_pairs_side_by_side(compared, tmp_path, lang, heading):
     assert section.count('class="pair"') == len(COPIED)
     assert "<mark>" in section and section.count('class="side"') == len(COPIED)
     markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
-    assert f"## {heading}" in markdown and "| `code` | s02 · s03 | 1.00 |" in markdown
+    assert f"## {heading}" in markdown and "| s02 · s03 | `code` | 1.00 |" in markdown
 
 
 def test_student_text_in_passages_is_escaped(tmp_path):

@@ -42,6 +42,7 @@ CSV_COLUMNS = ("a", "b", "part", "score", "passage")
 CODE_FILE = "assignment/mnist_dense.py"
 SHEET_FILE = "assignment/exploration.md"
 PASSAGE_CHARS = 300  # of the longest shared passage, in similarity.csv
+CONTEXT_CHARS = 160  # unshared text kept on each side of a shared passage in the report
 
 
 def answer_file(question: str) -> str:
@@ -125,19 +126,30 @@ class Pair:
         return " ".join(self.a_text[start:end].split())[:PASSAGE_CHARS]
 
     def segments(self, side: str) -> list[tuple[str, bool]]:
-        """(text, shared) pieces of one side, for highlighting."""
+        """(text, shared) pieces of one side, for highlighting; long unshared
+        stretches (the rest of a code file) keep only some context."""
         text, spans = (self.a_text, self.a_spans) if side == "a" else (self.b_text, self.b_spans)
-        pieces, position = [], 0
+        pieces: list[tuple[str, bool]] = []
+        position = 0
         for start, end in sorted(spans):
             start = max(start, position)
             if start > position:
-                pieces.append((text[position:start], False))
+                pieces.append((_context(text[position:start], head=bool(pieces), tail=True), False))
             if end > start:
                 pieces.append((text[start:end], True))
             position = max(position, end)
         if position < len(text):
-            pieces.append((text[position:], False))
+            pieces.append((_context(text[position:], head=bool(pieces), tail=False), False))
         return pieces
+
+
+def _context(text: str, head: bool, tail: bool) -> str:
+    """``text`` cut to its first (``head``) and last (``tail``) CONTEXT_CHARS."""
+    if len(text) <= 2 * CONTEXT_CHARS + 5:
+        return text
+    kept_head = text[:CONTEXT_CHARS] if head else ""
+    kept_tail = text[-CONTEXT_CHARS:] if tail else ""
+    return f"{kept_head} […] {kept_tail}".strip(" ") if (head or tail) else text
 
 
 @dataclass
@@ -148,8 +160,22 @@ class Comparison:
     parts: list[str]
 
     def top(self) -> list[Pair]:
+        """The parts at or above the threshold of the ``top_pairs`` most similar
+        pairs: pairs by their highest score, then parts in assignment order."""
         flagged = [p for p in self.pairs if p.score >= self.settings.threshold]
-        return sorted(flagged, key=lambda p: (-p.score, p.part, p.a, p.b))[: self.settings.top_pairs]
+        best: dict[tuple[str, str], float] = {}
+        for p in flagged:
+            best[p.a, p.b] = max(best.get((p.a, p.b), 0.0), p.score)
+        chosen = sorted(best, key=lambda pair: (-best[pair], pair))[: self.settings.top_pairs]
+        rank = {pair: index for index, pair in enumerate(chosen)}
+        return sorted((p for p in flagged if (p.a, p.b) in rank), key=lambda p: (rank[p.a, p.b], _part_order(p.part)))
+
+    def top_pairs(self) -> list[tuple[str, str, list[Pair]]]:
+        """(a, b, flagged parts) of ``top()``, one entry per pair."""
+        grouped: dict[tuple[str, str], list[Pair]] = {}
+        for p in self.top():
+            grouped.setdefault((p.a, p.b), []).append(p)
+        return [(a, b, parts) for (a, b), parts in grouped.items()]
 
     def score(self, a: str, b: str, part: str) -> float:
         """The pair's score for ``part``; 0.0 when not listed (below ``listed_from``)."""
