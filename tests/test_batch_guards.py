@@ -217,3 +217,22 @@ def test_the_docs_name_the_columns_the_exports_write():
     section = docs[docs.index("### Grades into the LMS") :]
     for column in (lms.MOODLE_IDENTIFIER, *lms.CANVAS_COLUMNS, lms.CANVAS_POINTS_ROW, *lms.FILES.values()):
         assert f"`{column}`" in section, column
+
+
+def test_similar_submissions_are_flagged_not_penalized(tmp_path):
+    answer = "Trabajamos con MNIST: sesenta mil imágenes de entrenamiento y diez mil de prueba, dígitos escritos a mano en gris de 28 por 28 píxeles."
+    for student in ("alice", "bob"):
+        path = submission(tmp_path / "class" / student) / "assignment" / "answers" / "q1.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("_Escribe aquí tu respuesta._", answer), encoding="utf-8")
+    run = new_batch(tmp_path)
+    subs = roster.list_submissions(tmp_path / "class")
+    jobs = {job.id: job for job in run.plan(subs)}
+    graded_by_fake_grader(run, jobs["alice"], 3)
+    graded_by_fake_grader(run, jobs["bob"], 7)
+    run.report(subs, time.monotonic())
+    (row,) = [r for r in read(run.out / "similarity.csv") if r["part"] == "q1"]
+    assert (row["a"], row["b"], float(row["score"])) == ("alice", "bob", 1.0)
+    assert "MNIST" in row["passage"]
+    book = {r["id"]: r["total"] for r in read(run.out / "gradebook.csv")}
+    assert book == {"alice": "3", "bob": "7"}
+    assert 'id="pair-alice-bob-q1"' in (run.out / "report.html").read_text(encoding="utf-8")
