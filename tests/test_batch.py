@@ -32,6 +32,7 @@ CLASS = (
     "frank-tamper", "grace-hang", "heidi-hostile", "judy-killer", "ivan-empty",
 )
 TIMING = ("grading_seconds",)
+ENGLISH = ("--lang", "en")  # English feedback, report and gradebook headers (Spanish, the default, is tested in test_batch_ref)
 
 pytestmark = pytest.mark.slow
 
@@ -157,7 +158,7 @@ def graded(tmp_path_factory):
     config = test_config(tmp)
     out = tmp / "out"
     started = time.monotonic()
-    done = run("batch", str(subs), "--out", str(out), "--config", str(config), "--jobs", "2", "--timeout", str(HANG_TIMEOUT))
+    done = run("batch", str(subs), "--out", str(out), "--config", str(config), "--jobs", "2", "--timeout", str(HANG_TIMEOUT), *ENGLISH)
     wall = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr
     print(f"\nbatch --jobs 2 on {len(CLASS)} submissions: {wall:.1f} s")
@@ -258,6 +259,13 @@ def test_student_folders_and_reports(graded):
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert "## Most frequent failures" in markdown and "frank-tamper" in markdown
     assert "progress" not in graded["run"].stdout.lower()
+    # Four students handed in the reference answers: flagged as similar, their grades untouched.
+    with open(out / "similarity.csv", newline="", encoding="utf-8") as handle:
+        similar = {(r["a"], r["b"], r["part"]): float(r["score"]) for r in csv.DictReader(handle)}
+    assert similar[("alice-ref", "carol-tanh", "q4")] == 1.0
+    assert all(s not in {a for a, _, _ in similar} | {b for _, b, _ in similar} for s in ("bob-stubs", "frank-tamper"))
+    assert 'id="similarity"' in html and "## Similarity" in markdown
+    assert isinstance(json.loads((out / "run.json").read_text())["similarity_seconds"], float)
     assert f"[{len(CLASS)}/{len(CLASS)}]" in graded["run"].stderr  # one progress line per submission when not on a terminal
 
 
@@ -271,7 +279,7 @@ def test_serial_run_gives_the_same_grades(graded):
     started = time.monotonic()
     done = run(
         "batch", str(roster), "--out", str(out), "--config", str(graded["config"]), "--jobs", "1",
-        "--manifest", str(graded["release"] / ".grader-manifest.json"),
+        "--manifest", str(graded["release"] / ".grader-manifest.json"), *ENGLISH,
     )
     print(f"\nbatch --jobs 1 on {len(subset)} submissions: {time.monotonic() - started:.1f} s")
     assert done.returncode == 0, done.stderr
@@ -293,10 +301,11 @@ def test_clone_from_git_url(graded, tmp_path):
     done = run("batch", str(roster), "--out", str(out), "--fetch-only")
     assert done.returncode == 0, done.stderr
     assert "nobody" in done.stderr and not (out / "gradebook.csv").exists()
-    done = run("batch", str(roster), "--out", str(out), "--config", str(graded["config"]), "--jobs", "2", "--no-fetch")
+    done = run("batch", str(roster), "--out", str(out), "--config", str(graded["config"]), "--jobs", "2", "--no-fetch", *ENGLISH)
     assert done.returncode == 0, done.stderr
     book = read_gradebook(out / "gradebook.csv")
     assert book["mnist-dense-zoe"]["status"] == "graded" and book["mnist-dense-zoe"]["total"] == "0"
+    assert len(book["mnist-dense-zoe"]["commit"]) == 40  # the cloned commit is recorded
     assert book["nobody"]["status"] == "unavailable"
     assert (out / "cache" / "mnist-dense-zoe" / "assignment" / "mnist_dense.py").is_file()
 
@@ -331,7 +340,7 @@ def test_rerun_skips_unchanged_submissions(graded, tmp_path):
     shutil.copytree(graded["out"], out)
     score = out / "students" / "alice-ref" / "score.json"
     before = score.stat().st_mtime_ns
-    args = ("batch", str(subs), "--out", str(out), "--config", str(graded["config"]), "--jobs", "2", "--timeout", str(HANG_TIMEOUT))
+    args = ("batch", str(subs), "--out", str(out), "--config", str(graded["config"]), "--jobs", "2", "--timeout", str(HANG_TIMEOUT), *ENGLISH)
     started = time.monotonic()
     done = run(*args)
     assert done.returncode == 0, done.stderr

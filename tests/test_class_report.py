@@ -13,10 +13,10 @@ from conftest import HOSTILE
 from grader.instructor import class_report, gradebook, records
 
 
-def build(tmp_path, synthetic_shard, students=None):
+def build(tmp_path, synthetic_shard, students=None, lang="en"):
     folder = synthetic_shard(tmp_path / "shard", **({"students": students} if students else {}))
     everyone = records.load_all(folder / "students")
-    report = class_report.write(tmp_path, everyone, min_accuracy=0.95)
+    report = class_report.write(tmp_path, everyone, min_accuracy=0.95, lang=lang)
     return report, (tmp_path / "report.html").read_text(encoding="utf-8"), (tmp_path / "report.md").read_text(encoding="utf-8")
 
 
@@ -73,13 +73,52 @@ def test_class_without_grades_renders(tmp_path, synthetic_shard):
 def test_gradebook_columns(tmp_path, synthetic_shard):
     folder = synthetic_shard(tmp_path / "shard")
     path = tmp_path / "gradebook.csv"
-    gradebook.write(path, records.load_all(folder / "students"))
+    gradebook.write(path, records.load_all(folder / "students"), lang="en")
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["id", "total", "max", "normalize", "architecture", "compile", "q1", "q2", "test_accuracy", "flags", "changed_files", "grading_seconds", "status"]
+    assert list(rows[0]) == [
+        "id", "total", "max", "normalize", "architecture", "compile", "q1", "q2",
+        "test_accuracy", "isolation", "commit", "flags", "changed_files", "grading_seconds", "status",
+    ]
     by_id = {r["id"]: r for r in rows}
     assert by_id["cris"]["total"] == "23" and by_id["cris"]["architecture"] == "9" and by_id["cris"]["compile"] == "0"
     assert by_id["cris"]["flags"] == "grader_files_modified;protected_files_changed"
     assert by_id["cris"]["changed_files"] == "grader/config.toml"
     assert by_id["dani"]["total"] == "0" and by_id["dani"]["max"] == "46"
     assert by_id["dani"]["architecture"] == "" and by_id["dani"]["status"] == "timeout"
+
+
+def test_every_instructor_string_is_reached_in_both_languages(tmp_path, synthetic_shard, monkeypatch):
+    """Reports in every shape (grades or none, flags or none, similar pairs or
+    none, a long student list) use every report and status string of the
+    catalogues, in Spanish and in English."""
+    from similarity_class import make_class
+
+    from grader import i18n
+    from grader.instructor import files, similarity
+    from grader.instructor.workspace import GRADER_ROOT
+
+    reached: set[str] = set()
+
+    def recording(lang, key, **params):
+        reached.add(key)
+        return i18n.render(lang, key, **params)
+
+    monkeypatch.setattr(class_report, "render", recording)
+    monkeypatch.setattr(class_report, "MAX_LISTED", 1)  # "and N more"
+    folders = make_class(tmp_path / "class", 5)
+    similar = similarity.compare(similarity.read_folders(folders, tuple(files.student_files())), similarity.Template.from_root(GRADER_ROOT))
+    alone = similarity.compare({}, similarity.Template.from_root(GRADER_ROOT))
+    everyone = records.load_all(synthetic_shard(tmp_path / "all") / "students")
+    unavailable = records.StudentRecord("zoe", "unavailable", message="sin entrega en v1")
+    everyone[0].result.review[0].text = ""  # an unanswered question
+    for lang in ("es", "en"):
+        for group, compared in ((everyone + [unavailable], similar), ([r for r in everyone if r.id == "ana"], alone), ([r for r in everyone if r.id in ("dani", "eva")], None)):
+            report = class_report.build(group, 0.95, lang=lang, similar=compared)
+            class_report.add_charts(report)
+            class_report.render_html(report)
+            class_report.render_md(report)
+        for key in i18n.catalogue(lang):
+            if key.startswith(("instructor.report.", "instructor.status.")):
+                assert key in reached, key
+    assert set(i18n.catalogue("es")) == set(i18n.catalogue("en"))

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.instructor import class_report, records
+from similarity_class import make_class
+
+from grader.instructor import class_report, files, records, similarity
+from grader.instructor.workspace import GRADER_ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
@@ -39,10 +42,14 @@ def console(done: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
 
 
-@pytest.fixture
-def report(tmp_path, synthetic_shard) -> Path:
+@pytest.fixture(params=["es", "en"])
+def report(request, tmp_path, synthetic_shard) -> Path:
+    """The report in each language, with a similarity section from a generated class."""
     folder = synthetic_shard(tmp_path / "shard")
-    class_report.write(tmp_path, records.load_all(folder / "students"), min_accuracy=0.95)
+    folders = make_class(tmp_path / "class", 6)
+    compared = similarity.compare(similarity.read_folders(folders, tuple(files.student_files())), similarity.Template.from_root(GRADER_ROOT))
+    assert compared.top()  # the section has pairs side by side
+    class_report.write(tmp_path, records.load_all(folder / "students"), min_accuracy=0.95, lang=request.param, similar=compared)
     return tmp_path / "report.html"
 
 
@@ -51,6 +58,7 @@ def test_no_console_errors_and_charts_decode(report, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert console(done) == []
     assert 'id="s-ben"' in done.stdout and "&lt;script&gt;" in done.stdout
+    assert 'id="similarity"' in done.stdout and "<mark>" in done.stdout
     # A copy with a script that checks every image decoded (the CSP is relaxed only there).
     probe = tmp_path / "probe.html"
     html = report.read_text(encoding="utf-8").replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';")

@@ -13,9 +13,17 @@ count is kept, so a parallel grade equals a serial one. A rerun skips every
 submission whose editable files, grader and config are unchanged (hashes in
 ``DIR/students/<id>/batch.json``) unless ``--force``.
 
-Writes ``DIR/gradebook.csv``, ``DIR/report.html``, ``DIR/report.md``,
-``DIR/run.json`` and one folder of grader outputs per student in
-``DIR/students/<id>/``.
+Writes ``DIR/gradebook.csv``, ``DIR/similarity.csv``, ``DIR/report.html``,
+``DIR/report.md``, ``DIR/run.json`` (and the LMS files of ``--export``) and
+one folder of grader outputs per student in ``DIR/students/<id>/``.
+
+What the reports say comes from what this process holds, never from files a
+student could write while the class is graded: each result is read once,
+right after its grading ends, and kept in memory (unchanged submissions
+skipped on a rerun are read before any grading starts); the answers and code
+compared for similarity are the bytes read from the submission when planned.
+The dataset file is hashed before the first grading and checked after each
+one: a change stops the batch (``dataset_guard``).
 """
 
 from __future__ import annotations
@@ -34,7 +42,9 @@ from types import FrameType
 
 from grader.config import DEFAULT_CONFIG, Config, ConfigError, load_config
 from grader.i18n import LANGUAGES
-from grader.instructor import class_report, gradebook, records, roster, workspace
+from grader.i18n import render
+from grader.instructor import class_report, gradebook, lms, records, roster, similarity, workspace
+from grader.instructor.dataset_guard import DatasetGuard, sha256_file
 from grader.instructor.files import (
     MANIFEST_NAME,
     ManifestError,
@@ -42,7 +52,8 @@ from grader.instructor.files import (
     compare_protected,
 )
 from grader.instructor.progress import Progress
-from grader.instructor.records import StudentRecord
+from grader.instructor.records import SCORE_FILE, StudentRecord
+from grader.results import GradingResult
 from grader.instructor.release import ReleaseError
 from grader.instructor.runner import Job, run_jobs
 
@@ -70,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--force", action="store_true", help="grade every submission again, even unchanged ones")
     parser.add_argument("--shard", default=None, help="I/N: grade only the I-th of N parts of the class (split by sorted id)")
     parser.add_argument("--manifest", type=Path, default=None, help=f"release manifest to compare protected files with (default: {MANIFEST_NAME} next to this grader, else its own files)")
-    parser.add_argument("--lang", choices=LANGUAGES, default="es", help="language of the students' feedback (default: es)")
+    parser.add_argument("--lang", choices=LANGUAGES, default="es", help="language of the students' feedback, the class report, report.md and the gradebook headers (default: es)")
+    parser.add_argument("--ref", default=None, help="grade every repository at this tag or branch (local folders are read as git repositories); the commit is recorded, and one without REF is 'no submission at REF'")
+    parser.add_argument("--export", action="append", choices=lms.FORMATS, default=[], help="also write the grades for an LMS import: moodle (moodle-grades.csv) or canvas (canvas-grades.csv); may be repeated")
     parser.add_argument("--list", action="store_true", help="only print the ids this run would grade (after --shard) and exit")
     fetching = parser.add_mutually_exclusive_group()
     fetching.add_argument("--fetch-only", action="store_true", help="only clone or update the roster's git URLs into DIR/cache, then exit")
@@ -85,6 +98,7 @@ class Batch:
         self.config_path = (args.config or DEFAULT_CONFIG).resolve()
         self.config = load_config(self.config_path)
         self.config_bytes = self.config_path.read_bytes()
+        self.similarity_settings = similarity.Settings.from_config(self.config_path)  # a bad table stops before any grading
         manifest = args.manifest
         if manifest is None and (workspace.GRADER_ROOT / MANIFEST_NAME).is_file():
             manifest = workspace.GRADER_ROOT / MANIFEST_NAME
@@ -93,6 +107,15 @@ class Batch:
         self.students = self.out / "students"
         self.work = self.out / ".work"
         self.pending: dict[str, StudentRecord] = {}
+        self.held: dict[str, StudentRecord] = {}  # every student's outcome, as this process read it
+        self.contents: dict[str, dict[str, bytes]] = {}  # the editable files read from each submission
+        self.running: set[str] = set()
+        self.guard: DatasetGuard | None = None
+        self.similarity_seconds = 0.0
+        # sha256 of each score.json as this process read it; run.json keeps them,
+        # so that a rerun skips a student only if the file is still that one.
+        self.digests: dict[str, str] = {}
+        self.stored = _stored_digests(self.out / RUN_FILE)
         self.graded: list[str] = []
         self.skipped: list[str] = []
 
@@ -103,15 +126,23 @@ class Batch:
             folder = self.students / sub.id
             previous = records.load(folder)
             if sub.path is None:
-                self._replace(folder, StudentRecord(sub.id, "unavailable", source=sub.location, message=sub.problem))
+                self.held[sub.id] = StudentRecord(sub.id, "unavailable", source=sub.location, message=sub.problem)
+                self._replace(folder, self.held[sub.id])
                 continue
-            content = workspace.student_content(sub.path, self.template)
+            content, links = workspace.read_submission(sub.path, self.template)
+            self.contents[sub.id] = content
             key = workspace.content_key(content, self.template)
             changes = compact(compare_protected(sub.path, self.template.protected))
-            record = StudentRecord(sub.id, "pending", source=sub.location, key=key, changed_files=changes, compared_with=self.template.protected_source)
-            if previous and previous.key == key and previous.status not in records.RETRY_STATUSES and not self.args.force:
+            record = StudentRecord(
+                sub.id, "pending", source=sub.location, key=key, changed_files=changes,
+                compared_with=self.template.protected_source, commit=sub.commit, symlinks=links,
+            )
+            unchanged = previous is not None and previous.key == key and previous.status not in records.RETRY_STATUSES
+            if unchanged and self._as_stored(folder, sub.id) and not self.args.force:
                 previous.source, previous.changed_files, previous.compared_with = record.source, changes, record.compared_with
+                previous.commit, previous.symlinks = record.commit, links
                 records.save(folder, previous)  # protected files may have changed since
+                self.held[sub.id] = previous  # read before any student code of this run has run
                 self.skipped.append(sub.id)
                 continue
             root = self.work / sub.id
@@ -129,16 +160,44 @@ class Batch:
             )
         return jobs
 
+    def _as_stored(self, folder: Path, student: str) -> bool:
+        """Whether the previous run's score.json (if any) is the one that run read."""
+        score = folder / SCORE_FILE
+        if not score.exists():
+            return True
+        digest = sha256_file(score)
+        if digest != self.stored.get(student):
+            return False
+        self.digests[student] = digest
+        return True
+
     # -- one finished job ------------------------------------------------------
     def finish(self, job: Job) -> str:
+        self.running.discard(job.id)
         try:
-            return self._finish(job)
+            line = self._finish(job)
         except Exception as error:  # noqa: BLE001 - one student's odd output must not stop the class
             record = self.pending.pop(job.id, None) or StudentRecord(job.id, "error")
             record.status, record.message, record.seconds = "error", f"batch could not store the result: {error!r}"[:500], job.seconds
+            record.result = None
+            self.held[job.id] = record
             self._replace(self.students / job.id, record)
             self.graded.append(job.id)
-            return f"{job.id}: error ({error})"
+            line = f"{job.id}: error ({error})"
+        self._check_dataset(job.id)
+        return line
+
+    def _check_dataset(self, student: str) -> None:
+        changes = self.guard.changes() if self.guard else []
+        if not changes:
+            return
+        suspects = ", ".join(sorted({student} | self.running))
+        change = changes[0]
+        message = render(self.args.lang, "instructor.batch.dataset_changed", path=change.path, students=suspects, before=change.before[:12], after=change.after[:12])
+        record = self.held[student]
+        record.status, record.message, record.result = "error", message[:500], None
+        records.save(self.students / student, record)
+        raise DatasetChanged(message)
 
     def _finish(self, job: Job) -> str:
         record = self.pending.pop(job.id)
@@ -151,8 +210,9 @@ class Batch:
             record.status, record.message = "error", job.error[:500]
         elif job.timed_out:
             record.status, record.message = "timeout", f"killed after {self.timeout:g} s (--timeout)"
-        elif job.returncode == 0 and (produced / records.SCORE_FILE).is_file():
+        elif job.returncode == 0 and (produced / SCORE_FILE).is_file():
             record.status = "graded"
+            record.result, self.digests[job.id] = _read_result(produced / SCORE_FILE)  # once, now, into memory
         else:
             lines = [ln for ln in log.decode("utf-8", errors="replace").splitlines() if ln.strip()]
             record.status = "error"
@@ -172,10 +232,10 @@ class Batch:
             self._replace(folder, record, log)
         shutil.rmtree(root, ignore_errors=True)
         self.graded.append(job.id)
-        loaded = records.load(folder)
-        result = loaded.result if loaded else None
+        self.held[job.id] = record
+        result = record.result
         score = f"{result.score}/{result.max_score}" if result else record.status
-        return f"{job.id}: {score} in {job.seconds:.1f} s" + (f" · {', '.join(loaded.flags)}" if loaded and loaded.flags else "")
+        return f"{job.id}: {score} in {job.seconds:.1f} s" + (f" · {', '.join(record.flags)}" if record.flags else "")
 
     def _replace(self, folder: Path, record: StudentRecord, log: bytes = b"") -> None:
         if folder.exists():
@@ -188,35 +248,58 @@ class Batch:
     # -- the whole run -----------------------------------------------------------
     def run(self, subs: list[roster.Submission], started: float) -> int:
         self.out.mkdir(parents=True, exist_ok=True)
+        ref, lang = self.args.ref, self.args.lang
         if self.args.no_fetch:
-            roster.use_cache(subs, self.out / "cache")
+            roster.use_cache(subs, self.out / "cache", ref)
         else:
-            roster.fetch(subs, self.out / "cache")
+            roster.fetch(subs, self.out / "cache", ref, render(lang, "instructor.batch.no_submission_at_ref", ref="{ref}"))
         if self.args.fetch_only:
-            failed = [s for s in subs if s.is_url and s.path is None]
+            failed = [s for s in subs if roster.cloned(s, ref) and s.path is None]
             for sub in failed:
                 print(f"batch: {sub.id}: {sub.problem}", file=sys.stderr)
-            print(f"Fetched {sum(1 for s in subs if s.is_url) - len(failed)} repositories into {self.out / 'cache'}; {len(failed)} failed.")
+            print(f"Fetched {sum(1 for s in subs if roster.cloned(s, ref)) - len(failed)} repositories into {self.out / 'cache'}; {len(failed)} failed.")
             return 0
-        _ensure_dataset(self.args.lang)
+        _ensure_dataset(lang)
+        self.guard = DatasetGuard.for_grading()
         jobs = self.plan(subs)
         progress = Progress(len(jobs))
         if self.skipped:
             print(f"Skipping {len(self.skipped)} unchanged submission(s) (use --force to grade them again).", file=sys.stderr)
-        run_jobs(jobs, max(1, self.args.jobs), on_start=lambda job: progress.start(), on_end=lambda job: progress.finish(self.finish(job)), tick=progress.draw)
+
+        def started_job(job: Job) -> None:
+            self.running.add(job.id)
+            progress.start()
+
+        run_jobs(jobs, max(1, self.args.jobs), on_start=started_job, on_end=lambda job: progress.finish(self.finish(job)), tick=progress.draw)
         progress.close()
         shutil.rmtree(self.work, ignore_errors=True)
+        return self.report(subs, started)
+
+    def report(self, subs: list[roster.Submission], started: float) -> int:
+        """Gradebook, similarity, LMS files, run.json and the class report, from the held results."""
+        lang = self.args.lang
         ids = [s.id for s in subs]
-        everyone = [r for r in (records.load(self.students / i) for i in ids) if r is not None]
-        gradebook.write(self.out / "gradebook.csv", everyone)
+        everyone = [self.held[i] for i in ids if i in self.held]
+        gradebook.write(self.out / "gradebook.csv", everyone, lang)
+        clock = time.monotonic()
+        compared = self.compare_class(everyone)
+        self.similarity_seconds = round(time.monotonic() - clock, 2)
+        similarity.write_csv(self.out / similarity.CSV_FILE, compared)
+        for kind in dict.fromkeys(self.args.export):
+            lms.write(kind, self.out, everyone, {s.id: s.lms_id for s in subs}, lang)
         meta = self.meta(ids, round(time.monotonic() - started, 1))
         (self.out / RUN_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        class_report.write(self.out, everyone, self.config.grading.min_accuracy)
+        class_report.write(self.out, everyone, self.config.grading.min_accuracy, lang=lang, similar=compared)
         counts = {s: sum(1 for r in everyone if r.status == s) for s in records.STATUSES}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         print(f"{len(ids)} submissions ({summary}); graded {len(self.graded)}, skipped {len(self.skipped)} in {meta['wall_seconds']} s.")
-        print(f"Wrote {self.out / 'gradebook.csv'}, {self.out / 'report.html'} and {self.out / 'report.md'}.")
+        print(f"Wrote {self.out / 'gradebook.csv'}, {self.out / similarity.CSV_FILE}, {self.out / 'report.html'} and {self.out / 'report.md'}.")
         return 0
+
+    def compare_class(self, everyone: list[StudentRecord]) -> similarity.Comparison:
+        """Every pair of graded submissions compared, from the files read when planned."""
+        graded = {r.id: self.contents[r.id] for r in everyone if r.status == "graded" and r.id in self.contents}
+        return similarity.compare(graded, similarity.Template.from_root(workspace.GRADER_ROOT), self.similarity_settings)
 
     def meta(self, ids: list[str], wall: float) -> dict[str, object]:
         return {
@@ -224,10 +307,14 @@ class Batch:
             "graded": sorted(self.graded),
             "skipped": sorted(self.skipped),
             "wall_seconds": wall,
+            "similarity_seconds": self.similarity_seconds,
+            "score_sha256": {i: self.digests[i] for i in ids if i in self.digests},
             "jobs": self.args.jobs,
             "timeout": self.timeout,
             "shard": self.args.shard,
             "lang": self.args.lang,
+            "ref": self.args.ref,
+            "export": list(dict.fromkeys(self.args.export)),
             "config": str(self.config_path),
             "config_sha256": hashlib.sha256(self.config_bytes).hexdigest(),
             "grading_fingerprint": self.template.fingerprint,
@@ -235,6 +322,24 @@ class Batch:
             "min_accuracy": self.config.grading.min_accuracy,
             "max_score": self.config.max_score,
         }
+
+
+class DatasetChanged(RuntimeError):
+    """The dataset file changed while the class was graded: stop."""
+
+
+def _read_result(path: Path) -> tuple[GradingResult, str]:
+    """The grading's result and the sha256 of the bytes it was read from."""
+    content = path.read_bytes()
+    return GradingResult.from_dict(json.loads(content.decode("utf-8"))), hashlib.sha256(content).hexdigest()
+
+
+def _stored_digests(run_file: Path) -> dict[str, str]:
+    try:
+        stored = json.loads(run_file.read_text(encoding="utf-8")).get("score_sha256", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
 
 
 def _tail(path: Path) -> bytes:
@@ -279,6 +384,9 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("\nbatch: interrupted; running gradings were stopped.", file=sys.stderr)
         return 130
+    except DatasetChanged as error:
+        print(f"batch: {error}", file=sys.stderr)
+        return 2
     except Exception as error:
         from grader.grade import GradingError
 

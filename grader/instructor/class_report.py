@@ -5,6 +5,11 @@ out of the student records alone. The HTML embeds its charts as base64 PNG
 and its CSS inline; a Content-Security-Policy forbids loading anything else,
 so it opens offline and student text can never run as script (everything
 the students wrote is escaped by Jinja2's autoescaping).
+
+Every word of both follows ``lang`` (``--lang``): the templates take their
+text from the catalogue (``grader/messages/<lang>/instructor.toml``) through
+``t(key, **params)``. With a similarity comparison, a section lists the top
+pairs with their shared passages highlighted side by side.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from typing import Any
 
 import jinja2
 
+from grader.i18n import render
 from grader.instructor import plots
 from grader.instructor.gradebook import check_ids, class_max
 from grader.instructor.records import StudentRecord
+from grader.instructor.similarity import Comparison
 
 TEMPLATES = jinja2.PackageLoader("grader", "templates")
 MAX_LISTED = 12  # students named in one failure group before "and N more"
@@ -63,6 +70,8 @@ class ClassReport:
     flagged: list[StudentRecord]
     charts: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    lang: str = "es"
+    similar: Comparison | None = None
 
     @property
     def graded(self) -> list[StudentRecord]:
@@ -113,7 +122,10 @@ def _failures(records: list[StudentRecord]) -> list[FailureGroup]:
     return sorted(groups, key=lambda g: (-g.count, g.key))
 
 
-def build(records: list[StudentRecord], min_accuracy: float | None = None, extra: dict[str, Any] | None = None) -> ClassReport:
+def build(
+    records: list[StudentRecord], min_accuracy: float | None = None, extra: dict[str, Any] | None = None,
+    lang: str = "es", similar: Comparison | None = None,
+) -> ClassReport:
     graded = [r for r in records if r.result is not None]
     maximum = class_max(records)
     scores = [r.result.score for r in graded if r.result]
@@ -130,6 +142,8 @@ def build(records: list[StudentRecord], min_accuracy: float | None = None, extra
         failures=_failures(graded),
         flagged=[r for r in sorted(records, key=lambda r: r.id) if r.flags or r.status != "graded"],
         extra=dict(extra or {}),
+        lang=lang,
+        similar=similar,
     )
     return report
 
@@ -148,23 +162,32 @@ def _md_cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _environment(autoescape: bool) -> jinja2.Environment:
+def _environment(autoescape: bool, lang: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=TEMPLATES, autoescape=autoescape, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     env.filters["cell"] = _md_cell
     env.filters["pct"] = lambda value: f"{100 * value:.0f}%"
+    env.globals["t"] = lambda key, **params: render(lang, f"instructor.report.{key}", **params)
+    env.globals["status_label"] = lambda status: render(lang, f"instructor.status.{status}")
     return env
 
 
+def _render(report: ClassReport, name: str, autoescape: bool) -> str:
+    return _environment(autoescape, report.lang).get_template(name).render(report=report, listed=MAX_LISTED, lang=report.lang)
+
+
 def render_html(report: ClassReport) -> str:
-    return _environment(True).get_template("class_report.html.j2").render(report=report, listed=MAX_LISTED)
+    return _render(report, "class_report.html.j2", True)
 
 
 def render_md(report: ClassReport) -> str:
-    return _environment(False).get_template("class_report.md.j2").render(report=report, listed=MAX_LISTED)
+    return _render(report, "class_report.md.j2", False)
 
 
-def write(out: Path, records: list[StudentRecord], min_accuracy: float | None = None, extra: dict[str, Any] | None = None) -> ClassReport:
-    report = build(records, min_accuracy, extra)
+def write(
+    out: Path, records: list[StudentRecord], min_accuracy: float | None = None, extra: dict[str, Any] | None = None,
+    lang: str = "es", similar: Comparison | None = None,
+) -> ClassReport:
+    report = build(records, min_accuracy, extra, lang, similar)
     add_charts(report)
     (out / "report.html").write_text(render_html(report), encoding="utf-8")
     (out / "report.md").write_text(render_md(report), encoding="utf-8")

@@ -86,6 +86,25 @@ def read_plain(path: Path) -> bytes | None:
     return path.read_bytes()
 
 
+def linked_component(root: Path, relpath: str) -> str | None:
+    """The first part of ``relpath`` under ``root`` that is a symbolic link or
+    leads outside ``root`` (as a relative path), or None when every component
+    is a plain folder or file inside it."""
+    base = root.resolve()
+    current = root
+    parts = relpath.split("/")
+    for index, part in enumerate(parts):
+        current = current / part
+        shown = "/".join(parts[: index + 1])
+        if current.is_symlink():
+            return shown
+        if not current.exists():
+            return None
+        if not current.resolve().is_relative_to(base):
+            return shown
+    return None
+
+
 def _marked(content: bytes, marker: str) -> bool:
     head = content[:2000].decode("utf-8", errors="replace").splitlines()[:5]
     return any(marker in line for line in head)

@@ -1,20 +1,24 @@
 """gradebook.csv: one row per student, written with the csv module.
 
 Columns: id, total, max, one column per check (its score), test_accuracy,
-flags, changed_files, grading_seconds, status. Lists are joined with ``;``.
-A student who was not graded (timeout, error) has a total of 0 and empty
-check columns.
+isolation (the sandbox level the grading ran at), commit (the graded git
+commit), flags, changed_files, grading_seconds, status. Lists are joined
+with ``;``. The header row follows ``--lang`` (check ids are ids and stay
+as they are). A student who was not graded (timeout, error) has a total of
+0 and empty check columns. Every cell that a spreadsheet would run as a
+formula is neutralized (``grader.instructor.cells``).
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from grader.config import ALL_CHECKS
+from grader.i18n import render
+from grader.instructor.cells import write_rows
 from grader.instructor.records import StudentRecord
 
-TIMING_COLUMNS = ("grading_seconds",)
+NAMED_COLUMNS = ("id", "total", "max", "test_accuracy", "isolation", "commit", "flags", "changed_files", "grading_seconds", "status")
 
 
 def check_ids(records: list[StudentRecord]) -> list[str]:
@@ -24,7 +28,12 @@ def check_ids(records: list[StudentRecord]) -> list[str]:
 
 
 def columns(records: list[StudentRecord]) -> list[str]:
-    return ["id", "total", "max", *check_ids(records), "test_accuracy", "flags", "changed_files", "grading_seconds", "status"]
+    return ["id", "total", "max", *check_ids(records), "test_accuracy", "isolation", "commit", "flags", "changed_files", "grading_seconds", "status"]
+
+
+def headers(lang: str) -> dict[str, str]:
+    """Column id -> the header shown in ``lang``."""
+    return {c: render(lang, f"instructor.column.{c}") for c in NAMED_COLUMNS}
 
 
 def row(record: StudentRecord, checks: list[str], max_score: int | None) -> dict[str, object]:
@@ -37,6 +46,8 @@ def row(record: StudentRecord, checks: list[str], max_score: int | None) -> dict
         "max": result.max_score if result else (max_score if max_score is not None else ""),
         **{check: scores.get(check, "") for check in checks},
         "test_accuracy": "" if accuracy is None else accuracy,
+        "isolation": record.isolation,
+        "commit": record.commit,
         "flags": ";".join(record.flags),
         "changed_files": ";".join(record.changed_paths),
         "grading_seconds": "" if record.seconds is None else record.seconds,
@@ -49,11 +60,8 @@ def class_max(records: list[StudentRecord]) -> int | None:
     return max(maxima) if maxima else None
 
 
-def write(path: Path, records: list[StudentRecord]) -> None:
+def write(path: Path, records: list[StudentRecord], lang: str = "es") -> None:
     checks = check_ids(records)
     maximum = class_max(records)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns(records))
-        writer.writeheader()
-        for record in sorted(records, key=lambda r: r.id):
-            writer.writerow(row(record, checks, maximum))
+    rows = (row(record, checks, maximum) for record in sorted(records, key=lambda r: r.id))
+    write_rows(path, columns(records), rows, headers(lang))

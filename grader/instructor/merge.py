@@ -5,6 +5,8 @@ run (for example one CI artifact). Their ``students/<id>/`` folders are
 copied into ``DIR/students/`` and the gradebook and class report are
 rebuilt over the whole class. An id found in two shards is an error, and so
 are shards graded with different graders or configs (unless ``--allow-mixed``).
+The reports keep the shards' ``--lang``. Similarity is computed by each
+shard's batch over its own students (a merge holds no submission files).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grader.i18n import LANGUAGES
 from grader.instructor import class_report, gradebook, records
 from grader.instructor.batch import RUN_FILE
 
@@ -68,7 +71,9 @@ def merge(shards: list[Path], out: Path, allow_mixed: bool = False) -> list[reco
         if source.is_dir():
             shutil.copytree(source, students / ident, symlinks=True)
     merged = [r for r in (records.load(students / i) for i in sorted(owners)) if r is not None]
-    gradebook.write(out / "gradebook.csv", merged)
+    languages = {m.get("lang") for m in metas if m.get("lang") in LANGUAGES}
+    lang = languages.pop() if len(languages) == 1 else "es"
+    gradebook.write(out / "gradebook.csv", merged, lang)
     minima = {m.get("min_accuracy") for m in metas if m.get("min_accuracy") is not None}
     run = {
         "submissions": sorted(owners),
@@ -76,9 +81,10 @@ def merge(shards: list[Path], out: Path, allow_mixed: bool = False) -> list[reco
         "grading_fingerprint": sorted(f for f in fingerprints if f),
         "min_accuracy": min(minima) if minima else None,
         "wall_seconds_per_shard": [m.get("wall_seconds") for m in metas],
+        "lang": lang,
     }
     (out / RUN_FILE).write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
-    class_report.write(out, merged, run["min_accuracy"])
+    class_report.write(out, merged, run["min_accuracy"], lang=lang)
     return merged
 
 

@@ -34,6 +34,9 @@ class StudentRecord:
     # "path (modified|added|deleted)", or "grader/** (N files deleted)" for many
     changed_files: list[str] = field(default_factory=list)
     compared_with: str = ""  # the manifest, or "instructor files"
+    commit: str = ""  # the graded commit's sha, for a submission fetched with git
+    # submission paths that were symbolic links or led outside it: not graded
+    symlinks: list[str] = field(default_factory=list)
     result: GradingResult | None = None
 
     @property
@@ -41,7 +44,14 @@ class StudentRecord:
         flags = list(self.result.flags) if self.result else []
         if self.changed_files:
             flags.append("protected_files_changed")
+        if self.symlinks:
+            flags.append("symlinks_ignored")
         return flags
+
+    @property
+    def isolation(self) -> str:
+        """The sandbox level the grading ran at, as the grader recorded it ("" if unknown)."""
+        return str(getattr(self.result, "isolation", "") or "") if self.result else ""
 
     @property
     def changed_paths(self) -> list[str]:

@@ -57,12 +57,26 @@ def load_template(config: Config, config_bytes: bytes, lang: str, manifest: Path
 
 def student_content(submission: Path, template: Template) -> dict[str, bytes]:
     """The submission's editable files that exist as plain files (links are ignored)."""
-    found = {}
+    return read_submission(submission, template)[0]
+
+
+def read_submission(submission: Path, template: Template) -> tuple[dict[str, bytes], list[str]]:
+    """The submission's editable files that are plain files reached through
+    plain folders inside it, and the paths that were not (a symbolic link
+    anywhere on the way, e.g. ``assignment -> ../../solutions``): those are
+    read as missing, and listed so that the batch flags them."""
+    found: dict[str, bytes] = {}
+    links: list[str] = []
     for rel in template.editable:
+        linked = repo_files.linked_component(submission, rel)
+        if linked is not None:
+            if linked not in links:
+                links.append(linked)
+            continue
         content = repo_files.read_plain(submission / rel)
         if content is not None:
             found[rel] = content
-    return found
+    return found, links
 
 
 def content_key(content: Mapping[str, bytes], template: Template) -> str:
