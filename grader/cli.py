@@ -36,6 +36,13 @@ def _grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, default=None, help="grading config (default: grader/config.toml)")
     parser.add_argument("--threads", type=int, default=2, help="TensorFlow threads; fixed so grades do not depend on the machine (default: 2)")
     parser.add_argument("--quiet", action="store_true", help="do not print the summary")
+    parser.add_argument(
+        "--require-isolation",
+        choices=("process", "namespaces", "roads"),
+        default=None,
+        help="weakest isolation accepted; 'roads' is [isolation] roads of the config (grade.yml, Classroom 50 and batch pass it); "
+        "exit 2 when the machine offers less (default: [isolation] minimum)",
+    )
     return parser
 
 
@@ -46,7 +53,7 @@ def grade_main(argv: list[str]) -> int:
 
     try:
         config = load_config(args.config)
-        request = Request(args.submission, args.out, args.lang, config, args.config, args.threads)
+        request = Request(args.submission, args.out, args.lang, config, args.config, args.threads, args.require_isolation)
         result = grade(request)
     except (GradingError, ConfigError) as error:
         print(i18n.render(args.lang, "error.prefix", reason=error), file=sys.stderr)

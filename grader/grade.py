@@ -3,7 +3,8 @@
 1. find MNIST (never downloading it in this process: see ``fetch_data``);
 2. run the student's module in the sandbox (one worker, one training);
 3. put back any grader file the submission touched;
-4. run the checks with pytest and pytest-json-report in this process;
+4. run the checks with pytest and pytest-json-report in this process, with
+   nothing on ``sys.path`` that the submission could have written;
 5. rebuild the grade from report.json and write every output format into a
    fresh folder that replaces ``--out`` whole, so nothing the submission
    wrote there survives.
@@ -14,9 +15,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import sys
+import sysconfig
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +35,7 @@ from grader.config import Config
 from grader.exporters import classroom50, gradescope, legacy_classroom, score_json, summary_md
 from grader.protect import FileGuard
 from grader.results import GradingResult
+from grader.sandbox import isolation
 from grader.sandbox.supervisor import SandboxError, Supervisor
 
 GRADER_DIR = Path(__file__).resolve().parent
@@ -50,6 +56,10 @@ class Request:
     config: Config
     config_path: Path | None = None
     threads: int = 2
+    # The weakest isolation level accepted: a level name, "roads" (the
+    # config's level for grade.yml, Classroom 50 and batch) or None (the
+    # config's minimum for a self-check).
+    require_isolation: str | None = None
 
 
 def _check_out_dir(out: Path, lang: str) -> None:
@@ -72,6 +82,7 @@ def _pytest_report(context: GradingContext, workdir: Path) -> dict:
         "-o", "python_files=check_*.py",
         "-o", "addopts=",
         "--rootdir", str(CHECKS_DIR),
+        "--import-mode=importlib",  # no rootdir inserted into sys.path
         "--json-report",
         f"--json-report-file={report_path}",
         "--json-report-omit=collectors",
@@ -80,10 +91,62 @@ def _pytest_report(context: GradingContext, workdir: Path) -> dict:
         stdout = sys.stdout
         sys.stdout = devnull
         try:
-            pytest.main(args, plugins=[GradingPlugin(context)])
+            with _installed_paths_only():
+                pytest.main(args, plugins=[GradingPlugin(context)])
         finally:
             sys.stdout = stdout
     return json.loads(report_path.read_text())
+
+
+def _trusted_roots() -> list[Path]:
+    """Where the Python installation keeps modules: the only import folders of the checks."""
+    names = ("stdlib", "platstdlib", "purelib", "platlib")
+    roots = {Path(sysconfig.get_paths()[name]).resolve() for name in names}
+    user = site.getusersitepackages() if site.ENABLE_USER_SITE else None
+    if user:
+        roots.add(Path(user).resolve())
+    return sorted(roots)
+
+
+def judge_path(path: list[str]) -> list[str]:
+    """``path`` without the working folder, PYTHONPATH or any folder outside the installation.
+
+    The grader package is already imported; its modules load through the
+    package, never through ``sys.path``. A module a submission wrote into the
+    repository root (``difflib.py``) is then never imported by the checks.
+    """
+    roots = _trusted_roots()
+    kept = []
+    for entry in path:
+        if not entry:
+            continue
+        resolved = Path(entry).resolve()
+        if any(resolved.is_relative_to(root) for root in roots) or (
+            resolved.suffix == ".zip" and resolved.is_relative_to(Path(sys.base_prefix).resolve())
+        ):
+            kept.append(entry)
+    return kept
+
+
+@contextmanager
+def _installed_paths_only() -> Iterator[None]:
+    saved = list(sys.path)
+    sys.path[:] = judge_path(sys.path)
+    sys.path_importer_cache.clear()
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+def _isolation(request: Request) -> isolation.Isolation:
+    settings = request.config.isolation
+    required = request.require_isolation or settings.minimum
+    required = settings.roads if required == "roads" else required
+    try:
+        return isolation.choose(required, settings.tmpfs_mb)
+    except isolation.IsolationError as error:
+        raise GradingError(i18n.render(request.lang, "error.isolation", level=isolation.strongest(), required=required)) from error
 
 
 def grade(request: Request) -> GradingResult:
@@ -93,6 +156,7 @@ def grade(request: Request) -> GradingResult:
     if not module.is_file():
         raise GradingError(i18n.render(lang, "error.no_module", path=module))
     _check_out_dir(request.out, lang)
+    level = _isolation(request)
     dataset = data.dataset_file()
     if dataset is None:
         from grader.fetch_data import fetch
@@ -105,7 +169,9 @@ def grade(request: Request) -> GradingResult:
     with tempfile.TemporaryDirectory(prefix="grader-") as private:
         workdir = Path(private)
         os.chmod(workdir, 0o700)
-        supervisor = Supervisor(request.config, module, dataset, workdir / "sandbox", request.threads, between_workers=guard.restore)
+        supervisor = Supervisor(
+            request.config, module, dataset, workdir / "sandbox", request.threads, between_workers=guard.restore, isolation=level
+        )
         try:
             run = supervisor.run()
         except SandboxError as error:
@@ -128,6 +194,7 @@ def grade(request: Request) -> GradingResult:
             metrics["modified_files"] = [os.path.relpath(p, GRADER_DIR.parent) for p in modified]
         result = collect.to_result(report, request.config, lang, metrics, flags)
         result.review = sorted(context.review, key=lambda answer: answer.id)
+        result.isolation = run.isolation
         _write_outputs(request.out, result, report, run.output_file, request.config)
     return result
 

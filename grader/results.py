@@ -48,6 +48,8 @@ class GradingResult:
     flags: list[str] = field(default_factory=list)
     review: list[AnswerReview] = field(default_factory=list)
     language: str = "es"
+    # The isolation level the student's code ran at (grader/sandbox/isolation.py).
+    isolation: str = ""
 
     # Keys of ``metrics`` that measure time and so differ between two runs.
     TIMING_METRICS = ("grading_seconds", "train_seconds")
@@ -67,6 +69,7 @@ class GradingResult:
             "flags": list(self.flags),
             "review": [asdict(r) for r in self.review],
             "language": self.language,
+            "isolation": self.isolation,
         }
 
     @classmethod
@@ -79,4 +82,5 @@ class GradingResult:
             flags=list(data.get("flags", [])),
             review=[AnswerReview(**r) for r in data.get("review", [])],
             language=data.get("language", "es"),
+            isolation=str(data.get("isolation", "")),
         )

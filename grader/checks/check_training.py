@@ -148,6 +148,9 @@ def test_min_accuracy(ctx, verdict):
     measured = ctx.measurement
     threshold = ctx.config.grading.min_accuracy
     ctx.metrics["test_accuracy"] = round(measured.accuracy, 4)
+    if not measured.recomputed:
+        # Only the grader's own forward pass counts, never the worker's report.
+        fail("min_accuracy.not_recomputed")
     if not measured.inputs_consistent:
         fail("min_accuracy.inputs_inconsistent")
     if measured.accuracy < threshold:
