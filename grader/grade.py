@@ -146,7 +146,7 @@ def _isolation(request: Request) -> isolation.Isolation:
     try:
         return isolation.choose(required, settings.tmpfs_mb)
     except isolation.IsolationError as error:
-        raise GradingError(i18n.render(request.lang, "error.isolation", level=isolation.strongest(), required=required)) from error
+        raise GradingError(i18n.render(request.lang, "error.isolation", level=str(error), required=required)) from error
 
 
 def grade(request: Request) -> GradingResult:
