@@ -189,6 +189,7 @@ def grade(request: Request) -> GradingResult:
             train_seconds=round(run.outcomes["train_model"].seconds, 1) if "train_model" in run.outcomes else None,
             grading_seconds=round(time.monotonic() - started, 1),
             workers=run.workers,
+            memory_wall=run.memory_wall,
         )
         if modified:
             metrics["modified_files"] = [os.path.relpath(p, GRADER_DIR.parent) for p in modified]

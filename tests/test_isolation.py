@@ -220,3 +220,27 @@ def test_process_control_off_linux_does_nothing(monkeypatch):
     monkeypatch.setattr(processes, "POSIX", False)
     assert processes.prctl(processes.PR_SET_DUMPABLE, 0) is False
     processes.kill_group(os.getpid())  # no process groups: a no-op, not a crash
+
+
+def test_no_memory_cgroup_where_none_can_be_made(tmp_path):
+    from grader.sandbox.memory import MemoryCgroup
+
+    assert MemoryCgroup.create(64, root=tmp_path / "no-cgroup-here") is None
+
+
+@pytest.mark.skipif(not os.access("/sys/fs/cgroup/memory", os.W_OK), reason="needs a writable cgroup v1 memory controller")
+def test_memory_cgroup_stops_shared_memory_the_rss_watch_misses():
+    """Pages in /dev/shm are no process's RSS; the cgroup counts them and stops the tree."""
+    from grader.sandbox.memory import MemoryCgroup
+
+    cgroup = MemoryCgroup.create(64)
+    assert cgroup is not None
+    fill = "import os\nwith open('/dev/shm/grader-cgroup-test-%d' % os.getpid(), 'wb') as f:\n    [f.write(b'1' * (1 << 20)) for _ in range(256)]\n"
+    try:
+        done = subprocess.run([sys.executable, "-c", fill], preexec_fn=cgroup.enter, capture_output=True, timeout=60, check=False)
+        assert done.returncode != 0 and cgroup.oom_killed()
+    finally:
+        for leftover in Path("/dev/shm").glob("grader-cgroup-test-*"):
+            leftover.unlink()
+        cgroup.remove()
+    assert not cgroup.path.exists()

@@ -97,11 +97,16 @@ def _user_switch() -> list[str]:
 
 
 def python_dirs() -> list[Path]:
-    """The Python installation the worker needs: prefixes and every import folder."""
+    """The Python installation the worker needs: prefixes and installed import folders.
+
+    A working folder or a PYTHONPATH entry on ``sys.path`` is not installed
+    code: it stays out (the grader package is bound on its own).
+    """
     found = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent]
     for entry in sys.path:
-        if entry and Path(entry).is_dir():
-            found.append(Path(entry).resolve())
+        path = Path(entry).resolve() if entry else None
+        if path is not None and path.is_dir() and ({"site-packages", "dist-packages"} & set(path.parts)):
+            found.append(path)
     unique: list[Path] = []
     for path in sorted(set(found), key=lambda p: len(p.parts)):
         if not any(path.is_relative_to(kept) for kept in unique):

@@ -34,6 +34,7 @@ import psutil
 from grader.config import STEPS, Config
 from grader.sandbox.channel import MAX_LINE, parse_line
 from grader.sandbox.isolation import Isolation, Paths
+from grader.sandbox.memory import MemoryCgroup
 from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, kill_group, prctl
 
 GRACE_SECONDS = 5.0
@@ -74,6 +75,7 @@ class SandboxRun:
     output_file: Path
     evidence_dir: Path | None = None  # copied by the parent when training ended; None: never trained
     isolation: str = "process"
+    memory_wall: str = "rss"  # "cgroup": the kernel's hard limit too; "rss": the supervisor's watch only
     notes: list[str] = field(default_factory=list)
     stray_processes: int = 0
     restored_files: list[str] = field(default_factory=list)
@@ -134,6 +136,7 @@ class Supervisor:
         self.evidence_dir = workdir / "evidence"  # only this process writes here
         self.evidence = False
         self.protected: set[int] = set()
+        self.memory_wall = "rss"
         self.output_file = self.state_dir / "student-output.txt"
         self.outcomes: dict[str, StepOutcome] = {}
         self.replaced: set[str] = set()
@@ -175,6 +178,7 @@ class Supervisor:
             output_file=self.output_file,
             evidence_dir=self.evidence_dir if self.evidence else None,
             isolation=self.isolation.level,
+            memory_wall=self.memory_wall,
             notes=self.notes,
             stray_processes=self.strays,
             restored_files=sorted(self.restored),
@@ -228,7 +232,11 @@ class Supervisor:
         # another descriptor before anything else runs, and points its own
         # stdout at the output file (portable: no inherited extra descriptor).
         command = self.isolation.command([sys.executable, "-m", "grader.sandbox.worker", str(self._plan())], self.paths, GRADER_PACKAGE)
-        posix = {"start_new_session": True, "preexec_fn": die_with_parent} if POSIX else {}
+        # The kernel's hard wall, above the RSS watch's limit by what the tmpfs may hold.
+        limit = self.config.grading.memory_limit_mb + 2 * self.isolation.tmpfs_mb
+        self.cgroup = MemoryCgroup.create(limit) if POSIX else None
+        self.memory_wall = "cgroup" if self.cgroup is not None else self.memory_wall
+        posix = {"start_new_session": True, "preexec_fn": _child_setup(self.cgroup)} if POSIX else {}
         with open(self.workdir / "worker.log", "ab") as log:
             process = subprocess.Popen(
                 command,
@@ -245,6 +253,8 @@ class Supervisor:
         finally:
             self._stop(process)
             process.stdout.close()
+            if self.cgroup is not None:
+                self.cgroup.remove()
 
     def _watch(self, process: subprocess.Popen, lines: queue.Queue) -> None:
         self.current: str | None = None
@@ -275,6 +285,9 @@ class Supervisor:
                 self._died(self.current, "timeout", {})
                 return
         code = process.wait()
+        if self.cgroup is not None and self.cgroup.oom_killed():
+            self._died(self.current, "memory", {"memory_mb": self.config.grading.memory_limit_mb})
+            return
         self._died(self.current, "exited" if code >= 0 else "crashed", {"code": code})
 
     def _handle(self, event: dict[str, Any] | None, process: subprocess.Popen, deadline: float) -> float:
@@ -384,6 +397,20 @@ class Supervisor:
 def _owner(phase: str) -> str:
     """The step a phase belongs to: ``train_model:restore`` -> ``train_model``."""
     return phase.partition(":")[0]
+
+
+def _child_setup(cgroup: MemoryCgroup | None) -> Callable[[], None]:
+    """Run in the worker's process before exec: die with the grader, enter the memory cgroup."""
+
+    def setup() -> None:
+        die_with_parent()
+        if cgroup is not None:
+            try:
+                cgroup.enter()
+            except OSError:
+                pass  # the RSS watch still applies
+
+    return setup
 
 
 def _after_training(step: str) -> bool:
