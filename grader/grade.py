@@ -37,6 +37,7 @@ from grader.protect import FileGuard
 from grader.results import GradingResult
 from grader.sandbox import isolation
 from grader.sandbox.supervisor import SandboxError, Supervisor
+from grader.sandbox.untrusted import open_regular
 
 GRADER_DIR = Path(__file__).resolve().parent
 CHECKS_DIR = GRADER_DIR / "checks"
@@ -242,12 +243,17 @@ def _write_json(path: Path, document: dict) -> None:
 
 
 def _copy_tail(source: Path, target: Path, limit: int) -> None:
-    """Keep the start and the end of what the student printed, within ``limit`` bytes."""
-    if not source.exists():
+    """Keep the start and the end of what the student printed, within ``limit`` bytes.
+
+    The file lies where the student's code can write: a link or a FIFO put in
+    its place is not followed (nothing outside the sandbox is copied out).
+    """
+    handle = open_regular(source)
+    if handle is None:
         target.write_bytes(b"")
         return
-    size = source.stat().st_size
-    with open(source, "rb") as handle:
+    size = os.fstat(handle.fileno()).st_size
+    with handle:
         if size <= limit:
             target.write_bytes(handle.read())
             return

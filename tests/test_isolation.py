@@ -67,6 +67,9 @@ def test_process_level_runs_the_command_as_it_is(tmp_path):
     level = Isolation("process")
     assert level.command(["python", "x"], paths, ROOT / "grader") == ["python", "x"]
     assert level.inside(paths) == paths
+    assert level.exit_status(139) == 139
+    assert Isolation("namespaces").exit_status(139) == -11  # bubblewrap's 128 + SIGSEGV: a crash, not an exit
+    assert Isolation("namespaces").exit_status(3) == 3
 
 
 def test_choose_forces_and_refuses(monkeypatch):
@@ -244,3 +247,17 @@ def test_memory_cgroup_stops_shared_memory_the_rss_watch_misses():
             leftover.unlink()
         cgroup.remove()
     assert not cgroup.path.exists()
+
+
+def test_files_from_the_sandbox_are_read_only_when_regular(tmp_path):
+    from grader.sandbox.untrusted import copy_regular, open_regular
+
+    secret = tmp_path / "secret"
+    secret.write_text("root:x")
+    (tmp_path / "link").symlink_to(secret)
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "plain").write_text("printed")
+    assert open_regular(tmp_path / "link") is None  # not followed: nothing outside is copied out
+    assert open_regular(tmp_path / "fifo") is None  # not opened for reading: the grader never blocks
+    assert not copy_regular(tmp_path / "link", tmp_path / "copy") and not (tmp_path / "copy").exists()
+    assert copy_regular(tmp_path / "plain", tmp_path / "copy") and (tmp_path / "copy").read_text() == "printed"

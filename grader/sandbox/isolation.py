@@ -76,6 +76,15 @@ class Isolation:
             for path in [folder, *folder.rglob("*")]:
                 os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
 
+    def exit_status(self, code: int) -> int:
+        """The worker's own exit status: negative for a signal, as subprocess reports it.
+
+        bubblewrap exits with 128 + N when its child was killed by signal N.
+        """
+        if self.level == "namespaces" and code > 128:
+            return -(code - 128)
+        return code
+
     def command(self, argv: list[str], outside: Paths, grader_package: Path) -> list[str]:
         """``argv`` (the worker's command) wrapped for this level."""
         if self.level == "process":

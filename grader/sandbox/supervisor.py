@@ -35,6 +35,7 @@ from grader.config import STEPS, Config
 from grader.sandbox.channel import MAX_LINE, parse_line
 from grader.sandbox.isolation import Isolation, Paths
 from grader.sandbox.memory import MemoryCgroup
+from grader.sandbox.untrusted import copy_regular
 from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, kill_group, prctl
 
 GRACE_SECONDS = 5.0
@@ -158,6 +159,8 @@ class Supervisor:
         while not self.finished and self.workers < MAX_WORKERS:
             if self.workers and self.between_workers is not None:
                 self.restored.update(self.between_workers())
+            if self.workers:
+                self._restore_evidence()
             self.workers += 1
             self._run_worker()
         kill_descendants()
@@ -284,7 +287,7 @@ class Supervisor:
                 self._kill(process)
                 self._died(self.current, "timeout", {})
                 return
-        code = process.wait()
+        code = self.isolation.exit_status(process.wait())
         if self.cgroup is not None and self.cgroup.oom_killed():
             self._died(self.current, "memory", {"memory_mb": self.config.grading.memory_limit_mb})
             return
@@ -375,10 +378,18 @@ class Supervisor:
             return
         self.evidence_dir.mkdir(exist_ok=True)
         for name in EVIDENCE_FILES:
-            source = self.state_dir / name
-            if source.is_file() and not source.is_symlink():
-                shutil.copyfile(source, self.evidence_dir / name)
+            copy_regular(self.state_dir / name, self.evidence_dir / name)
         self.evidence = True
+
+    def _restore_evidence(self) -> None:
+        """A restarted worker resumes from the checkpoint as training left it, not as later steps did."""
+        if not self.evidence:
+            return
+        for name in EVIDENCE_FILES:
+            target = self.state_dir / name
+            if (self.evidence_dir / name).is_file():
+                target.unlink(missing_ok=True)
+                shutil.copyfile(self.evidence_dir / name, target)
 
     def _kill(self, process: subprocess.Popen) -> None:
         if POSIX:
