@@ -261,3 +261,32 @@ def test_files_from_the_sandbox_are_read_only_when_regular(tmp_path):
     assert open_regular(tmp_path / "fifo") is None  # not opened for reading: the grader never blocks
     assert not copy_regular(tmp_path / "link", tmp_path / "copy") and not (tmp_path / "copy").exists()
     assert copy_regular(tmp_path / "plain", tmp_path / "copy") and (tmp_path / "copy").read_text() == "printed"
+
+
+def test_every_road_requires_the_strongest_level():
+    """grade.yml, the Classroom 50 autograder and batch all pass --require-isolation roads."""
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "grade.yml").read_text(encoding="utf-8"))
+    (job,) = workflow["jobs"].values()
+    steps = {step.get("id"): step for step in job["steps"]}
+    script = steps["grade"]["run"]
+    assert "--require-isolation roads" in script
+    assert script.index('rm -rf "$GRADING_DIR"') < script.index("python -m grader")  # no stale grading is published
+    assert "steps.grade.outcome == 'success'" in steps["mnist"]["if"]  # only a grading that succeeded
+    assert any("apt-get install" in step.get("run", "") and "bubblewrap" in step.get("run", "") for step in job["steps"])
+    autograder = (ROOT / "grader" / "classroom50" / "autograder.py").read_text(encoding="utf-8")
+    assert '"--require-isolation", "roads"' in autograder and "PR_SET_DUMPABLE" in autograder
+    batch = (ROOT / "grader" / "instructor" / "batch.py").read_text(encoding="utf-8")
+    assert '"--require-isolation", "roads"' in batch
+
+
+def test_batch_stops_before_grading_without_the_roads_level(monkeypatch):
+    from grader.instructor import batch
+
+    monkeypatch.setattr(isolation, "namespaces_available", lambda: False)
+    monkeypatch.delenv(isolation.FORCE_ENV, raising=False)
+    sentence = batch._isolation_error(load_config())
+    assert sentence is not None and "bubblewrap" in sentence and sentence.count(". ") == 0
+    monkeypatch.setattr(isolation, "namespaces_available", lambda: True)
+    assert batch._isolation_error(load_config()) is None
