@@ -59,6 +59,7 @@ def _grade_parser(lang: str = "es") -> argparse.ArgumentParser:
     options.add_argument("--threads", type=int, default=2, metavar=t("metavar_number"), help=t("threads"))
     options.add_argument("--quiet", action="store_true", help=t("quiet"))
     options.add_argument("--quick", action="store_true", help=t("quick"))
+    options.add_argument("--require-isolation", choices=("process", "namespaces", "roads"), default=None, metavar=t("metavar_level"), help=t("require_isolation"))
     return parser
 
 
@@ -70,7 +71,10 @@ def grade_main(argv: list[str]) -> int:
     try:
         config = load_config(args.config)
         with ProgressDisplay(args.lang) if not args.quiet else nullcontext() as progress:
-            request = Request(args.submission, args.out, args.lang, config, args.config, args.threads, quick=args.quick, progress=progress)
+            request = Request(
+                args.submission, args.out, args.lang, config, args.config, args.threads,
+                require_isolation=args.require_isolation, quick=args.quick, progress=progress,
+            )
             result = grade(request)
     except (GradingError, ConfigError) as error:
         print(i18n.render(args.lang, "error.prefix", reason=error), file=sys.stderr)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from grader.sandbox.isolation import LEVELS
+
 DEFAULT_CONFIG = Path(__file__).with_name("config.toml")
 
 CODE_CHECKS = (
@@ -115,8 +117,25 @@ class QuickSettings:
 
 
 @dataclass(frozen=True)
+class IsolationSettings:
+    minimum: str = doc(
+        "Weakest isolation level python -m grader grades at when no road asks for more: "
+        "'process' (a plain subprocess, any OS) or 'namespaces' (bubblewrap, Linux).",
+        "process",
+    )
+    roads: str = doc(
+        "Weakest level the unattended roads accept (grade.yml, the Classroom 50 autograder "
+        "and batch pass --require-isolation roads). Lower it to 'process' only knowingly: "
+        "there a submission can read and change whatever the grader's user can.",
+        "namespaces",
+    )
+    tmpfs_mb: int = doc("Size of each private /tmp and /dev/shm the namespaces level gives the student's code.", 256)
+
+
+@dataclass(frozen=True)
 class Config:
     grading: GradingSettings = field(default_factory=GradingSettings, metadata={"doc": "Thresholds and limits."})
+    isolation: IsolationSettings = field(default_factory=IsolationSettings, metadata={"doc": "How the student's code is isolated."})
     time_limits: dict[str, float] = doc(
         "Seconds each step of the student's module may take, by step name.",
         {},
@@ -152,8 +171,12 @@ def load_config(path: Path | None = None) -> Config:
     unknown = set(raw.get("grading", {})) - known
     if unknown:
         raise ConfigError(f"{path}: unknown [grading] keys: {sorted(unknown)}")
+    unknown = set(raw.get("isolation", {})) - {f.name for f in fields(IsolationSettings)}
+    if unknown:
+        raise ConfigError(f"{path}: unknown [isolation] keys: {sorted(unknown)}")
     config = Config(
         grading=GradingSettings(**raw.get("grading", {})),
+        isolation=IsolationSettings(**raw.get("isolation", {})),
         time_limits=dict(raw.get("time_limits", {})),
         points={k: int(v) for k, v in raw.get("points", {}).items()},
         rubric=dict(raw.get("rubric", {})),
@@ -207,3 +230,6 @@ def _validate(config: Config, path: Path) -> None:
         raise ConfigError(f"{path}: [points] lacks {missing_checks}")
     if any(p < 0 for p in config.points.values()):
         raise ConfigError(f"{path}: [points] must not be negative")
+    for key in ("minimum", "roads"):
+        if getattr(config.isolation, key) not in LEVELS:
+            raise ConfigError(f"{path}: [isolation] {key} must be one of {list(LEVELS)}")

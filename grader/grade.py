@@ -3,7 +3,8 @@
 1. find MNIST (never downloading it in this process: see ``fetch_data``);
 2. run the student's module in the sandbox (one worker, one training);
 3. put back any grader file the submission touched;
-4. run the checks with pytest and pytest-json-report in this process;
+4. run the checks with pytest and pytest-json-report in this process, with
+   nothing on ``sys.path`` that the submission could have written;
 5. rebuild the grade from report.json and write every output format into a
    fresh folder that replaces ``--out`` whole, so nothing the submission
    wrote there survives.
@@ -14,10 +15,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import sys
+import sysconfig
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,7 +35,9 @@ from grader.config import Config
 from grader.exporters import classroom50, gradescope, legacy_classroom, score_json, summary_md
 from grader.protect import FileGuard
 from grader.results import GradingResult
+from grader.sandbox import isolation
 from grader.sandbox.supervisor import SandboxError, Supervisor
+from grader.sandbox.untrusted import open_regular
 
 GRADER_DIR = Path(__file__).resolve().parent
 CHECKS_DIR = GRADER_DIR / "checks"
@@ -51,6 +57,10 @@ class Request:
     config: Config
     config_path: Path | None = None
     threads: int = 2
+    # The weakest isolation level accepted: a level name, "roads" (the
+    # config's level for grade.yml, Classroom 50 and batch) or None (the
+    # config's minimum for a self-check).
+    require_isolation: str | None = None
     # --quick: train on [quick] train_subset images, judge on its provisional bar.
     quick: bool = False
     # Told of each step's start and each training epoch (the terminal's progress line).
@@ -86,6 +96,7 @@ def _pytest_report(context: GradingContext, workdir: Path) -> dict:
         "-o", "python_files=check_*.py",
         "-o", "addopts=",
         "--rootdir", str(CHECKS_DIR),
+        "--import-mode=importlib",  # no rootdir inserted into sys.path
         "--json-report",
         f"--json-report-file={report_path}",
         "--json-report-omit=collectors",
@@ -94,10 +105,62 @@ def _pytest_report(context: GradingContext, workdir: Path) -> dict:
         stdout = sys.stdout
         sys.stdout = devnull
         try:
-            pytest.main(args, plugins=[GradingPlugin(context)])
+            with _installed_paths_only():
+                pytest.main(args, plugins=[GradingPlugin(context)])
         finally:
             sys.stdout = stdout
     return json.loads(report_path.read_text())
+
+
+def _trusted_roots() -> list[Path]:
+    """Where the Python installation keeps modules: the only import folders of the checks."""
+    names = ("stdlib", "platstdlib", "purelib", "platlib")
+    roots = {Path(sysconfig.get_paths()[name]).resolve() for name in names}
+    user = site.getusersitepackages() if site.ENABLE_USER_SITE else None
+    if user:
+        roots.add(Path(user).resolve())
+    return sorted(roots)
+
+
+def judge_path(path: list[str]) -> list[str]:
+    """``path`` without the working folder, PYTHONPATH or any folder outside the installation.
+
+    The grader package is already imported; its modules load through the
+    package, never through ``sys.path``. A module a submission wrote into the
+    repository root (``difflib.py``) is then never imported by the checks.
+    """
+    roots = _trusted_roots()
+    kept = []
+    for entry in path:
+        if not entry:
+            continue
+        resolved = Path(entry).resolve()
+        if any(resolved.is_relative_to(root) for root in roots) or (
+            resolved.suffix == ".zip" and resolved.is_relative_to(Path(sys.base_prefix).resolve())
+        ):
+            kept.append(entry)
+    return kept
+
+
+@contextmanager
+def _installed_paths_only() -> Iterator[None]:
+    saved = list(sys.path)
+    sys.path[:] = judge_path(sys.path)
+    sys.path_importer_cache.clear()
+    try:
+        yield
+    finally:
+        sys.path[:] = saved
+
+
+def _isolation(request: Request) -> isolation.Isolation:
+    settings = request.config.isolation
+    required = request.require_isolation or settings.minimum
+    required = settings.roads if required == "roads" else required
+    try:
+        return isolation.choose(required, settings.tmpfs_mb)
+    except isolation.IsolationError as error:
+        raise GradingError(i18n.render(request.lang, "error.isolation", level=str(error), required=required)) from error
 
 
 def grade(request: Request) -> GradingResult:
@@ -107,6 +170,7 @@ def grade(request: Request) -> GradingResult:
     if not module.is_file():
         raise GradingError(i18n.render(lang, "error.no_module", path=module))
     _check_out_dir(request.out, lang)
+    level = _isolation(request)
     dataset = data.dataset_file()
     if dataset is None:
         from grader.fetch_data import fetch
@@ -120,7 +184,10 @@ def grade(request: Request) -> GradingResult:
         workdir = Path(private)
         os.chmod(workdir, 0o700)
         config = effective_config(request)
-        supervisor = Supervisor(config, module, dataset, workdir / "sandbox", request.threads, between_workers=guard.restore, progress=request.progress)
+        supervisor = Supervisor(
+            config, module, dataset, workdir / "sandbox", request.threads,
+            between_workers=guard.restore, progress=request.progress, isolation=level,
+        )
         try:
             run = supervisor.run()
         except SandboxError as error:
@@ -141,11 +208,13 @@ def grade(request: Request) -> GradingResult:
             train_seconds=round(run.outcomes["train_model"].seconds, 1) if "train_model" in run.outcomes else None,
             grading_seconds=round(time.monotonic() - started, 1),
             workers=run.workers,
+            memory_wall=run.memory_wall,
         )
         if modified:
             metrics["modified_files"] = [os.path.relpath(p, GRADER_DIR.parent) for p in modified]
         result = collect.to_result(report, config, lang, metrics, flags)
         result.review = sorted(context.review, key=lambda answer: answer.id)
+        result.isolation = run.isolation
         if request.quick:
             result.mode = "quick"
             metrics["train_subset"] = config.grading.train_subset
@@ -197,12 +266,17 @@ def _write_json(path: Path, document: dict) -> None:
 
 
 def _copy_tail(source: Path, target: Path, limit: int) -> None:
-    """Keep the start and the end of what the student printed, within ``limit`` bytes."""
-    if not source.exists():
+    """Keep the start and the end of what the student printed, within ``limit`` bytes.
+
+    The file lies where the student's code can write: a link or a FIFO put in
+    its place is not followed (nothing outside the sandbox is copied out).
+    """
+    handle = open_regular(source)
+    if handle is None:
         target.write_bytes(b"")
         return
-    size = source.stat().st_size
-    with open(source, "rb") as handle:
+    size = os.fstat(handle.fileno()).st_size
+    with handle:
         if size <= limit:
             target.write_bytes(handle.read())
             return

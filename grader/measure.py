@@ -6,6 +6,12 @@ output on them. None of it is taken on trust: the test images must be a
 pixel-wise function of the real ones (so no other images can be slipped in),
 and for the layers this activity uses the forward pass is recomputed here
 with NumPy from the weights, on labels the worker never reports.
+
+The files are the copy the supervisor took the moment training ended
+(``SandboxRun.evidence_dir``), so a later step cannot replace them; and
+``min_accuracy`` is awarded only when ``recomputed`` is True: the worker's
+reported probabilities serve only to compare ``evaluate`` and ``predict``
+against.
 """
 
 from __future__ import annotations

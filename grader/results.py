@@ -62,6 +62,8 @@ class GradingResult:
     # "full", or "quick" for ``python -m grader --quick`` (trained on a subset:
     # a provisional self-check that no exporter publishes as a grade).
     mode: str = "full"
+    # The isolation level the student's code ran at (grader/sandbox/isolation.py).
+    isolation: str = ""
 
     # Keys of ``metrics`` that measure time and so differ between two runs.
     TIMING_METRICS = ("grading_seconds", "train_seconds")
@@ -82,6 +84,7 @@ class GradingResult:
             "review": [asdict(r) for r in self.review],
             "language": self.language,
             "mode": self.mode,
+            "isolation": self.isolation,
         }
 
     @classmethod
@@ -95,6 +98,7 @@ class GradingResult:
             review=[AnswerReview(**r) for r in data.get("review", [])],
             language=data.get("language", "es"),
             mode=data.get("mode", "full"),
+            isolation=str(data.get("isolation", "")),
         )
 
 

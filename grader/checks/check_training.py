@@ -225,6 +225,9 @@ def test_min_accuracy(ctx, verdict):
         fail("min_accuracy.blocked", steps=steps_phrase(blocking), accuracy=_standin_accuracy(ctx), threshold=f"{threshold:.2f}")
     measured = ctx.measurement
     ctx.metrics["test_accuracy"] = round(measured.accuracy, 4)
+    if not measured.recomputed:
+        # Only the grader's own forward pass counts, never the worker's report.
+        fail("min_accuracy.not_recomputed")
     if not measured.inputs_consistent:
         fail("min_accuracy.inputs_inconsistent")
     note = part("min_accuracy.note.standins", steps=steps_phrase(helped)) if helped else part("min_accuracy.note.own")

@@ -53,7 +53,8 @@ class GradingContext:
 
     @cached_property
     def measurement(self) -> Measurement:
-        return measure(self.run.state_dir, self.x_test, self.y_test)
+        # The copy the supervisor took when training ended: later steps cannot rewrite it.
+        return measure(self.run.evidence_dir or self.run.state_dir, self.x_test, self.y_test)
 
     def facts(self, step: str) -> Any:
         """The step's observations; fails the check when the step did not run cleanly."""

@@ -79,6 +79,7 @@ RESERVE_SECONDS = 20.0
 LOG_TAIL_CHARS = 3000
 SCHEMA = "classroom50/result/v1"
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_DUMPABLE = 4
 SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 # GitHub rejects a commit status description longer than this.
 STATUS_SUMMARY_LIMIT = 140
@@ -194,13 +195,24 @@ def budget() -> float:
 
 
 def become_subreaper() -> None:
-    """Orphans of our children (a student's daemons) come back to this process."""
+    """Orphans of our children (a student's daemons) come back to this process;
+    and this process is not dumpable: a process of the same user cannot read
+    its /proc files (its environment holds the runner's GITHUB_* file paths)
+    nor ptrace it."""
     try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     except (OSError, AttributeError, TypeError):
         pass  # not Linux: only direct children are stopped
+
+
+def print_guarded(text: str) -> None:
+    """Print text that may quote the student's code, with workflow commands off."""
+    token = secrets.token_hex(16)
+    print(f"::stop-commands::{token}\n{text}\n::{token}::", flush=True)
 
 
 def descendants(root: int) -> list[int]:
@@ -350,6 +362,8 @@ def grade(python: str, checkout: Path, work: Path, deadline: Deadline) -> Path:
         "--out", str(out),
         "--lang", language(),
         "--quiet",
+        # The strongest isolation (bubblewrap) unless the config lowers it: exit 2 without it.
+        "--require-isolation", "roads",
     ]
     scratch = work / "cwd"
     scratch.mkdir()
@@ -518,7 +532,7 @@ def main() -> int:
     except GradingFailed as failure:
         log("could not grade: " + failure.reason)
         if failure.details:
-            print(failure.details, flush=True)
+            print_guarded(failure.details)
         write_error(checkout, failure.reason, failure.details)
         if failure.infrastructure:
             report_infrastructure_error(failure.reason)

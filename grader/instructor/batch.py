@@ -97,6 +97,10 @@ class Batch:
         self.out: Path = args.out.resolve()
         self.config_path = (args.config or DEFAULT_CONFIG).resolve()
         self.config = load_config(self.config_path)
+        problem = _isolation_error(self.config)
+        if problem is not None:
+            # Each student runs at the strongest level (--require-isolation roads): stop before any.
+            raise ConfigError(problem)
         self.config_bytes = self.config_path.read_bytes()
         self.similarity_settings = similarity.Settings.from_config(self.config_path)  # a bad table stops before any grading
         manifest = args.manifest
@@ -150,7 +154,7 @@ class Batch:
             jobs.append(
                 Job(
                     id=sub.id,
-                    command=[sys.executable, "-m", "grader", "--submission", "assignment", "--out", str(root / "out"), "--lang", self.args.lang, "--quiet"],
+                    command=[sys.executable, "-m", "grader", "--submission", "assignment", "--out", str(root / "out"), "--lang", self.args.lang, "--quiet", "--require-isolation", "roads"],
                     cwd=root / "repo",
                     log=root / "log.txt",
                     timeout=self.timeout,
@@ -362,6 +366,18 @@ def _ensure_dataset(lang: str) -> None:
 
 def _on_term(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+def _isolation_error(config: Config) -> str | None:
+    """Why the class cannot be graded at the config's road level (one sentence), or None."""
+    from grader import i18n
+    from grader.sandbox import isolation
+
+    try:
+        isolation.choose(config.isolation.roads)
+    except isolation.IsolationError as error:
+        return i18n.render("en", "error.isolation", level=str(error), required=config.isolation.roads)
+    return None
 
 
 def main(argv: list[str]) -> int:

@@ -1,7 +1,8 @@
 """Line-delimited JSON between the worker and the supervisor.
 
-The worker writes to a pipe inherited on a file descriptor that is not its
-standard output, so nothing the student prints can pass for an event.
+The channel is the worker's original standard output, which the worker
+moves to another descriptor before anything else runs (and points fd 1 at
+the output file), so nothing the student prints can pass for an event.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import json
 import os
 from typing import Any
 
-FD_ENV = "GRADER_CHANNEL_FD"
 MAX_LINE = 1 << 20  # an event larger than this is the worker's bug or a forgery
 
 

@@ -88,7 +88,7 @@ class Guard:
 
         return {
             "cwd": os.getcwd(),
-            "alarm": signal.getsignal(signal.SIGALRM),
+            "alarm": signal.getsignal(signal.SIGALRM) if hasattr(signal, "SIGALRM") else None,
             "streams": (sys.stdout, sys.stderr, sys.stdin),
             "trace": (sys.gettrace(), sys.getprofile()),
             "floatx": keras.config.floatx(),
@@ -123,7 +123,8 @@ class Guard:
         saved = self.settings
         os.makedirs(saved["cwd"], exist_ok=True)  # the step may have deleted it
         os.chdir(saved["cwd"])
-        signal.signal(signal.SIGALRM, saved["alarm"])
+        if hasattr(signal, "SIGALRM"):
+            signal.signal(signal.SIGALRM, saved["alarm"])
         sys.stdout, sys.stderr, sys.stdin = saved["streams"]
         sys.settrace(saved["trace"][0])
         sys.setprofile(saved["trace"][1])

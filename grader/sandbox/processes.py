@@ -1,17 +1,21 @@
-"""Process-tree control shared by the sandbox and the batch runner (Linux).
+"""Process-tree control shared by the sandbox and the batch runner.
 
 ``become_subreaper`` makes orphans of our children come back to this process
 so that they can still be killed; ``kill_tree`` freezes a whole tree before
-killing it, so a fork loop cannot outrun it.
+killing it, so a fork loop cannot outrun it. The Linux-only protections
+(prctl, process groups) do nothing elsewhere; psutil works everywhere.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
+import sys
 
 import psutil
+
+POSIX = os.name == "posix"
+LINUX = sys.platform.startswith("linux")
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -20,9 +24,13 @@ PR_SET_CHILD_SUBREAPER = 36
 
 def prctl(option: int, value: int) -> bool:
     """True when the kernel accepted it; False off Linux (the protection is then missing)."""
+    if not LINUX:
+        return False  # ctypes.CDLL(None) raises TypeError on Windows; macOS has no prctl
+    import ctypes
+
     try:
         return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         return False
 
 
@@ -36,6 +44,8 @@ def die_with_parent() -> None:
 
 
 def kill_group(pgid: int) -> None:
+    if not POSIX:
+        return  # no process groups: kill_tree's psutil pass does the work
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
+import queue
 import shutil
-import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,15 +31,23 @@ from typing import Any
 
 import psutil
 
-from grader.config import Config
-from grader.sandbox.processes import PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, prctl
-from grader.sandbox.channel import FD_ENV, parse_line
+from grader.config import STEPS, Config
+from grader.sandbox.channel import MAX_LINE, parse_line
+from grader.sandbox.isolation import Isolation, Paths
+from grader.sandbox.memory import MemoryCgroup
+from grader.sandbox.untrusted import copy_regular
+from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, kill_group, prctl
 
 GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.1
 MAX_WORKERS = 12
 BETWEEN_STEPS_SECONDS = 60.0  # checkpointing after training; no student code runs
 REPO_ROOT = Path(__file__).resolve().parents[2]
+GRADER_PACKAGE = REPO_ROOT / "grader"
+# What the training step leaves for the parent's measurement (grader/measure.py).
+EVIDENCE_FILES = ("weights.npz", "model.json", "x_test_n.npy", "probabilities.npy", "history.json")
+# The variables a worker inherits; nothing else (no GITHUB_*, ACTIONS_*, RUNNER_* or tokens).
+INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
 
 
 class SandboxError(RuntimeError):
@@ -66,6 +74,9 @@ class SandboxRun:
     workers: int
     seconds: float
     output_file: Path
+    evidence_dir: Path | None = None  # copied by the parent when training ended; None: never trained
+    isolation: str = "process"
+    memory_wall: str = "rss"  # "cgroup": the kernel's hard limit too; "rss": the supervisor's watch only
     notes: list[str] = field(default_factory=list)
     stray_processes: int = 0
     restored_files: list[str] = field(default_factory=list)
@@ -107,8 +118,10 @@ class Supervisor:
         threads: int = 2,
         between_workers: Callable[[], list[str]] | None = None,
         progress: Callable[[dict[str, Any]], None] | None = None,
+        isolation: Isolation | None = None,
     ) -> None:
         self.config = config
+        self.isolation = isolation or Isolation("process")
         # Told of each step's start and each training epoch (for the terminal); display only.
         self.progress = progress
         # Puts back the grader's files before a new worker starts from them.
@@ -122,6 +135,12 @@ class Supervisor:
             folder.mkdir(parents=True, exist_ok=True)
         self.module = self.state_dir / "mnist_dense.py"
         shutil.copyfile(module, self.module)
+        self.paths = Paths(plan=workdir / "plan.json", dataset=Path(dataset), state=self.state_dir, run=self.cwd)
+        self.inside = self.isolation.inside(self.paths)
+        self.evidence_dir = workdir / "evidence"  # only this process writes here
+        self.evidence = False
+        self.protected: set[int] = set()
+        self.memory_wall = "rss"
         self.output_file = self.state_dir / "student-output.txt"
         self.outcomes: dict[str, StepOutcome] = {}
         self.replaced: set[str] = set()
@@ -143,6 +162,8 @@ class Supervisor:
         while not self.finished and self.workers < MAX_WORKERS:
             if self.workers and self.between_workers is not None:
                 self.restored.update(self.between_workers())
+            if self.workers:
+                self._restore_evidence()
             self.workers += 1
             self._run_worker()
         kill_descendants()
@@ -161,6 +182,9 @@ class Supervisor:
             workers=self.workers,
             seconds=time.monotonic() - start,
             output_file=self.output_file,
+            evidence_dir=self.evidence_dir if self.evidence else None,
+            isolation=self.isolation.level,
+            memory_wall=self.memory_wall,
             notes=self.notes,
             stray_processes=self.strays,
             restored_files=sorted(self.restored),
@@ -174,9 +198,9 @@ class Supervisor:
         unusable = list(dict.fromkeys(self.dead + sorted(s for s in tampered if not s.startswith("import"))))
         done = [s for s in self.outcomes if s not in unusable]
         plan = {
-            "module": str(self.module),
-            "dataset": str(self.dataset),
-            "state_dir": str(self.state_dir),
+            "module": str(self.inside.state / self.module.name),
+            "dataset": str(self.inside.dataset),
+            "state_dir": str(self.inside.state),
             "seed": self.config.grading.seed,
             "train_subset": self.config.grading.train_subset,
             "threads": self.threads,
@@ -185,14 +209,17 @@ class Supervisor:
             "dead": unusable,
             "import_mode": self.import_mode,
         }
-        path = self.workdir / "plan.json"
-        path.write_text(json.dumps(plan))
-        return path
+        self.paths.plan.write_text(json.dumps(plan))
+        self.isolation.prepare(self.paths)
+        return self.inside.plan
 
     def _environment(self) -> dict[str, str]:
-        keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "KERAS_HOME", "MNIST_NPZ", "SYSTEMROOT")
-        env = {k: os.environ[k] for k in keep if k in os.environ}
+        env = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
+        home = "/tmp" if self.isolation.level != "process" else str(self.cwd)
         env.update(
+            HOME=home,
+            USERPROFILE=home,
+            MNIST_NPZ=str(self.inside.dataset),
             PYTHONPATH=str(REPO_ROOT),
             PYTHONHASHSEED="0",
             PYTHONDONTWRITEBYTECODE="1",
@@ -207,46 +234,52 @@ class Supervisor:
         return env
 
     def _run_worker(self) -> None:
-        read_fd, write_fd = os.pipe()
-        env = self._environment()
-        env[FD_ENV] = str(write_fd)
-        with open(self.state_dir / "worker.log", "ab") as output:
+        # The channel is the worker's standard output: the worker moves it to
+        # another descriptor before anything else runs, and points its own
+        # stdout at the output file (portable: no inherited extra descriptor).
+        command = self.isolation.command([sys.executable, "-m", "grader.sandbox.worker", str(self._plan())], self.paths, GRADER_PACKAGE)
+        # The kernel's hard wall, above the RSS watch's limit by what the tmpfs may hold.
+        limit = self.config.grading.memory_limit_mb + 2 * self.isolation.tmpfs_mb
+        self.cgroup = MemoryCgroup.create(limit) if POSIX else None
+        self.memory_wall = "cgroup" if self.cgroup is not None else self.memory_wall
+        posix = {"start_new_session": True, "preexec_fn": _child_setup(self.cgroup)} if POSIX else {}
+        with open(self.workdir / "worker.log", "ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "grader.sandbox.worker", str(self._plan())],
+                command,
                 cwd=self.cwd,
-                env=env,
+                env=self._environment(),
                 stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=output,
-                pass_fds=(write_fd,),
-                start_new_session=True,
-                preexec_fn=die_with_parent,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                **posix,
             )
-        os.close(write_fd)
+        self.protected = set()
         try:
-            self._watch(process, read_fd)
+            self._watch(process, _lines(process.stdout))
         finally:
-            os.close(read_fd)
             self._stop(process)
+            process.stdout.close()
+            if self.cgroup is not None:
+                self.cgroup.remove()
 
-    def _watch(self, process: subprocess.Popen, read_fd: int) -> None:
-        selector = selectors.DefaultSelector()
-        selector.register(read_fd, selectors.EVENT_READ)
-        buffer = b""
+    def _watch(self, process: subprocess.Popen, lines: queue.Queue) -> None:
         self.current: str | None = None
         deadline = time.monotonic() + self.config.time_limit("import") + 60.0  # start-up
         while True:
-            ready = selector.select(timeout=POLL_SECONDS)
-            if ready:
-                chunk = os.read(read_fd, 1 << 16)
-                if not chunk:
-                    break  # the worker is gone
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    deadline = self._handle(parse_line(line), process, deadline)
-                    if self.finished:
-                        return
+            try:
+                line = lines.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                line = b""
+            if line is None:
+                break  # the worker is gone
+            if line:
+                if not self.protected:
+                    # The first event comes before any student code runs: the
+                    # processes alive now are the worker (and its sandbox).
+                    self.protected = {process.pid} | {p.pid for p in _descendants()}
+                deadline = self._handle(parse_line(line.rstrip(b"\n")), process, deadline)
+                if self.finished:
+                    return
             memory = _rss_mb(_descendants())
             self.peak_mb = max(self.peak_mb, memory)
             if memory > self.config.grading.memory_limit_mb:
@@ -257,7 +290,10 @@ class Supervisor:
                 self._kill(process)
                 self._died(self.current, "timeout", {})
                 return
-        code = process.wait()
+        code = self.isolation.exit_status(process.wait())
+        if self.cgroup is not None and self.cgroup.oom_killed():
+            self._died(self.current, "memory", {"memory_mb": self.config.grading.memory_limit_mb})
+            return
         self._died(self.current, "exited" if code >= 0 else "crashed", {"code": code})
 
     def _handle(self, event: dict[str, Any] | None, process: subprocess.Popen, deadline: float) -> float:
@@ -267,6 +303,8 @@ class Supervisor:
         in_phase = self.current is None or ":" in self.current
         limit = self.config.time_limits.get(_owner(step).split("-")[0])
         if kind == "start" and in_phase and limit is not None:
+            if not self.evidence and _after_training(_owner(step)):
+                self._secure_evidence()  # a stand-in training in a restore or fallback phase
             self.current = self.last = step
             self._tell({"event": "start", "step": step})
             return time.monotonic() + float(limit) + GRACE_SECONDS
@@ -277,7 +315,9 @@ class Supervisor:
         if kind == "end" and step == self.current and ":" not in step:
             self._record(event)
             self.current, self.last = None, step
-            self.strays += _kill_strays(process.pid)
+            self.strays += _kill_strays(self.protected or {process.pid})
+            if step == "train_model":
+                self._secure_evidence()
             return time.monotonic() + BETWEEN_STEPS_SECONDS
         if kind == "tampered" and self.current is not None and _owner(self.current) == step:
             names = event.get("names")
@@ -340,10 +380,35 @@ class Supervisor:
         if step == "import":
             self.import_mode = None
 
+    def _secure_evidence(self) -> None:
+        """Copy the checkpoint out of the worker's reach as soon as training ended.
+
+        Later steps run student code that may rewrite the state folder; the
+        measurement reads only this copy.
+        """
+        if not (self.state_dir / EVIDENCE_FILES[0]).is_file():
+            return
+        self.evidence_dir.mkdir(exist_ok=True)
+        for name in EVIDENCE_FILES:
+            copy_regular(self.state_dir / name, self.evidence_dir / name)
+        self.evidence = True
+
+    def _restore_evidence(self) -> None:
+        """A restarted worker resumes from the checkpoint as training left it, not as later steps did."""
+        if not self.evidence:
+            return
+        for name in EVIDENCE_FILES:
+            target = self.state_dir / name
+            if (self.evidence_dir / name).is_file():
+                target.unlink(missing_ok=True)
+                shutil.copyfile(self.evidence_dir / name, target)
+
     def _kill(self, process: subprocess.Popen) -> None:
+        if POSIX:
+            kill_group(process.pid)
         try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
+            process.kill()
+        except OSError:
             pass
 
     def _stop(self, process: subprocess.Popen) -> None:
@@ -357,9 +422,46 @@ def _owner(phase: str) -> str:
     return phase.partition(":")[0]
 
 
-def _kill_strays(worker_pid: int) -> int:
+def _child_setup(cgroup: MemoryCgroup | None) -> Callable[[], None]:
+    """Run in the worker's process before exec: die with the grader, enter the memory cgroup."""
+
+    def setup() -> None:
+        die_with_parent()
+        if cgroup is not None:
+            try:
+                cgroup.enter()
+            except OSError:
+                pass  # the RSS watch still applies
+
+    return setup
+
+
+def _after_training(step: str) -> bool:
+    return step in STEPS and STEPS.index(step) > STEPS.index("train_model")
+
+
+def _lines(stream: Any) -> queue.Queue:
+    """The worker's channel, line by line, read by a thread (select() takes no pipes on Windows).
+
+    ``None`` marks the end of the stream.
+    """
+    lines: queue.Queue = queue.Queue()
+
+    def read() -> None:
+        try:
+            for line in iter(lambda: stream.readline(MAX_LINE + 1), b""):
+                lines.put(line)
+        except (OSError, ValueError):
+            pass  # closed by the supervisor
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _kill_strays(protected: set[int]) -> int:
     """Kill every process below this one except the worker; return how many."""
-    strays = [p for p in _descendants() if p.pid != worker_pid]
+    strays = [p for p in _descendants() if p.pid not in protected]
     for process in strays:
         try:
             process.kill()

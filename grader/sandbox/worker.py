@@ -9,21 +9,24 @@ supervisor kills the process and starts another past that step.
 
 from __future__ import annotations
 
+import _thread
 import functools
 import json
 import os
-import resource
 import signal
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from grader.sandbox.channel import FD_ENV, Channel
+from grader.sandbox.channel import Channel
 from grader.sandbox.guard import Guard
 
 MAX_FILE_BYTES = 1 << 30
+# SIGALRM interrupts a step on POSIX; elsewhere a timer thread interrupts the main thread.
+HAS_ALARM = hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
 
 
 class StepTimeout(BaseException):
@@ -114,17 +117,48 @@ class Runner:
         return float(self.plan["time_limits"][step.partition(":")[0].split("-")[0]])
 
 
+class _Alarm:
+    """Interrupts the main thread after ``limit`` seconds: SIGALRM, or a timer thread."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.timer: threading.Timer | None = None
+        self.fired = False
+
+    def __enter__(self) -> "_Alarm":
+        if HAS_ALARM:
+            signal.signal(signal.SIGALRM, _on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, self.limit)
+        else:
+            self.timer = threading.Timer(self.limit, self._interrupt)
+            self.timer.daemon = True
+            self.timer.start()
+        return self
+
+    def _interrupt(self) -> None:
+        self.fired = True
+        _thread.interrupt_main()  # a KeyboardInterrupt in the main thread
+
+    def cancel(self) -> None:
+        if HAS_ALARM:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        elif self.timer is not None:
+            self.timer.cancel()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.cancel()
+
+
 def _timed(action: Callable[[], Any], limit: float, describe: Callable[..., Any], missing: type) -> tuple[Any, str, dict[str, Any] | None]:
-    """``action()`` with SIGALRM set to interrupt it after ``limit`` seconds."""
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, limit)
-    try:
-        return action(), "ok", None
-    except BaseException as caught:  # noqa: BLE001 - the student's code may raise anything
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        return None, _status(caught, missing), describe(caught)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+    """``action()``, interrupted after ``limit`` seconds."""
+    with _Alarm(limit) as alarm:
+        try:
+            return action(), "ok", None
+        except BaseException as caught:  # noqa: BLE001 - the student's code may raise anything
+            alarm.cancel()
+            if alarm.fired and isinstance(caught, KeyboardInterrupt):
+                caught = StepTimeout()
+            return None, _status(caught, missing), describe(caught)
 
 
 def _printed_since(output: Any, offset: int, limit: int = 2000) -> str:
@@ -136,19 +170,31 @@ def _printed_since(output: Any, offset: int, limit: int = 2000) -> str:
     return text
 
 
+def _limit_file_size() -> None:
+    """No file the worker writes may fill the disk (SIGXFSZ stops it instead); POSIX only."""
+    try:
+        import resource
+    except ImportError:
+        return  # Windows: the parent's limits only
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+
+
 def main(plan_path: str) -> int:
+    # The supervisor reads events on our standard output: keep it as the
+    # channel, and send anything else printed there to the log (stderr).
+    channel = Channel(os.dup(1))
+    os.dup2(2, 1)
     plan = json.loads(Path(plan_path).read_text())
-    channel = Channel(int(os.environ.pop(FD_ENV)))
     state_dir = Path(plan["state_dir"])
     # TensorFlow's start-up chatter goes to the worker's log, not to the student.
     _quiet_runtime(int(plan["threads"]))
-    # No file the worker writes may fill the disk (SIGXFSZ stops it instead).
-    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+    _limit_file_size()
     # Everything printed from here on, by anyone, lands in the output file.
     output = open(state_dir / "student-output.txt", "ab+")
     os.dup2(output.fileno(), 1)
     os.dup2(output.fileno(), 2)
-    signal.signal(signal.SIGALRM, _on_alarm)
+    if HAS_ALARM:
+        signal.signal(signal.SIGALRM, _on_alarm)
     from grader import data as mnist
     from grader.sandbox import student_module
     from grader.sandbox.pipeline import Pipeline
