@@ -108,7 +108,7 @@ def context(replaced=(), statuses=None, accuracy=0.95, logits=False, **data: Any
     }
     facts.update(data)
     config = replace(CONFIG, grading=replace(CONFIG.grading, min_accuracy=0.9))
-    measurement = SimpleNamespace(accuracy=accuracy, loss=0.2, probabilities=probabilities(logits), inputs_consistent=True)
+    measurement = SimpleNamespace(accuracy=accuracy, loss=0.2, probabilities=probabilities(logits), inputs_consistent=True, recomputed=True)
     ctx = SimpleNamespace(run=Run(facts, replaced, statuses), config=config, measurement=measurement, metrics={})
     ctx.facts = lambda step: ctx.run.outcome(step).data
     return ctx
