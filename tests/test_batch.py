@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 
 
 def run(*args: str, cwd: Path = ROOT, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", GRADER_ISOLATION="process")
     return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -55,6 +55,10 @@ def test_config(folder: Path) -> Path:
         ("grading", "min_accuracy"): "0.85",
         ("time_limits", "train_model"): "60",
         ("time_limits", "import"): "120",  # grace's hang must outlast --timeout
+        # heidi, judy and grace attack the grader itself: these tests show what
+        # the process level still stops (tests/test_isolation.py and the
+        # hostile corpus cover the namespaces level, where they cannot reach it).
+        ("isolation", "roads"): '"process"',
     }
     lines, section, replaced = [], "", set()
     for line in (ROOT / "grader" / "config.toml").read_text(encoding="utf-8").splitlines():
