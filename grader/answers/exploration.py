@@ -13,6 +13,8 @@ and 0 for an untouched sheet, whatever the table.
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import Any
 
 from grader.answers.markdown import FileTooLarge, extract_sections, read_text
 from grader.answers.rubric import RubricError, analyse, percent
+from grader.sandbox.untrusted import open_regular
 
 
 @dataclass(frozen=True)
@@ -79,11 +82,14 @@ class ExplorationScore:
 
 def table_present(path: str | Path | None) -> bool:
     """Whether ``path`` is a CSV file with a header and at least one row."""
-    if path is None or not Path(path).is_file():
+    # Written by the student's code or committed: a link or a FIFO is no table.
+    handle = open_regular(Path(path)) if path is not None else None
+    if handle is None:
         return False
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = [row for row in csv.reader(handle) if any(c.strip() for c in row)]
+        with io.TextIOWrapper(handle, encoding="utf-8", newline="") as text:
+            # A header and one row are enough: a huge table is not read whole.
+            rows = list(itertools.islice((row for row in csv.reader(text) if any(c.strip() for c in row)), 2))
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
     return len(rows) >= 2

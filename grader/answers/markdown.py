@@ -21,6 +21,7 @@ backtrack over the whole text.
 from __future__ import annotations
 
 import bisect
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from markdown_it import MarkdownIt
+
+from grader.sandbox.untrusted import open_regular
 
 ANSWER_PLACEHOLDER = "_Escribe aquí tu respuesta._"
 SECTION_PLACEHOLDER = "_Escribe aquí tus observaciones._"
@@ -171,13 +174,15 @@ def extract_answer(markdown: str) -> AnswerText:
 def read_text(path: str | Path, max_bytes: int | None = None) -> str | None:
     """The text of ``path`` (None if missing); FileTooLarge over ``max_bytes``."""
     path = Path(path)
-    if not path.is_file():
+    # The student's file: a link (to any file of the grader's user) or a FIFO reads as missing.
+    handle = open_regular(path)
+    if handle is None:
         return None
-    size = path.stat().st_size
-    if max_bytes is not None and size > max_bytes:
-        raise FileTooLarge(path, size, max_bytes)
-    with open(path, "rb") as handle:  # the file may have grown since stat
-        data = handle.read(max_bytes + 1 if max_bytes is not None else -1)
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if max_bytes is not None and size > max_bytes:
+            raise FileTooLarge(path, size, max_bytes)
+        data = handle.read(max_bytes + 1 if max_bytes is not None else -1)  # it may have grown since
     if max_bytes is not None and len(data) > max_bytes:
         raise FileTooLarge(path, len(data), max_bytes)
     return data.decode("utf-8", errors="replace")

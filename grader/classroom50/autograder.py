@@ -413,11 +413,34 @@ def deliver(out: Path, checkout: Path) -> dict:
         check_result(document)
     except ValueError as error:
         raise GradingFailed(text("invalid", name=RESULT, reason=error)) from None
-    shutil.copyfile(source, checkout / RESULT)
+    write_new(checkout / RESULT, source.read_bytes())
     body = out / RELEASE_BODY
     if body.is_file():
-        shutil.copyfile(body, checkout / RELEASE_BODY)
+        write_new(checkout / RELEASE_BODY, body.read_bytes())
     return document
+
+
+def remove_entry(path: Path) -> None:
+    """Remove whatever the checkout holds at ``path``: a file, a link (not its target), a folder."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+        return
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write ``data`` as a new file at ``path`` in the student's checkout.
+
+    Whatever the student committed under that name (a link to a file of the
+    runner, a FIFO) is removed first, never written through.
+    """
+    remove_entry(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    with os.fdopen(os.open(path, flags, 0o644), "wb") as handle:
+        handle.write(data)
 
 
 # -- the error result ----------------------------------------------------------
@@ -491,8 +514,8 @@ def error_body(reason: str, details: str, max_score: int) -> str:
 
 def write_error(checkout: Path, reason: str, details: str) -> None:
     document = error_result(reason)
-    (checkout / RESULT).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (checkout / RELEASE_BODY).write_text(error_body(reason, details, document["max-score"]), encoding="utf-8")
+    write_new(checkout / RESULT, (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    write_new(checkout / RELEASE_BODY, error_body(reason, details, document["max-score"]).encode("utf-8"))
 
 
 def status_summary(reason: str) -> str:
@@ -516,10 +539,7 @@ def report_infrastructure_error(reason: str) -> None:
 def main() -> int:
     checkout = Path.cwd()
     for name in (RESULT, RELEASE_BODY):
-        try:
-            (checkout / name).unlink()
-        except FileNotFoundError:
-            pass
+        remove_entry(checkout / name)
     become_subreaper()
     deadline = Deadline(budget())
     work = Path(tempfile.mkdtemp(prefix="mnist-autograder-"))

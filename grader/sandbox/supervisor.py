@@ -35,7 +35,7 @@ from grader.config import STEPS, Config
 from grader.sandbox.channel import MAX_LINE, parse_line
 from grader.sandbox.isolation import Isolation, Paths
 from grader.sandbox.memory import MemoryCgroup
-from grader.sandbox.untrusted import copy_regular
+from grader.sandbox.untrusted import copy_regular, remove_entry
 from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, kill_group, prctl
 
 GRACE_SECONDS = 5.0
@@ -400,7 +400,7 @@ class Supervisor:
         for name in EVIDENCE_FILES:
             target = self.state_dir / name
             if (self.evidence_dir / name).is_file():
-                target.unlink(missing_ok=True)
+                remove_entry(target)  # a later step may have left a folder or a link there
                 shutil.copyfile(self.evidence_dir / name, target)
 
     def _kill(self, process: subprocess.Popen) -> None:

@@ -36,3 +36,16 @@ def copy_regular(source: Path, target: Path) -> bool:
     with handle, open(target, "wb") as out:
         shutil.copyfileobj(handle, out)
     return True
+
+
+def remove_entry(path: Path) -> None:
+    """Remove whatever the student's code left at ``path`` (a file, a link, a FIFO,
+    a folder tree), never following a link; nothing there is fine."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(mode):
+        shutil.rmtree(path)  # removes links inside, never their targets
+    else:
+        os.unlink(path)
