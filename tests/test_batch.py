@@ -172,24 +172,24 @@ def graded(tmp_path_factory):
 def test_gradebook_totals_and_statuses(graded):
     book = read_gradebook(graded["out"] / "gradebook.csv")
     assert list(book) == sorted(CLASS)
-    full = int(book["alice-ref"]["max"])
+    full = float(book["alice-ref"]["max"])
     code_checks = ("load_data", "show_sample", "normalize", "architecture", "compile", "train", "evaluate", "history", "predict")
 
     def lost(student: str) -> set[str]:
         row = book[student]
-        return {c for c in code_checks + ("min_accuracy",) if int(row[c]) < int(book["alice-ref"][c])}
+        return {c for c in code_checks + ("min_accuracy",) if float(row[c]) < float(book["alice-ref"][c])}
 
     assert book["alice-ref"]["status"] == "graded" and book["alice-ref"]["flags"] == ""
-    assert int(book["alice-ref"]["total"]) == full
+    assert float(book["alice-ref"]["total"]) == full
     points = load_config(graded["config"]).points
-    assert all(int(book["alice-ref"][c]) == points[c] for c in points)
+    assert all(float(book["alice-ref"][c]) == points[c] for c in points)
     assert float(book["alice-ref"]["test_accuracy"]) >= 0.85
     assert book["bob-stubs"]["status"] == "graded" and book["bob-stubs"]["total"] == "0"
     assert "architecture" in lost("carol-tanh") and {"normalize", "compile"}.isdisjoint(lost("carol-tanh"))
     assert "normalize" in lost("dave-nonorm") and {"architecture", "compile"}.isdisjoint(lost("dave-nonorm"))
     assert "compile" in lost("erin-rmsprop") and {"architecture", "normalize"}.isdisjoint(lost("erin-rmsprop"))
     for student in ("carol-tanh", "dave-nonorm", "erin-rmsprop"):
-        assert 0 < int(book[student]["total"]) < full, student
+        assert 0 < float(book[student]["total"]) < full, student
         assert book[student]["flags"] == "", student
     assert book["grace-hang"]["status"] == "timeout" and book["grace-hang"]["total"] == "0"
     assert book["ivan-empty"]["status"] == "error"

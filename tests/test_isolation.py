@@ -286,7 +286,7 @@ def test_batch_stops_before_grading_without_the_roads_level(monkeypatch):
 
     monkeypatch.setattr(isolation, "namespaces_available", lambda: False)
     monkeypatch.delenv(isolation.FORCE_ENV, raising=False)
-    sentence = batch._isolation_error(load_config())
+    sentence = batch._isolation_error(load_config(), "en")
     assert sentence is not None and "bubblewrap" in sentence and sentence.count(". ") == 0
     monkeypatch.setattr(isolation, "namespaces_available", lambda: True)
-    assert batch._isolation_error(load_config()) is None
+    assert batch._isolation_error(load_config(), "en") is None

@@ -161,7 +161,7 @@ def score_submission_limited(
             "files": pending,
         }
         child = subprocess.Popen(
-            [sys.executable, "-I", "-c", _CHILD, str(PACKAGE_PARENT)],
+            [sys.executable, "-I", "-B", "-c", _CHILD, str(PACKAGE_PARENT)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -97,10 +97,11 @@ class Batch:
         self.out: Path = args.out.resolve()
         self.config_path = (args.config or DEFAULT_CONFIG).resolve()
         self.config = load_config(self.config_path)
-        problem = _isolation_error(self.config)
-        if problem is not None:
-            # Each student runs at the strongest level (--require-isolation roads): stop before any.
-            raise ConfigError(problem)
+        if not args.fetch_only:
+            problem = _isolation_error(self.config, args.lang)
+            if problem is not None:
+                # Each student runs at the strongest level (--require-isolation roads): stop before any.
+                raise ConfigError(problem)
         self.config_bytes = self.config_path.read_bytes()
         self.similarity_settings = similarity.Settings.from_config(self.config_path)  # a bad table stops before any grading
         manifest = args.manifest
@@ -368,7 +369,7 @@ def _on_term(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _isolation_error(config: Config) -> str | None:
+def _isolation_error(config: Config, lang: str) -> str | None:
     """Why the class cannot be graded at the config's road level (one sentence), or None."""
     from grader import i18n
     from grader.sandbox import isolation
@@ -376,7 +377,7 @@ def _isolation_error(config: Config) -> str | None:
     try:
         isolation.choose(config.isolation.roads)
     except isolation.IsolationError as error:
-        return i18n.render("en", "error.isolation", level=str(error), required=config.isolation.roads)
+        return i18n.render(lang, "error.isolation", level=str(error), required=config.isolation.roads)
     return None
 
 
