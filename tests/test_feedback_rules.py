@@ -271,6 +271,18 @@ def test_train_returning_none_says_return_is_missing():
     assert key == "train.not_history" and "¿falta `return`?" in message
 
 
+def test_train_with_a_fixed_number_of_epochs_blames_the_body_not_the_signature():
+    # epochs=5 in the signature, model.fit(..., epochs=1) in the body.
+    key, fraction, message = verdict_of(check_training.test_train, context(train_model=train_facts(epochs=1)))
+    assert (key, fraction) == ("train.epochs_fixed", 0.0)
+    assert "epochs=5 por defecto" in message and "1 época(s)" in message and "número fijo" in message
+
+
+def test_train_with_a_wrong_default_asks_for_epochs_5_in_the_signature():
+    key, _, message = verdict_of(check_training.test_train, context(train_model=train_facts(default_epochs=1, epochs=1)))
+    assert key == "train.epochs" and "deja epochs=5 en la firma" in message
+
+
 # -- results computed on stand-ins say so -----------------------------------------
 def test_evaluate_on_a_standin_model_says_so():
     key, fraction, message = verdict_of(check_training.test_evaluate, context(replaced={"train_model"}))
