@@ -244,6 +244,15 @@ def test_partial_shares_must_add_up_to_one(tmp_path):
         load_config(path)
 
 
+@pytest.mark.parametrize("check", ["architecture", "compile"])
+def test_every_aspect_lost_is_exactly_zero_points(check):
+    # 1 - (0.3 + 0.3 + ...) left a residue such as 1.1e-16 in some set orders: a 0/12 shown as partial.
+    shares = getattr(CONFIG.partial, check)
+    deviations = [check_model.Deviation(aspect, f"{check}.x", {}) for aspect in shares]
+    for order in (deviations, deviations[::-1]):
+        assert check_model.judge(check, order, shares, {})[1] == 0.0
+
+
 # -- train ----------------------------------------------------------------------
 def test_train_retried_on_the_standin_compile_keeps_its_points():
     facts = train_facts(first_error={"type": "ValueError", "message": "rank", "line": 82}, stand_ins=["compile_model"])

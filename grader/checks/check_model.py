@@ -202,7 +202,8 @@ def judge(check: str, deviations: list[Deviation], shares: dict[str, float], con
     the aspects without a difference.
     """
     lost = {d.aspect for d in deviations}
-    fraction = max(0.0, 1.0 - sum(shares[a] for a in lost))
+    # The kept shares, summed in the config's order: every aspect lost is exactly 0, whatever the set's order.
+    fraction = sum(share for aspect, share in shares.items() if aspect not in lost)
     if len(deviations) == 1:
         only = deviations[0]
         return only.key, fraction, {**context, **only.params}
