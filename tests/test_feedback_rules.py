@@ -68,6 +68,11 @@ def train_facts(**changes: Any) -> dict:
     return facts
 
 
+NORMALIZED = {"type": "ndarray", "shape": [20, 28, 28], "dtype": "float64", "is_float": True, "input_unchanged": True, "min": 0.0, "max": 1.0, "max_error": 0.0}
+RAW_PIXELS = {**NORMALIZED, "dtype": "uint8", "is_float": False, "max": 255.0, "max_error": 254.0}
+TWICE = [{"epochs": 5, "x_min": 0.0, "x_max": 1 / 255}]
+
+
 # -- a grading context made of facts -------------------------------------------
 @dataclass
 class Outcome:
@@ -98,7 +103,7 @@ def probabilities(logits: bool = False) -> np.ndarray:
 
 def context(replaced=(), statuses=None, accuracy=0.95, logits=False, **data: Any):
     facts = {
-        "normalize": {"type": "ndarray", "min": 0.0, "max": 1.0},
+        "normalize": NORMALIZED,
         "build_model": build_facts(),
         "compile_model": compile_facts(),
         "train_model": train_facts(),
@@ -292,6 +297,23 @@ def test_train_with_a_wrong_default_asks_for_epochs_5_in_the_signature():
     assert key == "train.epochs" and "deja epochs=5 en la firma" in message
 
 
+def test_normalizing_again_in_train_costs_train_not_normalize():
+    ctx = context(train_model=train_facts(fit_calls=TWICE))
+    assert verdict_of(check_data.test_normalize, ctx)[:2] == ("normalize.ok", 1.0)
+    key, fraction, message = verdict_of(check_training.test_train, ctx)
+    assert (key, fraction) == ("train.fit_data", 0.0)
+    assert "[0, 0.003922]" in message and "no vuelvas a normalizar dentro de train_model" in message
+
+
+@pytest.mark.parametrize("normalize", [RAW_PIXELS, {"type": "NoneType", "input_unchanged": True, "shape": None}], ids=["raw", "none"])
+def test_data_reaching_fit_is_judged_by_who_made_it(normalize):
+    # Raw pixels from the student's normalize: its own fault, not train_model's.
+    # normalize returned nothing: the stand-in gave [0, 1], so a range off at fit is train_model's.
+    ctx = context(normalize=normalize, train_model=train_facts(fit_calls=[{"epochs": 5, "x_min": 0.0, "x_max": 255.0}]))
+    expected = "train.ok" if normalize is RAW_PIXELS else "train.fit_data"
+    assert verdict_of(check_training.test_train, ctx)[0] == expected
+
+
 # -- results computed on stand-ins say so -----------------------------------------
 def test_evaluate_on_a_standin_model_says_so():
     key, fraction, message = verdict_of(check_training.test_evaluate, context(replaced={"train_model"}))
@@ -344,7 +366,8 @@ def test_min_accuracy_blocked_by_a_tampered_compile():
 @pytest.mark.parametrize(
     ("data", "cause"),
     [
-        ({"train_model": train_facts(fit_calls=[{"x_min": 0.0, "x_max": 255.0}])}, "Paso 3 (normalize): los datos que llegaron a model.fit están en [0, 255]"),
+        ({"normalize": RAW_PIXELS, "train_model": train_facts(fit_calls=[{"x_min": 0.0, "x_max": 255.0}])}, "Paso 3 (normalize): los datos que llegaron a model.fit están en [0, 255]"),
+        ({"train_model": train_facts(fit_calls=TWICE)}, "Paso 6 (train_model): los datos que llegaron a model.fit están en [0, 0.003922]"),
         ({"build_model": build_facts(model(FLATTEN, dense(128, "relu"), dense(10, "linear")))}, "Paso 4 (build_model): la capa de salida usa linear"),
         ({"build_model": build_facts(model(FLATTEN, dense(128, "sigmoid"), dense(10, "softmax")))}, "Paso 4 (build_model): la capa oculta usa sigmoid"),
         ({"compile_model": compile_facts(optimizer="SGD")}, "Paso 5 (compile_model): el optimizador es SGD"),
