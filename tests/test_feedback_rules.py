@@ -134,6 +134,15 @@ def test_reference_architecture_passes():
     assert verdict_of(check_model.test_architecture, context())[:2] == ("architecture.ok", 1.0)
 
 
+def test_a_wrong_input_among_several_differences_shows_in_expected_and_found():
+    # keras.Input(shape=(784,)) before Flatten: the layers alone read the same on both sides.
+    default = {**model(FLATTEN, dense(128, "relu"), dense(10, "softmax")), "input_shape": [None, 784]}
+    ctx = context(build_model=build_facts(default, list_256_128={"error": {"type": "ValueError"}}))
+    key, _, message = verdict_of(check_model.test_architecture, ctx)
+    assert key == "architecture.several"
+    assert "Se esperaba Input(28, 28) -> Flatten -> Dense(128, relu)" in message and "se encontró Input(784) -> Flatten -> Dense(128, relu)" in message
+
+
 @pytest.mark.parametrize(
     ("default", "key", "lost"),
     [
