@@ -98,6 +98,12 @@ def test_progress_lines_off_a_tty():
     assert lines[3].endswith("Paso 6: entrenar (train_model)") and lines[4].endswith("Comprobando los resultados")
 
 
+def test_a_failed_step_is_not_announced_twice_as_if_it_ran_again():
+    # A stub's failed normalize, then the stand-in that lets the next steps run.
+    assert terminal.describe({"event": "start", "step": "normalize:fallback"}, "es") == "Paso 3: normalizar (normalize): falló; se sigue con la versión del calificador"
+    assert terminal.describe({"event": "start", "step": "train_model:fallback"}, "en") == "Step 6: train (train_model): failed; going on with the grader's stand-in"
+
+
 def test_progress_live_on_a_tty_in_english():
     stream = Terminal()
     with terminal.ProgressDisplay("en", stream) as progress:
