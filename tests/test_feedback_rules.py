@@ -363,13 +363,19 @@ def test_min_accuracy_measured_with_a_standin_normalize():
 def test_min_accuracy_blocked_gives_the_standin_accuracy_and_the_step():
     ctx = context(replaced={"build_model", "train_model"}, accuracy=0.8123)
     key, fraction, message = verdict_of(check_training.test_min_accuracy, ctx)
-    assert (key, fraction) == ("min_accuracy.blocked", 0.0)
-    assert "0.8123" in message and "paso 4 (build_model), paso 6 (train_model)" in message
+    assert (key, fraction) == ("min_accuracy.blocked_several", 0.0)
+    assert "0.8123" in message and "tu paso 4 (build_model) y paso 6 (train_model)." in message and "corrige esos pasos" in message
+
+
+@pytest.mark.parametrize(("lang", "text"), [("es", "paso 3 (normalize), paso 4 (build_model) y paso 6 (train_model)"), ("en", "step 3 (normalize), step 4 (build_model) and step 6 (train_model)")])
+def test_a_list_of_steps_reads_as_a_sentence(lang, text):
+    assert text + ")" in i18n.render(lang, "min_accuracy.note.standins", steps=check_training.steps_phrase(["normalize", "build_model", "train_model"]))
 
 
 def test_min_accuracy_blocked_by_a_tampered_compile():
     ctx = context(replaced={"compile_model"}, statuses={"compile_model": "tampered"})
-    assert verdict_of(check_training.test_min_accuracy, ctx)[0] == "min_accuracy.blocked"
+    key, _, message = verdict_of(check_training.test_min_accuracy, ctx)
+    assert key == "min_accuracy.blocked" and "tu paso 5 (compile_model)." in message and "corrige ese paso" in message
 
 
 @pytest.mark.parametrize(

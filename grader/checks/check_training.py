@@ -56,8 +56,10 @@ def stand_ins(ctx, steps=PIPELINE) -> list[str]:
 
 
 def steps_phrase(steps: list[str]) -> list[dict]:
-    """"paso 5 (compile_model), paso 6 (train_model)" in the verdict's language."""
-    return [part("step_ref.item" if i == len(steps) - 1 else "step_ref.item_comma", number=STEP_NUMBER.get(s, "?"), function=FUNCTION_OF_STEP[s]) for i, s in enumerate(steps)]
+    """"paso 3 (normalize), paso 5 (compile_model) y paso 6 (train_model)" in the verdict's language."""
+    last = len(steps) - 1
+    keys = ["step_ref.item" if i == last else "step_ref.item_and" if i == last - 1 else "step_ref.item_comma" for i in range(len(steps))]
+    return [part(key, number=STEP_NUMBER.get(s, "?"), function=FUNCTION_OF_STEP[s]) for key, s in zip(keys, steps)]
 
 
 @pytest.mark.check("train")
@@ -231,7 +233,7 @@ def test_min_accuracy(ctx, verdict):
     helped = [s for s in replaced if s not in blocking]
     threshold = ctx.config.grading.min_accuracy
     if blocking:
-        fail("min_accuracy.blocked", steps=steps_phrase(blocking), accuracy=_standin_accuracy(ctx), threshold=f"{threshold:.2f}")
+        fail("min_accuracy.blocked" if len(blocking) == 1 else "min_accuracy.blocked_several", steps=steps_phrase(blocking), accuracy=_standin_accuracy(ctx), threshold=f"{threshold:.2f}")
     measured = ctx.measurement
     ctx.metrics["test_accuracy"] = round(measured.accuracy, 4)
     if not measured.recomputed:
