@@ -233,7 +233,8 @@ def test_min_accuracy(ctx, verdict):
     helped = [s for s in replaced if s not in blocking]
     threshold = ctx.config.grading.min_accuracy
     if blocking:
-        fail("min_accuracy.blocked" if len(blocking) == 1 else "min_accuracy.blocked_several", steps=steps_phrase(blocking), accuracy=_standin_accuracy(ctx), threshold=f"{threshold:.2f}")
+        those = part("min_accuracy.those.one" if len(blocking) == 1 else "min_accuracy.those.several")
+        fail("min_accuracy.blocked", steps=steps_phrase(blocking), those=those, accuracy=_standin_accuracy(ctx), threshold=f"{threshold:.2f}")
     measured = ctx.measurement
     ctx.metrics["test_accuracy"] = round(measured.accuracy, 4)
     if not measured.recomputed:
