@@ -294,6 +294,13 @@ def test_train_returning_none_says_return_is_missing():
     assert key == "train.not_history" and "¿falta `return`?" in message
 
 
+def test_train_on_a_standin_model_says_so():
+    # keras.Input(shape=(784,)) in build_model: the grader's model is the one trained.
+    key, fraction, message = verdict_of(check_training.test_train, context(replaced={"build_model"}))
+    assert (key, fraction) == ("train.ok_standin", 1.0)
+    assert "lo preparó el calificador porque falló tu paso 4 (build_model)" in message
+
+
 def test_train_with_a_fixed_number_of_epochs_blames_the_body_not_the_signature():
     # epochs=5 in the signature, model.fit(..., epochs=1) in the body.
     key, fraction, message = verdict_of(check_training.test_train, context(train_model=train_facts(epochs=1)))

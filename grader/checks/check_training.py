@@ -77,7 +77,11 @@ def test_train(ctx, verdict):
         # normalize (or its stand-in) gave [0, 1]: train_model itself changed the data.
         fail("train.fit_data", min=f"{fit_range[0]:.4g}", max=f"{fit_range[1]:.4g}")
     seconds = round(ctx.run.outcome("train_model").seconds, 1)
-    if first is not None:
+    model_replaced = stand_ins(ctx, ("build_model",))
+    if model_replaced:
+        # The student's train_model worked, on a model the grader built: say so, as evaluate and predict do.
+        verdict.ok("train.ok_standin", epochs=EXPECTED_EPOCHS, seconds=seconds, steps=steps_phrase(model_replaced))
+    elif first is not None:
         verdict.ok("train.ok_after_standin", epochs=EXPECTED_EPOCHS, seconds=seconds, error_type=first["type"], cause=steps_phrase(["compile_model"]))
     else:
         verdict.ok("train.ok", epochs=EXPECTED_EPOCHS, seconds=seconds)
