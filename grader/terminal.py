@@ -108,7 +108,8 @@ def print_result(result: GradingResult, out: str, stream: TextIO | None = None) 
     if result.mode == "quick":
         console.print(Text(t("summary.quick", subset=result.metrics.get("train_subset", "?")), style="yellow"))
     table = Table(show_lines=True, expand=True)
-    table.add_column(t("summary.col_check"), ratio=2)
+    # With a ratio, width is the minimum: "(predict_sample)" fits; a longer word folds rather than being cut to "(compile_mode…".
+    table.add_column(t("summary.col_check"), ratio=2, width=16, overflow="fold")
     table.add_column(t("summary.col_points"), justify="right", no_wrap=True)
     table.add_column(t("summary.col_result"), no_wrap=True)
     table.add_column(t("summary.col_message"), ratio=5)

@@ -51,6 +51,15 @@ def test_table_is_plain_text_wrapped_to_the_width_without_colour_off_a_tty():
     assert "|---" not in text and "**Puntuación" not in text
 
 
+def test_step_titles_are_never_cut_in_an_80_column_terminal():
+    long = CheckResult("predict", "Paso 9: predecir (predict_sample)", 3, 3, True, "Correcto.", "predict.ok")
+    stream = io.StringIO()
+    terminal.print_result(replace(result(), checks=[*result().checks, long]), "grading", stream)
+    text = stream.getvalue()
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+    assert "(compile_model)" in text and "(predict_sample)" in text
+
+
 def test_table_has_colour_on_a_tty():
     stream = Terminal()
     terminal.print_result(result(), "grading", stream)
