@@ -77,11 +77,14 @@ class ProgressDisplay:
 
 def describe(event: dict[str, Any], lang: str) -> str:
     """One progress line for a supervisor event, in ``lang``."""
-    step = str(event.get("step", "")).partition(":")[0]
+    step, _, phase = str(event.get("step", "")).partition(":")
     title = i18n.render(lang, STEP_TITLES.get(step, "progress.import"))
     epoch, epochs = event.get("epoch"), event.get("epochs")
     if event.get("event") == "epoch" and isinstance(epoch, int):
         return i18n.render(lang, "progress.epoch", title=title, epoch=epoch, epochs=epochs if isinstance(epochs, int) else "?")
+    if phase == "fallback":
+        # The step failed; its stand-in runs so the next steps can be graded (not a second try of the student's code).
+        return i18n.render(lang, "progress.fallback", title=title)
     return title
 
 
@@ -105,7 +108,8 @@ def print_result(result: GradingResult, out: str, stream: TextIO | None = None) 
     if result.mode == "quick":
         console.print(Text(t("summary.quick", subset=result.metrics.get("train_subset", "?")), style="yellow"))
     table = Table(show_lines=True, expand=True)
-    table.add_column(t("summary.col_check"), ratio=2)
+    # With a ratio, width is the minimum: "(predict_sample)" fits; a longer word folds rather than being cut to "(compile_mode…".
+    table.add_column(t("summary.col_check"), ratio=2, width=16, overflow="fold")
     table.add_column(t("summary.col_points"), justify="right", no_wrap=True)
     table.add_column(t("summary.col_result"), no_wrap=True)
     table.add_column(t("summary.col_message"), ratio=5)

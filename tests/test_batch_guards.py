@@ -236,3 +236,15 @@ def test_similar_submissions_are_flagged_not_penalized(tmp_path):
     book = {r["id"]: r["total"] for r in read(run.out / "gradebook.csv")}
     assert book == {"alice": "3", "bob": "7"}
     assert 'id="pair-alice-bob-q1"' in (run.out / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_closing_line_names_the_lms_files_asked_for(tmp_path, capsys):
+    submission(tmp_path / "class" / "ana")
+    run = new_batch(tmp_path, "--export", "moodle", "--export", "canvas")
+    subs = roster.list_submissions(tmp_path / "class")
+    (job,) = run.plan(subs)
+    graded_by_fake_grader(run, job, 7)
+    capsys.readouterr()
+    assert run.report(subs, time.monotonic()) == 0
+    wrote = capsys.readouterr().out.splitlines()[-1]
+    assert wrote.startswith("Wrote ") and str(run.out / "moodle-grades.csv") in wrote and str(run.out / "canvas-grades.csv") in wrote

@@ -64,6 +64,33 @@ def test_markdown_tables(tmp_path, synthetic_shard):
     assert "### dani · not graded · timeout" in markdown
 
 
+def test_spanish_summary_counts_the_students_with_full_marks_in_those_words(tmp_path, synthetic_shard):
+    # "Nota máxima | 1" beside "Máx. | 46" read as a highest grade of 1.
+    _, html, markdown = build(tmp_path, synthetic_shard, lang="es")
+    assert "| Con todos los puntos |" in markdown and "Nota máxima" not in markdown
+    assert "<b>1</b>con todos los puntos" in html
+
+
+def test_chart_words_follow_the_language(tmp_path, synthetic_shard, monkeypatch):
+    from matplotlib.text import Text
+
+    from grader.instructor import plots
+
+    words: list[str] = []
+    draw = plots.data_uri
+
+    def reading(figure):
+        words.extend(t.get_text() for t in figure.findobj(Text) if t.get_text())
+        return draw(figure)
+
+    monkeypatch.setattr(plots, "data_uri", reading)
+    build(tmp_path, synthetic_shard, lang="es")
+    shown = " | ".join(words)
+    for spanish in ("Distribución de las notas (3 calificadas)", "nota total (sobre", "estudiantes", "Tasa de aprobados por comprobación", "Precisión en prueba (", "mínimo 0.95"):
+        assert spanish in shown
+    assert not any(english in shown for english in ("Score distribution", "students", "Pass rate", "required"))
+
+
 def test_class_without_grades_renders(tmp_path, synthetic_shard):
     report, html, markdown = build(tmp_path, synthetic_shard, students=("dani", "eva"))
     assert report.charts == {} and "nothing to chart" in html and "<img" not in html

@@ -73,6 +73,13 @@ def test_messages_exist_and_format_in_both_languages() -> None:
                     assert setting.label(Text(lang))
 
 
+@pytest.mark.parametrize(("lang", "words"), [("es", ("precisión (prueba) 0.9040", "pérdida (entrenamiento) 0.1279")), ("en", ("test accuracy 0.9040", "training loss 0.1279"))])
+def test_run_line_says_which_data_each_number_comes_from(lang: str, words: tuple[str, str]) -> None:
+    # As results.md's columns do: the accuracy is on the test images, the loss the last epoch's training loss.
+    line = Text(lang)("run.ok", accuracy="0.9040", loss="0.1279", seconds=8.9)
+    assert all(w in line for w in words)
+
+
 def test_describe_error_keeps_the_line_that_explains() -> None:
     message = (
         "Graph execution error:\n\nDetected at node x defined at (most recent call last):\n"

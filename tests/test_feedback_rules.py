@@ -68,6 +68,11 @@ def train_facts(**changes: Any) -> dict:
     return facts
 
 
+NORMALIZED = {"type": "ndarray", "shape": [20, 28, 28], "dtype": "float64", "is_float": True, "input_unchanged": True, "min": 0.0, "max": 1.0, "max_error": 0.0}
+RAW_PIXELS = {**NORMALIZED, "dtype": "uint8", "is_float": False, "max": 255.0, "max_error": 254.0}
+TWICE = [{"epochs": 5, "x_min": 0.0, "x_max": 1 / 255}]
+
+
 # -- a grading context made of facts -------------------------------------------
 @dataclass
 class Outcome:
@@ -98,7 +103,7 @@ def probabilities(logits: bool = False) -> np.ndarray:
 
 def context(replaced=(), statuses=None, accuracy=0.95, logits=False, **data: Any):
     facts = {
-        "normalize": {"type": "ndarray", "min": 0.0, "max": 1.0},
+        "normalize": NORMALIZED,
         "build_model": build_facts(),
         "compile_model": compile_facts(),
         "train_model": train_facts(),
@@ -127,6 +132,15 @@ def verdict_of(check, ctx) -> tuple[str, float, str]:
 # -- architecture ---------------------------------------------------------------
 def test_reference_architecture_passes():
     assert verdict_of(check_model.test_architecture, context())[:2] == ("architecture.ok", 1.0)
+
+
+def test_a_wrong_input_among_several_differences_shows_in_expected_and_found():
+    # keras.Input(shape=(784,)) before Flatten: the layers alone read the same on both sides.
+    default = {**model(FLATTEN, dense(128, "relu"), dense(10, "softmax")), "input_shape": [None, 784]}
+    ctx = context(build_model=build_facts(default, list_256_128={"error": {"type": "ValueError"}}))
+    key, _, message = verdict_of(check_model.test_architecture, ctx)
+    assert key == "architecture.several"
+    assert "Se esperaba Input(28, 28) -> Flatten -> Dense(128, relu)" in message and "se encontró Input(784) -> Flatten -> Dense(128, relu)" in message
 
 
 @pytest.mark.parametrize(
@@ -244,6 +258,15 @@ def test_partial_shares_must_add_up_to_one(tmp_path):
         load_config(path)
 
 
+@pytest.mark.parametrize("check", ["architecture", "compile"])
+def test_every_aspect_lost_is_exactly_zero_points(check):
+    # 1 - (0.3 + 0.3 + ...) left a residue such as 1.1e-16 in some set orders: a 0/12 shown as partial.
+    shares = getattr(CONFIG.partial, check)
+    deviations = [check_model.Deviation(aspect, f"{check}.x", {}) for aspect in shares]
+    for order in (deviations, deviations[::-1]):
+        assert check_model.judge(check, order, shares, {})[1] == 0.0
+
+
 # -- train ----------------------------------------------------------------------
 def test_train_retried_on_the_standin_compile_keeps_its_points():
     facts = train_facts(first_error={"type": "ValueError", "message": "rank", "line": 82}, stand_ins=["compile_model"])
@@ -269,6 +292,42 @@ def test_train_returning_none_says_return_is_missing():
     facts = train_facts(is_history=False, returned_type="NoneType")
     key, _, message = verdict_of(check_training.test_train, context(train_model=facts))
     assert key == "train.not_history" and "¿falta `return`?" in message
+
+
+def test_train_on_a_standin_model_says_so():
+    # keras.Input(shape=(784,)) in build_model: the grader's model is the one trained.
+    key, fraction, message = verdict_of(check_training.test_train, context(replaced={"build_model"}))
+    assert (key, fraction) == ("train.ok_standin", 1.0)
+    assert "lo preparó el calificador porque falló tu paso 4 (build_model)" in message
+
+
+def test_train_with_a_fixed_number_of_epochs_blames_the_body_not_the_signature():
+    # epochs=5 in the signature, model.fit(..., epochs=1) in the body.
+    key, fraction, message = verdict_of(check_training.test_train, context(train_model=train_facts(epochs=1)))
+    assert (key, fraction) == ("train.epochs_fixed", 0.0)
+    assert "epochs=5 por defecto" in message and "1 época(s)" in message and "número fijo" in message
+
+
+def test_train_with_a_wrong_default_asks_for_epochs_5_in_the_signature():
+    key, _, message = verdict_of(check_training.test_train, context(train_model=train_facts(default_epochs=1, epochs=1)))
+    assert key == "train.epochs" and "deja epochs=5 en la firma" in message
+
+
+def test_normalizing_again_in_train_costs_train_not_normalize():
+    ctx = context(train_model=train_facts(fit_calls=TWICE))
+    assert verdict_of(check_data.test_normalize, ctx)[:2] == ("normalize.ok", 1.0)
+    key, fraction, message = verdict_of(check_training.test_train, ctx)
+    assert (key, fraction) == ("train.fit_data", 0.0)
+    assert "[0, 0.003922]" in message and "no vuelvas a normalizar dentro de train_model" in message
+
+
+@pytest.mark.parametrize("normalize", [RAW_PIXELS, {"type": "NoneType", "input_unchanged": True, "shape": None}], ids=["raw", "none"])
+def test_data_reaching_fit_is_judged_by_who_made_it(normalize):
+    # Raw pixels from the student's normalize: its own fault, not train_model's.
+    # normalize returned nothing: the stand-in gave [0, 1], so a range off at fit is train_model's.
+    ctx = context(normalize=normalize, train_model=train_facts(fit_calls=[{"epochs": 5, "x_min": 0.0, "x_max": 255.0}]))
+    expected = "train.ok" if normalize is RAW_PIXELS else "train.fit_data"
+    assert verdict_of(check_training.test_train, ctx)[0] == expected
 
 
 # -- results computed on stand-ins say so -----------------------------------------
@@ -312,18 +371,25 @@ def test_min_accuracy_blocked_gives_the_standin_accuracy_and_the_step():
     ctx = context(replaced={"build_model", "train_model"}, accuracy=0.8123)
     key, fraction, message = verdict_of(check_training.test_min_accuracy, ctx)
     assert (key, fraction) == ("min_accuracy.blocked", 0.0)
-    assert "0.8123" in message and "paso 4 (build_model), paso 6 (train_model)" in message
+    assert "0.8123" in message and "tu paso 4 (build_model) y paso 6 (train_model)." in message and "corrige esos pasos" in message
+
+
+@pytest.mark.parametrize(("lang", "text"), [("es", "paso 3 (normalize), paso 4 (build_model) y paso 6 (train_model)"), ("en", "step 3 (normalize), step 4 (build_model) and step 6 (train_model)")])
+def test_a_list_of_steps_reads_as_a_sentence(lang, text):
+    assert text + ")" in i18n.render(lang, "min_accuracy.note.standins", steps=check_training.steps_phrase(["normalize", "build_model", "train_model"]))
 
 
 def test_min_accuracy_blocked_by_a_tampered_compile():
     ctx = context(replaced={"compile_model"}, statuses={"compile_model": "tampered"})
-    assert verdict_of(check_training.test_min_accuracy, ctx)[0] == "min_accuracy.blocked"
+    key, _, message = verdict_of(check_training.test_min_accuracy, ctx)
+    assert key == "min_accuracy.blocked" and "tu paso 5 (compile_model)." in message and "corrige ese paso" in message
 
 
 @pytest.mark.parametrize(
     ("data", "cause"),
     [
-        ({"train_model": train_facts(fit_calls=[{"x_min": 0.0, "x_max": 255.0}])}, "Paso 3 (normalize): los datos que llegaron a model.fit están en [0, 255]"),
+        ({"normalize": RAW_PIXELS, "train_model": train_facts(fit_calls=[{"x_min": 0.0, "x_max": 255.0}])}, "Paso 3 (normalize): los datos que llegaron a model.fit están en [0, 255]"),
+        ({"train_model": train_facts(fit_calls=TWICE)}, "Paso 6 (train_model): los datos que llegaron a model.fit están en [0, 0.003922]"),
         ({"build_model": build_facts(model(FLATTEN, dense(128, "relu"), dense(10, "linear")))}, "Paso 4 (build_model): la capa de salida usa linear"),
         ({"build_model": build_facts(model(FLATTEN, dense(128, "sigmoid"), dense(10, "softmax")))}, "Paso 4 (build_model): la capa oculta usa sigmoid"),
         ({"compile_model": compile_facts(optimizer="SGD")}, "Paso 5 (compile_model): el optimizador es SGD"),

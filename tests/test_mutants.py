@@ -90,11 +90,11 @@ def _mutants() -> dict[str, tuple[str, dict[str, str]]]:
             edit(REFERENCE, "    return images / 255.0\n", "    return images / 255.0 / 255.0\n"),
             {"normalize": "normalize.wrong_values", "min_accuracy": "min_accuracy.low"},
         ),
-        # normalize is right, but train_model divides again: the model never
+        # normalize is right, but train_model divides again: its own fault (step 6), and the model never
         # saw data like the test images.
         "normalize_again_in_train": (
             edit(REFERENCE, f"        {FIT}\n", "        x_train / 255.0, y_train, epochs=epochs, validation_split=validation_split\n"),
-            {"normalize": "normalize.fit_data", "min_accuracy": "min_accuracy.low"},
+            {"train": "train.fit_data", "min_accuracy": "min_accuracy.low"},
         ),
         # A made-up accuracy instead of model.evaluate's.
         "evaluate_made_up": (

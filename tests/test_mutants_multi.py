@@ -80,7 +80,7 @@ MUTANTS = {
     "loss_list_return": (
         ("wrong_loss", "list_unsupported", "missing_return"),
         {"compile": "compile.loss", "architecture": "architecture.parameters_error", "normalize": "normalize.not_array"},
-        {"train": ["paso 5 (compile_model)"], "min_accuracy": ["paso 3 (normalize), paso 5 (compile_model)"]},
+        {"train": ["paso 5 (compile_model)"], "min_accuracy": ["paso 3 (normalize) y paso 5 (compile_model)"]},
     ),
 }
 

@@ -59,6 +59,13 @@ def test_layout(release):
     assert ".github/workflows/grade-class.yml" not in names  # instructor-only
 
 
+def test_released_readme_speaks_to_students_in_spanish(release):
+    # The English intro for instructors opened the students' README.
+    readme = (release / "README.md").read_text(encoding="utf-8")
+    assert "An auto-graded assignment" not in readme and "instructor" not in readme.lower()
+    assert readme.startswith("# Redes neuronales completamente conectadas aplicadas en MNIST\n") and "## Para estudiantes" in readme
+
+
 def test_manifest_covers_every_protected_file(release):
     manifest = json.loads((release / ".grader-manifest.json").read_text(encoding="utf-8"))
     protected = {

@@ -51,6 +51,15 @@ def test_table_is_plain_text_wrapped_to_the_width_without_colour_off_a_tty():
     assert "|---" not in text and "**Puntuación" not in text
 
 
+def test_step_titles_are_never_cut_in_an_80_column_terminal():
+    long = CheckResult("predict", "Paso 9: predecir (predict_sample)", 3, 3, True, "Correcto.", "predict.ok")
+    stream = io.StringIO()
+    terminal.print_result(replace(result(), checks=[*result().checks, long]), "grading", stream)
+    text = stream.getvalue()
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 80
+    assert "(compile_model)" in text and "(predict_sample)" in text
+
+
 def test_table_has_colour_on_a_tty():
     stream = Terminal()
     terminal.print_result(result(), "grading", stream)
@@ -96,6 +105,12 @@ def test_progress_lines_off_a_tty():
     assert lines[0] == "[0 s] Cargando tu mnist_dense.py"
     assert lines[2].endswith("Paso 6: entrenar (train_model): época 3/5")
     assert lines[3].endswith("Paso 6: entrenar (train_model)") and lines[4].endswith("Comprobando los resultados")
+
+
+def test_a_failed_step_is_not_announced_twice_as_if_it_ran_again():
+    # A stub's failed normalize, then the stand-in that lets the next steps run.
+    assert terminal.describe({"event": "start", "step": "normalize:fallback"}, "es") == "Paso 3: normalizar (normalize): falló; se sigue con la versión del calificador"
+    assert terminal.describe({"event": "start", "step": "train_model:fallback"}, "en") == "Step 6: train (train_model): failed; going on with the grader's stand-in"
 
 
 def test_progress_live_on_a_tty_in_english():

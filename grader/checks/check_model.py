@@ -64,6 +64,11 @@ def effective_layers(description: dict) -> list[tuple]:
     return layers
 
 
+def _shape(shape: object) -> str:
+    """(None, 28, 28) as the student writes it in keras.Input: "28, 28"."""
+    return ", ".join(str(d) for d in shape[1:]) if isinstance(shape, (list, tuple)) and shape else str(shape)
+
+
 def render(layers: list[tuple]) -> str:
     parts = []
     for kind, units, extra in layers:
@@ -202,7 +207,8 @@ def judge(check: str, deviations: list[Deviation], shares: dict[str, float], con
     the aspects without a difference.
     """
     lost = {d.aspect for d in deviations}
-    fraction = max(0.0, 1.0 - sum(shares[a] for a in lost))
+    # The kept shares, summed in the config's order: every aspect lost is exactly 0, whatever the set's order.
+    fraction = sum(share for aspect, share in shares.items() if aspect not in lost)
     if len(deviations) == 1:
         only = deviations[0]
         return only.key, fraction, {**context, **only.params}
@@ -220,6 +226,9 @@ def test_architecture(ctx, verdict):
     deviations = architecture_deviations(facts)
     if deviations:
         context = {"found": layers, "expected": render([("flatten", None, None)] + DEFAULT)}
+        if model.get("input_shape") != INPUT_SHAPE:
+            # Otherwise "expected X; found X" when only the input differs.
+            context = {"found": f"Input({_shape(model.get('input_shape'))}) -> {layers}", "expected": f"Input({_shape(INPUT_SHAPE)}) -> {context['expected']}"}
         key, fraction, params = judge("architecture", deviations, ctx.config.partial.architecture, context)
         fail(key, fraction=fraction, **params)
     verdict.ok("architecture.ok", found=layers, params=model.get("params"))

@@ -11,6 +11,8 @@ from grader.checks.verdict import fail, part
 from grader.checks.words import found_type, found_types
 
 EXPECTED_EPOCHS = 5
+# How far a normalized pixel may stray from [0, 1] (the data's own rounding).
+UNIT_TOLERANCE = 1e-5
 
 
 def tracked_metrics(keys) -> tuple[str, ...]:
@@ -54,8 +56,10 @@ def stand_ins(ctx, steps=PIPELINE) -> list[str]:
 
 
 def steps_phrase(steps: list[str]) -> list[dict]:
-    """"paso 5 (compile_model), paso 6 (train_model)" in the verdict's language."""
-    return [part("step_ref.item" if i == len(steps) - 1 else "step_ref.item_comma", number=STEP_NUMBER.get(s, "?"), function=FUNCTION_OF_STEP[s]) for i, s in enumerate(steps)]
+    """"paso 3 (normalize), paso 5 (compile_model) y paso 6 (train_model)" in the verdict's language."""
+    last = len(steps) - 1
+    keys = ["step_ref.item" if i == last else "step_ref.item_and" if i == last - 1 else "step_ref.item_comma" for i in range(len(steps))]
+    return [part(key, number=STEP_NUMBER.get(s, "?"), function=FUNCTION_OF_STEP[s]) for key, s in zip(keys, steps)]
 
 
 @pytest.mark.check("train")
@@ -68,8 +72,16 @@ def test_train(ctx, verdict):
         if not compile_facts or not compile_deviations(compile_facts):
             _fail_first_attempt(first)
     train_problems(facts)
+    fit_range = _fit_data_range(facts)
+    if fit_range is not None and normalize_output_right(_data(ctx, "normalize")):
+        # normalize (or its stand-in) gave [0, 1]: train_model itself changed the data.
+        fail("train.fit_data", min=f"{fit_range[0]:.4g}", max=f"{fit_range[1]:.4g}")
     seconds = round(ctx.run.outcome("train_model").seconds, 1)
-    if first is not None:
+    model_replaced = stand_ins(ctx, ("build_model",))
+    if model_replaced:
+        # The student's train_model worked, on a model the grader built: say so, as evaluate and predict do.
+        verdict.ok("train.ok_standin", epochs=EXPECTED_EPOCHS, seconds=seconds, steps=steps_phrase(model_replaced))
+    elif first is not None:
         verdict.ok("train.ok_after_standin", epochs=EXPECTED_EPOCHS, seconds=seconds, error_type=first["type"], cause=steps_phrase(["compile_model"]))
     else:
         verdict.ok("train.ok", epochs=EXPECTED_EPOCHS, seconds=seconds)
@@ -93,8 +105,11 @@ def train_problems(facts: dict) -> None:
         fail("train.not_history", found=found_type(facts["returned_type"]))
     if not facts["from_fit"]:
         fail("train.not_from_fit")
-    if facts.get("default_epochs") != EXPECTED_EPOCHS or facts.get("epochs") != EXPECTED_EPOCHS:
+    if facts.get("default_epochs") != EXPECTED_EPOCHS:
         fail("train.epochs", found=facts.get("epochs"), expected=EXPECTED_EPOCHS)
+    if facts.get("epochs") != EXPECTED_EPOCHS:
+        # The signature is right; the body trains a fixed number of epochs instead.
+        fail("train.epochs_fixed", found=facts.get("epochs"), expected=EXPECTED_EPOCHS)
     recorded = facts.get("metrics", [])
     missing = [m for m in tracked_metrics(recorded) if m not in recorded]
     if missing:
@@ -222,7 +237,8 @@ def test_min_accuracy(ctx, verdict):
     helped = [s for s in replaced if s not in blocking]
     threshold = ctx.config.grading.min_accuracy
     if blocking:
-        fail("min_accuracy.blocked", steps=steps_phrase(blocking), accuracy=_standin_accuracy(ctx), threshold=f"{threshold:.2f}")
+        those = part("min_accuracy.those.one" if len(blocking) == 1 else "min_accuracy.those.several")
+        fail("min_accuracy.blocked", steps=steps_phrase(blocking), those=those, accuracy=_standin_accuracy(ctx), threshold=f"{threshold:.2f}")
     measured = ctx.measurement
     ctx.metrics["test_accuracy"] = round(measured.accuracy, 4)
     if not measured.recomputed:
@@ -247,6 +263,27 @@ def _standin_accuracy(ctx) -> str:
         return "?"
 
 
+def _out_of_unit_range(low, high) -> bool:
+    return high is not None and low is not None and (high > 1.0 + UNIT_TOLERANCE or high < 0.5 or low < -UNIT_TOLERANCE)
+
+
+def _fit_data_range(train_facts: dict) -> tuple[float, float] | None:
+    """(min, max) of the first images model.fit received outside [0, 1], else None."""
+    for call in train_facts.get("fit_calls") or []:
+        if _out_of_unit_range(call.get("x_min"), call.get("x_max")):
+            return call["x_min"], call["x_max"]
+    return None
+
+
+def normalize_output_right(normalize_facts: dict) -> bool:
+    """train_model received images in [0, 1]: the student's normalize gave them, or its
+    stand-in did (no values observed: it failed, or returned no array)."""
+    if "max_error" not in normalize_facts:
+        return True
+    error = normalize_facts["max_error"]
+    return error is not None and error <= UNIT_TOLERANCE and normalize_facts.get("is_float", True)
+
+
 def _hint_facts(ctx) -> dict:
     return {step: _data(ctx, step) for step in PIPELINE}
 
@@ -261,8 +298,10 @@ def accuracy_causes(facts: dict) -> list[dict]:
     causes = []
     calls = facts["train_model"].get("fit_calls") or []
     low, high = (calls[-1].get("x_min"), calls[-1].get("x_max")) if calls else (facts["normalize"].get("min"), facts["normalize"].get("max"))
-    if high is not None and low is not None and (high > 1.0 + 1e-5 or high < 0.5 or low < -1e-5):
-        causes.append(part("min_accuracy.cause.input_range", min=f"{low:.4g}", max=f"{high:.4g}"))
+    if _out_of_unit_range(low, high):
+        # Whose fault: normalize's output, or train_model changing right data.
+        cause = "fit_range" if calls and normalize_output_right(facts["normalize"]) else "input_range"
+        causes.append(part(f"min_accuracy.cause.{cause}", min=f"{low:.4g}", max=f"{high:.4g}"))
     model = facts["build_model"].get("default") or {}
     dense = [layer for layer in effective_layers(model) if layer[0] == "dense"]
     compiled = facts["compile_model"].get("default") or {}

@@ -290,15 +290,15 @@ class Batch:
         compared = self.compare_class(everyone)
         self.similarity_seconds = round(time.monotonic() - clock, 2)
         similarity.write_csv(self.out / similarity.CSV_FILE, compared)
-        for kind in dict.fromkeys(self.args.export):
-            lms.write(kind, self.out, everyone, {s.id: s.lms_id for s in subs}, lang)
+        exported = [lms.write(kind, self.out, everyone, {s.id: s.lms_id for s in subs}, lang) for kind in dict.fromkeys(self.args.export)]
         meta = self.meta(ids, round(time.monotonic() - started, 1))
         (self.out / RUN_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         class_report.write(self.out, everyone, self.config.grading.min_accuracy, lang=lang, similar=compared)
         counts = {s: sum(1 for r in everyone if r.status == s) for s in records.STATUSES}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         print(f"{len(ids)} submissions ({summary}); graded {len(self.graded)}, skipped {len(self.skipped)} in {meta['wall_seconds']} s.")
-        print(f"Wrote {self.out / 'gradebook.csv'}, {self.out / similarity.CSV_FILE}, {self.out / 'report.html'} and {self.out / 'report.md'}.")
+        written = [self.out / "gradebook.csv", self.out / similarity.CSV_FILE, *exported, self.out / "report.html"]
+        print(f"Wrote {', '.join(str(p) for p in written)} and {self.out / 'report.md'}.")
         return 0
 
     def compare_class(self, everyone: list[StudentRecord]) -> similarity.Comparison:

@@ -149,13 +149,20 @@ def build(
 
 
 def add_charts(report: ClassReport) -> None:
+    def t(key: str, **params: object) -> str:
+        return render(report.lang, f"instructor.report.{key}", **params)
+
+    students = t("chart_students")
     if report.scores and report.max_score:
-        report.charts["scores"] = plots.score_histogram(report.scores, report.max_score)
+        title, xlabel = t("chart_scores_title", count=len(report.scores)), t("chart_scores_x", max=report.max_score)
+        report.charts["scores"] = plots.score_histogram(report.scores, report.max_score, title=title, xlabel=xlabel, ylabel=students)
     if report.checks:
         labels = [c.id for c in report.checks]
-        report.charts["checks"] = plots.pass_rates(labels, [c.rate for c in report.checks])
+        report.charts["checks"] = plots.pass_rates(labels, [c.rate for c in report.checks], title=t("chart_checks_title"), xlabel=t("chart_checks_x"))
     if report.accuracies:
-        report.charts["accuracy"] = plots.accuracy_distribution(report.accuracies, report.min_accuracy)
+        required = t("chart_accuracy_required", value=f"{report.min_accuracy:.2f}") if report.min_accuracy is not None else ""
+        title = t("chart_accuracy_title", count=len(report.accuracies))
+        report.charts["accuracy"] = plots.accuracy_distribution(report.accuracies, report.min_accuracy, title=title, xlabel=t("chart_accuracy_x"), ylabel=students, required=required)
 
 
 def _md_cell(text: object) -> str:

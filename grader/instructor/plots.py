@@ -1,7 +1,8 @@
 """The class report's charts: matplotlib figures as base64 PNG data URIs.
 
 Uses ``matplotlib.figure.Figure`` directly (no pyplot, no GUI backend), so it
-works headless and leaves no global state behind.
+works headless and leaves no global state behind. The words on each chart come
+from the caller, in the report's language.
 """
 
 from __future__ import annotations
@@ -28,21 +29,21 @@ def _figure(height: float = 3.0) -> Figure:
     return figure
 
 
-def score_histogram(scores: list[int], max_score: int) -> str:
+def score_histogram(scores: list[int], max_score: int, *, title: str, xlabel: str, ylabel: str) -> str:
     figure = _figure()
     ax = figure.add_subplot()
     step = max(1, max_score // 20)
     bins = list(range(0, max_score + step + 1, step))
     ax.hist(scores, bins=bins, color=BLUE, edgecolor="white")
     ax.set_xlim(0, max_score + step)
-    ax.set_xlabel(f"total score (of {max_score})")
-    ax.set_ylabel("students")
-    ax.set_title(f"Score distribution ({len(scores)} graded)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.yaxis.get_major_locator().set_params(integer=True)
     return data_uri(figure)
 
 
-def pass_rates(labels: list[str], rates: list[float]) -> str:
+def pass_rates(labels: list[str], rates: list[float], *, title: str, xlabel: str) -> str:
     figure = _figure(height=max(2.5, 0.32 * len(labels) + 1))
     ax = figure.add_subplot()
     positions = list(range(len(labels)))[::-1]
@@ -50,23 +51,23 @@ def pass_rates(labels: list[str], rates: list[float]) -> str:
     ax.barh(positions, [100 * r for r in rates], color=colors)
     ax.set_yticks(positions, labels, fontsize=8)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("% of graded students with full points")
-    ax.set_title("Pass rate per check")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
     for y, rate in zip(positions, rates):
         ax.text(min(100 * rate + 1, 92), y, f"{100 * rate:.0f}%", va="center", fontsize=7)
     return data_uri(figure)
 
 
-def accuracy_distribution(accuracies: list[float], minimum: float | None) -> str:
+def accuracy_distribution(accuracies: list[float], minimum: float | None, *, title: str, xlabel: str, ylabel: str, required: str) -> str:
     figure = _figure()
     ax = figure.add_subplot()
     low = min([*accuracies, minimum or 1.0, 0.8])
     ax.hist(accuracies, bins=20, range=(low, 1.0), color=BLUE, edgecolor="white")
     if minimum is not None:
-        ax.axvline(minimum, color=RED, linestyle="--", label=f"required {minimum:.2f}")
+        ax.axvline(minimum, color=RED, linestyle="--", label=required)
         ax.legend(loc="upper left", fontsize=8)
-    ax.set_xlabel("test accuracy measured by the grader")
-    ax.set_ylabel("students")
-    ax.set_title(f"Test accuracy ({len(accuracies)} models)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.yaxis.get_major_locator().set_params(integer=True)
     return data_uri(figure)
