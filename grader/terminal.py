@@ -104,6 +104,8 @@ def print_result(result: GradingResult, out: str, stream: TextIO | None = None) 
     total = t("summary.total", score=result.score, max_score=result.max_score)
     if result.metrics.get("test_accuracy") is not None:
         total += " · " + t("summary.accuracy", accuracy=f"{result.metrics['test_accuracy']:.4f}")
+    if result.isolation:
+        total += " · " + t("summary.isolation", level=result.isolation)
     console.print(total)
     if result.mode == "quick":
         console.print(Text(t("summary.quick", subset=result.metrics.get("train_subset", "?")), style="yellow"))

@@ -42,7 +42,7 @@ def test_portable_level_grades_the_stubs_with_the_spanish_summary(tmp_path):
     command = [sys.executable, "-m", "grader", "--submission", str(work), "--out", str(tmp_path / "out"), "--config", str(config)]
     done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "# Resultado de la calificación" in done.stdout
+    assert "Resultado de la calificación" in done.stdout
     assert "Aislamiento de tu código: process." in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
     score = json.loads((tmp_path / "out" / "score.json").read_text(encoding="utf-8"))

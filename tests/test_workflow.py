@@ -418,7 +418,10 @@ def test_workflow_scripts_grade_a_submission_that_fakes_its_score(workflow, tmp_
     assert len(ends) == 1 and ends[0] > starts[0]
     start, end = starts[0], ends[0]
     fakes = [i for i, line in enumerate(log) if "Points 100/100" in line or '"score": 100' in line]
-    assert fakes, "the submission's fake notice never reached the log: the test proves nothing"
+    isolation = json.loads((grading / "score.json").read_text(encoding="utf-8"))["isolation"]
+    # Under bubblewrap the write through /proc cannot reach the grader at all (its own PID
+    # namespace); without it, the fake lines reach the log, but only inside the guard.
+    assert fakes or isolation == "namespaces", "the submission's fake notice never reached the log: the test proves nothing"
     assert all(start < i < end for i in fakes), f"fake lines at {fakes}, guard {start}..{end}"
     assert all(not line.startswith("::") for line in log[:start] + log[end + 1 :])
     assert sum(token in line for line in log) == 2, "the token leaked into the output"
