@@ -11,40 +11,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from grader import spec
 from grader.sandbox.isolation import LEVELS
 
 DEFAULT_CONFIG = Path(__file__).with_name("config.toml")
-
-CODE_CHECKS = (
-    "load_data",
-    "show_sample",
-    "normalize",
-    "architecture",
-    "compile",
-    "train",
-    "evaluate",
-    "history",
-    "predict",
-    "min_accuracy",
-)
-ANSWER_CHECKS = tuple(f"q{n}" for n in range(1, 8))
-EXPLORATION_CHECKS = ("exploration",)
-ALL_CHECKS = CODE_CHECKS + ANSWER_CHECKS + EXPLORATION_CHECKS
-
-# Steps of the student's module, in the order the sandbox runs them.
-STEPS = (
-    "import",
-    "load_data",
-    "show_sample",
-    "normalize",
-    "build_model",
-    "compile_model",
-    "train_model",
-    "evaluate_model",
-    "history",
-    "predict",
-)
-
 
 # What architecture and compile are judged on; each earns its share of the
 # check's points ([partial] in config.toml), so one message can list every
@@ -219,13 +189,17 @@ def _partial(raw: dict[str, Any], path: Path) -> PartialCredit:
 
 
 def _validate(config: Config, path: Path) -> None:
-    missing_steps = [s for s in STEPS if s not in config.time_limits]
+    missing_steps = [s for s in spec.STEP_NAMES if s not in config.time_limits]
     if missing_steps:
         raise ConfigError(f"{path}: [time_limits] lacks {missing_steps}")
-    unknown_checks = sorted(set(config.points) - set(ALL_CHECKS))
+    unknown_steps = sorted(set(config.time_limits) - set(spec.STEP_NAMES))
+    if unknown_steps:
+        raise ConfigError(f"{path}: [time_limits] has unknown steps {unknown_steps}; the steps are {list(spec.STEP_NAMES)}")
+    registered = spec.checks()
+    unknown_checks = sorted(set(config.points) - {c.points_key for c in registered})
     if unknown_checks:
-        raise ConfigError(f"{path}: [points] has unknown checks {unknown_checks}")
-    missing_checks = [c for c in CODE_CHECKS if c not in config.points]
+        raise ConfigError(f"{path}: [points] has checks no check module declares: {unknown_checks}")
+    missing_checks = [c.points_key for c in registered if not c.optional and c.points_key not in config.points]
     if missing_checks:
         raise ConfigError(f"{path}: [points] lacks {missing_checks}")
     if any(p < 0 for p in config.points.values()):

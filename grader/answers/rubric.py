@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.answers.markdown import extract_answer, has_answer_markers, remove_placeholder
+from grader.spec import ANSWER_IDS
 
-QUESTION_IDS = tuple(f"q{n}" for n in range(1, 8))  # = grader.config.ANSWER_CHECKS
+QUESTION_IDS = ANSWER_IDS  # one check each
 COPY_NGRAM = 5  # a run of this many words found in the question is "copied"
 SHORT_FACTOR = 0.5  # shorter than min_words, but not empty
 KEYWORD_LIST_FACTOR = 0.5  # words without sentences

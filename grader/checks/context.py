@@ -13,33 +13,8 @@ from grader.checks.verdict import fail
 from grader.config import Config
 from grader.measure import Measurement, measure
 from grader.results import AnswerReview
+from grader.spec import function_of
 from grader.sandbox.supervisor import SandboxRun, StepOutcome
-
-# The step whose function a check grades, by check id.
-STEP_OF_CHECK = {
-    "load_data": "load_data",
-    "show_sample": "show_sample",
-    "normalize": "normalize",
-    "architecture": "build_model",
-    "compile": "compile_model",
-    "train": "train_model",
-    "evaluate": "evaluate_model",
-    "history": "history",
-    "predict": "predict",
-}
-# The function named in messages, by step.
-FUNCTION_OF_STEP = {
-    "load_data": "load_data",
-    "show_sample": "show_sample",
-    "normalize": "normalize",
-    "build_model": "build_model",
-    "compile_model": "compile_model",
-    "train_model": "train_model",
-    "evaluate_model": "evaluate_model",
-    "history": "history_frame / plot_history",
-    "predict": "predict_sample",
-}
-
 
 @dataclass
 class GradingContext:
@@ -62,9 +37,9 @@ class GradingContext:
         unimportable = self._import_failure()
         if unimportable is not None:
             # Every function is missing because the module could not be loaded at all.
-            fail("step.import_failed", function=FUNCTION_OF_STEP[step], **unimportable)
+            fail("step.import_failed", function=function_of(step), **unimportable)
         if outcome is None:
-            fail("step.not_run", function=FUNCTION_OF_STEP[step])
+            fail("step.not_run", function=function_of(step))
         if outcome.status != "ok":
             key, params = step_failure(outcome, self.config)
             fail(key, **params)
@@ -87,7 +62,7 @@ def step_failure(outcome: StepOutcome, config: Config) -> tuple[str, dict[str, A
     error = outcome.error or {}
     key = f"step.{outcome.status}" if outcome.status in STATUSES else "step.error"
     return key, {
-        "function": FUNCTION_OF_STEP.get(outcome.step, outcome.step),
+        "function": function_of(outcome.step),
         "error_type": error.get("type", ""),
         "error_message": error.get("message", ""),
         "line": error.get("line") or "?",

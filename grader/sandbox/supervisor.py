@@ -31,7 +31,8 @@ from typing import Any
 
 import psutil
 
-from grader.config import STEPS, Config
+from grader.config import Config
+from grader.spec import STEP_NAMES
 from grader.sandbox.channel import MAX_LINE, parse_line
 from grader.sandbox.isolation import Isolation, Paths
 from grader.sandbox.memory import MemoryCgroup
@@ -437,7 +438,7 @@ def _child_setup(cgroup: MemoryCgroup | None) -> Callable[[], None]:
 
 
 def _after_training(step: str) -> bool:
-    return step in STEPS and STEPS.index(step) > STEPS.index("train_model")
+    return step in STEP_NAMES and STEP_NAMES.index(step) > STEP_NAMES.index("train_model")
 
 
 def _lines(stream: Any) -> queue.Queue:
