@@ -20,6 +20,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -28,10 +29,11 @@ from pathlib import Path
 import pytest
 import pytest_jsonreport.plugin  # noqa: F401 - loaded before any student code runs
 
-from grader import collect, data, i18n
+from grader import collect, data, fetch_data, i18n
 from grader.checks.context import GradingContext
 from grader.checks.plugin import GradingPlugin
 from grader.config import Config
+from grader.errors import GradingError
 from grader.exporters import classroom50, gradescope, legacy_classroom, score_json, summary_md
 from grader.protect import FileGuard
 from grader.results import GradingResult
@@ -43,10 +45,6 @@ GRADER_DIR = Path(__file__).resolve().parent
 CHECKS_DIR = GRADER_DIR / "checks"
 OUTPUT_MARKER = ".grader-output"
 MODULE_FILE = "mnist_dense.py"
-
-
-class GradingError(RuntimeError):
-    """Grading could not happen at all; the message says why, in one sentence."""
 
 
 @dataclass
@@ -171,12 +169,7 @@ def grade(request: Request) -> GradingResult:
         raise GradingError(i18n.render(lang, "error.no_module", path=module))
     _check_out_dir(request.out, lang)
     level = _isolation(request)
-    dataset = data.dataset_file()
-    if dataset is None:
-        from grader.fetch_data import fetch
-
-        dataset = fetch(lang)
-    (_, _), (x_test, y_test) = data.read_npz(dataset)
+    x_test, y_test, dataset = _test_set(lang)
 
     guarded = [GRADER_DIR] + ([request.config_path] if request.config_path else [])
     guard = FileGuard(guarded)
@@ -220,6 +213,25 @@ def grade(request: Request) -> GradingResult:
             metrics["train_subset"] = config.grading.train_subset
         _write_outputs(request.out, result, report, run.output_file, config)
     return result
+
+
+def _test_set(lang: str) -> tuple:
+    """MNIST's test images and labels, and the file they come from.
+
+    A bad MNIST_NPZ (no such file, not an npz) is one sentence in ``lang``;
+    no data at all is fetch's own sentence.
+    """
+    try:
+        dataset = data.dataset_file() or fetch_data.fetch(lang)
+        (_, _), (x_test, y_test) = data.read_npz(dataset)
+    except (data.DataUnavailable, OSError, ValueError, zipfile.BadZipFile) as error:
+        value = os.environ.get(data.ENV_VAR, "")
+        raise GradingError(i18n.render(lang, "error.bad_data", var=data.ENV_VAR, value=value, detail=_one_line(error))) from error
+    return x_test, y_test, dataset
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200] or type(error).__name__
 
 
 def _flags(run, modified: list[str]) -> list[str]:

@@ -128,7 +128,7 @@ def test_quick_settings_are_typed(tmp_path):
     text = (ROOT / "grader" / "config.toml").read_text(encoding="utf-8").replace("train_subset = 2000", 'train_subset = "many"')
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"\[quick\] train_subset must be a int"):
+    with pytest.raises(ConfigError, match=r"\[quick\] train_subset must be a whole number"):
         load_config(path)
 
 

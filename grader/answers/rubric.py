@@ -82,11 +82,12 @@ class RubricError(ValueError):
 class AnswerSettings:
     """The plain keys of ``[rubric]`` (the questions are its sub-tables)."""
 
-    max_file_kb: int = 64  # a larger answer file or sheet is not read: 0 points
-    time_limit: float = 20.0  # seconds to score one free-text file
-    # "score": English answers are scored with the ideas' English patterns
-    # too; "ask_spanish": an English answer scores 0 and is asked for in Spanish.
-    english: str = "score"
+    max_file_kb: int = field(default=64, metadata={"doc": "A larger answer file or sheet is not read: 0 points."})
+    time_limit: float = field(default=20.0, metadata={"doc": "Seconds to score one free-text file; a file over it scores 0 alone."})
+    english: str = field(
+        default="score",
+        metadata={"doc": '"score": English answers are scored with the ideas\' English patterns too; "ask_spanish": they score 0 and are asked for in Spanish.'},
+    )
 
     @property
     def max_bytes(self) -> int:
