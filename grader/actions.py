@@ -36,13 +36,13 @@ import sys
 import uuid
 from pathlib import Path
 
-from grader.exporters import legacy_classroom
+from grader.exporters import legacy_classroom, outputs
 from grader.results import GradingResult, whole_points
 
 DEFAULT_GRADING_DIR = "grading"
-SCORE_FILE = "score.json"
-SUMMARY_FILE = "summary.md"
-PAYLOAD_FILE = "legacy-classroom.b64"
+SCORE_FILE = outputs.SCORE_JSON
+SUMMARY_FILE = outputs.SUMMARY_MD
+PAYLOAD_FILE = outputs.LEGACY_CLASSROOM_B64
 
 MISSING_SUMMARY = {
     "es": (

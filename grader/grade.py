@@ -34,7 +34,7 @@ from grader.checks.context import GradingContext
 from grader.checks.plugin import GradingPlugin
 from grader.config import Config
 from grader.errors import GradingError
-from grader.exporters import classroom50, gradescope, legacy_classroom, score_json, summary_md
+from grader.exporters import outputs
 from grader.protect import FileGuard
 from grader.results import GradingResult
 from grader.sandbox import isolation
@@ -251,48 +251,37 @@ def _flags(run, modified: list[str]) -> list[str]:
 
 
 def _write_outputs(out: Path, result: GradingResult, report: dict, student_output: Path, config: Config) -> None:
-    """Write everything into a new folder, then swap it in for ``out``."""
+    """Write every exporter's files into a new folder, then swap it in for ``out``."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".grading-", dir=out.parent))
     (staging / OUTPUT_MARKER).write_text("Written by python -m grader; replaced on every run.\n")
-    (staging / "score.json").write_text(score_json.dumps(result), encoding="utf-8")
-    summary = summary_md.render(result)
-    (staging / "summary.md").write_text(summary, encoding="utf-8")
-    (staging / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
-    if result.mode == "full":
-        # A quick self-check is never published: its exporters refuse it, so its files are not written.
-        _write_json(staging / "result.json", classroom50.to_result_json(result, os.environ))
-        (staging / "release-body.md").write_text(classroom50.release_body(result, summary), encoding="utf-8")
-        _write_json(staging / "gradescope.json", gradescope.to_gradescope(result))
-        payload = legacy_classroom.to_legacy_payload(result)
-        (staging / "legacy-classroom.b64").write_text(legacy_classroom.encode(payload) + "\n", encoding="ascii")
-    _copy_tail(student_output, staging / "student-output.txt", config.grading.output_limit_kb * 1024)
+    env = outputs.ExportEnv(os.environ, report, _read_tail(student_output, config.grading.output_limit_kb * 1024))
+    # A quick self-check is never published: the publishing exporters are skipped.
+    for name, content in outputs.files(result, env).items():
+        if isinstance(content, bytes):
+            (staging / name).write_bytes(content)
+        else:
+            (staging / name).write_text(content, encoding="utf-8")
     if out.exists():
         shutil.rmtree(out)
     staging.rename(out)
 
 
-def _write_json(path: Path, document: dict) -> None:
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-
-
-def _copy_tail(source: Path, target: Path, limit: int) -> None:
-    """Keep the start and the end of what the student printed, within ``limit`` bytes.
+def _read_tail(source: Path, limit: int) -> bytes:
+    """The start and the end of what the student printed, within ``limit`` bytes.
 
     The file lies where the student's code can write: a link or a FIFO put in
     its place is not followed (nothing outside the sandbox is copied out).
     """
     handle = open_regular(source)
     if handle is None:
-        target.write_bytes(b"")
-        return
+        return b""
     size = os.fstat(handle.fileno()).st_size
     with handle:
         if size <= limit:
-            target.write_bytes(handle.read())
-            return
+            return handle.read()
         head = handle.read(limit // 2)
         handle.seek(size - limit // 2)
         tail = handle.read()
-    target.write_bytes(head + f"\n[... {size - limit} bytes omitted ...]\n".encode() + tail)
+    return head + f"\n[... {size - limit} bytes omitted ...]\n".encode() + tail
