@@ -29,11 +29,12 @@ from pathlib import Path
 import pytest
 import pytest_jsonreport.plugin  # noqa: F401 - loaded before any student code runs
 
-from grader import collect, data, fetch_data, i18n
+from grader import data, fetch_data, i18n
 from grader.checks.context import GradingContext
 from grader.checks.plugin import GradingPlugin
 from grader.config import Config
 from grader.errors import GradingError
+from grader.from_report import result_from_report
 from grader.exporters import outputs
 from grader.protect import FileGuard
 from grader.results import GradingResult
@@ -205,7 +206,7 @@ def grade(request: Request) -> GradingResult:
         )
         if modified:
             metrics["modified_files"] = [os.path.relpath(p, GRADER_DIR.parent) for p in modified]
-        result = collect.to_result(report, config, lang, metrics, flags)
+        result = result_from_report(report, config, lang, metrics, flags)
         result.review = sorted(context.review, key=lambda answer: answer.id)
         result.isolation = run.isolation
         if request.quick:

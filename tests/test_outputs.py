@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import io
 import json
 from dataclasses import replace
 from pathlib import Path
 
-from grader import i18n
+import pytest
+
+from grader import actions, i18n
 from grader.exporters import outputs
 from grader.results import CheckResult, GradingResult
 
@@ -58,3 +61,12 @@ def test_the_standalone_classroom50_autograder_uses_the_same_names():
     tree = ast.parse((ROOT / "grader" / "classroom50" / "autograder.py").read_text(encoding="utf-8"))
     constants = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value, ast.Constant)}
     assert (constants["RESULT"], constants["RELEASE_BODY"]) == (outputs.RESULT_JSON, outputs.RELEASE_BODY_MD)
+
+
+@pytest.mark.parametrize(("lang", "start"), [("es", "## Calificación automática"), ("en", "## Automatic grading")])
+def test_the_job_summary_of_an_ungraded_submission_follows_the_language(tmp_path, lang, start):
+    summary = tmp_path / "summary"
+    out = io.StringIO()
+    assert actions.publish(tmp_path / "grading", {"GITHUB_STEP_SUMMARY": str(summary), "GRADER_LANG": lang}, out) == 1
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith(start) and f"{tmp_path / 'grading' / outputs.SCORE_JSON}" in text

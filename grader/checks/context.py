@@ -54,13 +54,14 @@ class GradingContext:
         return {"error_type": error.get("type") or plain.status, "line": error.get("line") or "?"}
 
 
-STATUSES = ("not_implemented", "missing", "timeout", "error", "exited", "crashed", "memory", "tampered")
+# Step statuses with a message of their own (step.<status>); any other is step.error.
+FAILURE_STATUSES = ("not_implemented", "missing", "timeout", "error", "exited", "crashed", "memory", "tampered")
 
 
 def step_failure(outcome: StepOutcome, config: Config) -> tuple[str, dict[str, Any]]:
     """Catalogue key and fields describing why a step did not finish."""
     error = outcome.error or {}
-    key = f"step.{outcome.status}" if outcome.status in STATUSES else "step.error"
+    key = f"step.{outcome.status}" if outcome.status in FAILURE_STATUSES else "step.error"
     return key, {
         "function": function_of(outcome.step),
         "error_type": error.get("type", ""),

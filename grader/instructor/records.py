@@ -20,7 +20,7 @@ SCORE_FILE = SCORE_JSON
 # "graded": the grader wrote its report; "timeout": killed at --timeout;
 # "error": the grader could not grade it (message says why);
 # "unavailable": the submission could not be fetched.
-STATUSES = ("graded", "timeout", "error", "unavailable")
+RECORD_STATUSES = ("graded", "timeout", "error", "unavailable")
 RETRY_STATUSES = ("error", "unavailable")  # graded again on a rerun even when unchanged
 
 

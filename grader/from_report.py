@@ -29,7 +29,7 @@ def verdicts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def check_result(check: str, most: int, verdict: dict[str, Any], lang: str) -> CheckResult:
+def check_from_verdict(check: str, most: int, verdict: dict[str, Any], lang: str) -> CheckResult:
     fraction = float(verdict.get("fraction", 0.0))
     # Exact fractional points (two decimals): they agree with the message. A
     # check short of full marks never rounds up to them.
@@ -49,10 +49,10 @@ def check_result(check: str, most: int, verdict: dict[str, Any], lang: str) -> C
     )
 
 
-def to_result(report: dict[str, Any], config: Config, lang: str, metrics: dict[str, Any], flags: list[str]) -> GradingResult:
+def result_from_report(report: dict[str, Any], config: Config, lang: str, metrics: dict[str, Any], flags: list[str]) -> GradingResult:
     found = verdicts(report)
     checks = [
-        check_result(check.id, config.points[check.points_key], found[check.id], lang)
+        check_from_verdict(check.id, config.points[check.points_key], found[check.id], lang)
         for check in spec.checks()
         if check.points_key in config.points and check.id in found
     ]
