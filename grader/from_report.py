@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader import i18n
-from grader import spec
+from grader import i18n, spec
 from grader.config import Config
 from grader.results import CheckResult, GradingResult, points
 

@@ -34,8 +34,8 @@ from grader.checks.context import GradingContext
 from grader.checks.plugin import GradingPlugin
 from grader.config import Config
 from grader.errors import GradingError
-from grader.from_report import result_from_report
 from grader.exporters import outputs
+from grader.from_report import result_from_report
 from grader.protect import FileGuard
 from grader.results import GradingResult
 from grader.sandbox import isolation

@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 CHECKS_DIR = Path(__file__).with_name("checks")
@@ -102,7 +102,7 @@ def register(check: Check) -> None:
     _REGISTERED.setdefault(check.id, check)
 
 
-@lru_cache(maxsize=None)
+@cache
 def checks() -> tuple[Check, ...]:
     """Every check, in the order a result lists them: by group, then module, then position."""
     for module in sorted(m.name for m in pkgutil.iter_modules([str(CHECKS_DIR)])):

@@ -13,8 +13,8 @@ import pytest
 
 from grader.answers.exploration import load_exploration_settings, score_exploration
 from grader.answers.rubric import FUNCTION_WORDS, QUESTION_IDS, AnswerScore, load_rubric, score_answer, words
-from grader.from_report import check_from_verdict
 from grader.config import load_config
+from grader.from_report import check_from_verdict
 from grader.results import CheckResult, GradingResult, points, whole_points
 
 ROOT = Path(__file__).resolve().parents[1]

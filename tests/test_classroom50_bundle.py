@@ -24,6 +24,7 @@ from pathlib import Path
 import jsonschema
 import psutil
 import pytest
+
 from gradingkit import fast_config, grader_command, mnist_npz
 
 from grader import classroom50_bundle

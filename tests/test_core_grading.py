@@ -16,6 +16,7 @@ import os
 import shutil
 
 import pytest
+
 from gradingkit import (
     ROOT,
     SOLUTION,

@@ -23,12 +23,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+
 from gradingkit import fast_config, grader_command, mnist_env, rendered_from
 
 from grader import i18n
 from grader.config import load_config
-from grader.spec import check_ids
 from grader.gradescope import run
+from grader.spec import check_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "grader" / "schemas" / "gradescope-results.schema.json").read_text(encoding="utf-8"))

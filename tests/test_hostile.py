@@ -35,6 +35,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+
 from gradingkit import (
     SOLUTION,
     STEP_LIMITS,

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from gradingkit import ROOT, STUBS, mnist_env
 
 from grader.config import load_config
@@ -121,7 +122,7 @@ def test_bubblewrap_walls_hold():
         level = Isolation("namespaces", tmpfs_mb=8)
         level.prepare(paths)
         probe = (
-            "import os, json\n"
+            "import os, json\n"  # noqa: UP031 - Python source: its braces would need doubling in an f-string
             "result = {'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), 'uid': os.getuid()}\n"
             "for name, path in (('grader', %r), ('tmp', '/tmp/big'), ('state', '/sandbox/state/x')):\n"
             "    try:\n"

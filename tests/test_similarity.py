@@ -10,6 +10,7 @@ import csv
 import itertools
 
 import pytest
+
 from similarity_class import lightly_edited, make_class
 
 from grader.instructor import class_report, files, records, similarity

@@ -14,6 +14,7 @@ import sys
 from dataclasses import replace
 
 import pytest
+
 from gradingkit import ROOT, SOLUTION, mnist_env, private_repo, submission
 
 from grader import cli, terminal

@@ -26,12 +26,13 @@ from typing import Any
 
 import jsonschema
 import pytest
+
 from gradingkit import SOLUTION, fast_config, mnist_npz, private_repo
 
 from grader import actions
-from grader.spec import check_ids
 from grader.exporters import legacy_classroom, score_json, summary_md
 from grader.results import CheckResult, GradingResult
+from grader.spec import check_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"

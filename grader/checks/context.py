@@ -13,8 +13,9 @@ from grader.checks.verdict import fail
 from grader.config import Config
 from grader.measure import Measurement, measure
 from grader.results import AnswerReview
-from grader.spec import function_of
 from grader.sandbox.supervisor import SandboxRun, StepOutcome
+from grader.spec import function_of
+
 
 @dataclass
 class GradingContext:

@@ -12,6 +12,7 @@ from typing import Any
 
 from grader.results import GradingResult
 
+
 def to_score_json(result: GradingResult) -> dict[str, Any]:
     return result.to_dict()
 

@@ -41,8 +41,7 @@ from pathlib import Path
 from types import FrameType
 
 from grader.config import DEFAULT_CONFIG, Config, ConfigError, load_config
-from grader.i18n import LANGUAGES
-from grader.i18n import render
+from grader.i18n import LANGUAGES, render
 from grader.instructor import class_report, gradebook, lms, records, roster, similarity, workspace
 from grader.instructor.dataset_guard import DatasetGuard, sha256_file
 from grader.instructor.files import (
@@ -53,9 +52,9 @@ from grader.instructor.files import (
 )
 from grader.instructor.progress import Progress
 from grader.instructor.records import SCORE_FILE, StudentRecord
-from grader.results import GradingResult
 from grader.instructor.release import ReleaseError
 from grader.instructor.runner import Job, run_jobs
+from grader.results import GradingResult
 
 LOG_FILE = "grader-log.txt"
 LOG_LIMIT = 64 * 1024

@@ -33,10 +33,10 @@ import numpy as np
 
 from grader.answers.markdown import extract_answer, extract_sections
 from grader.config import ConfigError
-from grader.spec import ANSWER_IDS
 from grader.instructor import fingerprints
 from grader.instructor.cells import write_rows
 from grader.instructor.fingerprints import Document, Spans
+from grader.spec import ANSWER_IDS
 
 CSV_FILE = "similarity.csv"
 CSV_COLUMNS = ("a", "b", "part", "score", "passage")

@@ -32,12 +32,12 @@ from typing import Any
 import psutil
 
 from grader.config import Config
-from grader.spec import STEP_NAMES
 from grader.sandbox.channel import MAX_LINE, parse_line
 from grader.sandbox.isolation import Isolation, Paths
 from grader.sandbox.memory import MemoryCgroup
-from grader.sandbox.untrusted import copy_regular
 from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, kill_group, prctl
+from grader.sandbox.untrusted import copy_regular
+from grader.spec import STEP_NAMES
 
 GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.1

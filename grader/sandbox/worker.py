@@ -18,8 +18,9 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from grader.sandbox.channel import Channel
 from grader.sandbox.guard import Guard
@@ -125,7 +126,7 @@ class _Alarm:
         self.timer: threading.Timer | None = None
         self.fired = False
 
-    def __enter__(self) -> "_Alarm":
+    def __enter__(self) -> _Alarm:
         if HAS_ALARM:
             signal.signal(signal.SIGALRM, _on_alarm)
             signal.setitimer(signal.ITIMER_REAL, self.limit)
