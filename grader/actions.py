@@ -36,26 +36,16 @@ import sys
 import uuid
 from pathlib import Path
 
+from grader import i18n
 from grader.exporters import legacy_classroom
+from grader.exporters.outputs import LEGACY_CLASSROOM_B64, SCORE_JSON, SUMMARY_MD
 from grader.results import GradingResult, whole_points
 
 DEFAULT_GRADING_DIR = "grading"
-SCORE_FILE = "score.json"
-SUMMARY_FILE = "summary.md"
-PAYLOAD_FILE = "legacy-classroom.b64"
+SCORE_FILE = SCORE_JSON
+SUMMARY_FILE = SUMMARY_MD
+PAYLOAD_FILE = LEGACY_CLASSROOM_B64
 
-MISSING_SUMMARY = {
-    "es": (
-        "## Calificación automática\n\n"
-        "No se pudo calificar esta entrega: no se encontró `{path}`. "
-        "El motivo está en el registro del paso «Calificar».\n"
-    ),
-    "en": (
-        "## Automatic grading\n\n"
-        "This submission could not be graded: `{path}` was not found. "
-        "The reason is in the log of the grading step.\n"
-    ),
-}
 
 
 class ActionsError(RuntimeError):
@@ -120,7 +110,7 @@ def publish(folder: Path, env: dict[str, str] | None = None, out=None) -> int:
         result, encoded, summary = load(folder)
     except (ActionsError, ValueError, KeyError, TypeError) as error:
         lang = env.get("GRADER_LANG", "es")
-        append(summary_file, MISSING_SUMMARY.get(lang, MISSING_SUMMARY["es"]).format(path=error))
+        append(summary_file, i18n.render(lang if lang in i18n.LANGUAGES else "es", "summary.not_graded", path=error))
         print(f"::error title=Calificación automática::{legacy_classroom_data(str(error))}", file=out)
         return 1
     if summary and not summary.endswith("\n"):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from grader import i18n
 from grader.config import ConfigError, load_config
+from grader.errors import GradingError
 
 # name -> module with a ``main(argv) -> int``; ``python -m grader NAME --help``
 # describes each.
@@ -23,6 +24,7 @@ COMMANDS = {
     "notebook": "grader.notebook",
     "bundle": "grader.classroom50_bundle",
     "gradescope": "grader.gradescope.autograder_zip",
+    "config": "grader.config_doc",
 }
 
 
@@ -65,7 +67,7 @@ def _grade_parser(lang: str = "es") -> argparse.ArgumentParser:
 
 def grade_main(argv: list[str]) -> int:
     args = _grade_parser(requested_lang(argv)).parse_args(argv)
-    from grader.grade import GradingError, Request, grade
+    from grader.grade import Request, grade
     from grader.terminal import ProgressDisplay, print_result
 
     try:
@@ -76,7 +78,10 @@ def grade_main(argv: list[str]) -> int:
                 require_isolation=args.require_isolation, quick=args.quick, progress=progress,
             )
             result = grade(request)
-    except (GradingError, ConfigError) as error:
+    except ConfigError as error:
+        print(i18n.render(args.lang, "error.prefix", reason=i18n.render(args.lang, "error.config", detail=error)), file=sys.stderr)
+        return 2
+    except GradingError as error:
         print(i18n.render(args.lang, "error.prefix", reason=error), file=sys.stderr)
         return 2
     if not args.quiet:

@@ -11,40 +11,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from grader import spec
+from grader.errors import GradingError
 from grader.sandbox.isolation import LEVELS
 
 DEFAULT_CONFIG = Path(__file__).with_name("config.toml")
-
-CODE_CHECKS = (
-    "load_data",
-    "show_sample",
-    "normalize",
-    "architecture",
-    "compile",
-    "train",
-    "evaluate",
-    "history",
-    "predict",
-    "min_accuracy",
-)
-ANSWER_CHECKS = tuple(f"q{n}" for n in range(1, 8))
-EXPLORATION_CHECKS = ("exploration",)
-ALL_CHECKS = CODE_CHECKS + ANSWER_CHECKS + EXPLORATION_CHECKS
-
-# Steps of the student's module, in the order the sandbox runs them.
-STEPS = (
-    "import",
-    "load_data",
-    "show_sample",
-    "normalize",
-    "build_model",
-    "compile_model",
-    "train_model",
-    "evaluate_model",
-    "history",
-    "predict",
-)
-
 
 # What architecture and compile are judged on; each earns its share of the
 # check's points ([partial] in config.toml), so one message can list every
@@ -159,33 +130,60 @@ class Config:
         return sum(self.points.values())
 
 
-class ConfigError(ValueError):
-    """The configuration file is missing a key or has a wrong value."""
+class ConfigError(GradingError, ValueError):
+    """The configuration file is missing a key or has a wrong value (one sentence naming the key)."""
 
 
 def load_config(path: Path | None = None) -> Config:
+    """The whole config, typed and checked: every error names its key, before any training."""
     path = path or DEFAULT_CONFIG
-    with open(path, "rb") as handle:
-        raw = tomllib.load(handle)
-    known = {f.name for f in fields(GradingSettings)}
-    unknown = set(raw.get("grading", {})) - known
-    if unknown:
-        raise ConfigError(f"{path}: unknown [grading] keys: {sorted(unknown)}")
-    unknown = set(raw.get("isolation", {})) - {f.name for f in fields(IsolationSettings)}
-    if unknown:
-        raise ConfigError(f"{path}: unknown [isolation] keys: {sorted(unknown)}")
+    try:
+        with open(path, "rb") as handle:
+            raw = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: cannot be read as TOML ({error})") from error
     config = Config(
-        grading=GradingSettings(**raw.get("grading", {})),
-        isolation=IsolationSettings(**raw.get("isolation", {})),
-        time_limits=dict(raw.get("time_limits", {})),
-        points={k: int(v) for k, v in raw.get("points", {}).items()},
+        grading=_typed(GradingSettings, raw.get("grading", {}), "grading", path),
+        isolation=_typed(IsolationSettings, raw.get("isolation", {}), "isolation", path),
+        time_limits=_numbers(raw.get("time_limits", {}), "time_limits", path, float),
+        points=_numbers(raw.get("points", {}), "points", path, int),
         rubric=dict(raw.get("rubric", {})),
         exploration=dict(raw.get("exploration", {})),
         partial=_partial(raw.get("partial", {}), path),
         quick=_typed(QuickSettings, raw.get("quick", {}), "quick", path),
     )
     _validate(config, path)
+    _check_free_text(config, path)
     return config
+
+
+def _numbers(values: Any, table: str, path: Path, kind: type) -> dict[str, Any]:
+    """A table of numbers of ``kind`` (int: whole numbers >= 0; float: seconds > 0)."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: [{table}] must be a table")
+    for key, value in values.items():
+        number = isinstance(value, int) if kind is int else isinstance(value, (int, float))
+        if isinstance(value, bool) or not number or (value < 0 if kind is int else value <= 0):
+            want = "a whole number of points >= 0" if kind is int else "a number of seconds > 0"
+            raise ConfigError(f"{path}: [{table}] {key} must be {want}, got {value!r}")
+    return {key: kind(value) for key, value in values.items()}
+
+
+def _check_free_text(config: Config, path: Path) -> None:
+    """Compile the rubric and read the exploration settings now, when their checks have points."""
+    from grader.answers.exploration import load_exploration_settings
+    from grader.answers.rubric import RubricError, load_rubric
+
+    try:
+        if any(q in config.points for q in spec.ANSWER_IDS):
+            load_rubric(config.rubric)
+        if "exploration" in config.points:
+            load_exploration_settings(config.exploration)
+    except (RubricError, TypeError) as error:
+        raise ConfigError(f"{path}: {error}") from error
+
+
+TYPE_WORDS = {int: "a whole number", float: "a number", str: "a text in quotes"}
 
 
 def _typed(cls: type, values: dict[str, Any], table: str, path: Path) -> Any:
@@ -194,11 +192,13 @@ def _typed(cls: type, values: dict[str, Any], table: str, path: Path) -> Any:
     unknown = set(values) - set(known)
     if unknown:
         raise ConfigError(f"{path}: unknown [{table}] keys: {sorted(unknown)}")
+    typed = {}
     for name, value in values.items():
         want = type(known[name].default)
         if isinstance(value, bool) or not isinstance(value, (int, float) if want is float else want):
-            raise ConfigError(f"{path}: [{table}] {name} must be a {want.__name__}, got {value!r}")
-    return cls(**values)
+            raise ConfigError(f"{path}: [{table}] {name} must be {TYPE_WORDS.get(want, want.__name__)}, got {value!r}")
+        typed[name] = float(value) if want is float else value
+    return cls(**typed)
 
 
 def _partial(raw: dict[str, Any], path: Path) -> PartialCredit:
@@ -219,13 +219,17 @@ def _partial(raw: dict[str, Any], path: Path) -> PartialCredit:
 
 
 def _validate(config: Config, path: Path) -> None:
-    missing_steps = [s for s in STEPS if s not in config.time_limits]
+    missing_steps = [s for s in spec.STEP_NAMES if s not in config.time_limits]
     if missing_steps:
         raise ConfigError(f"{path}: [time_limits] lacks {missing_steps}")
-    unknown_checks = sorted(set(config.points) - set(ALL_CHECKS))
+    unknown_steps = sorted(set(config.time_limits) - set(spec.STEP_NAMES))
+    if unknown_steps:
+        raise ConfigError(f"{path}: [time_limits] has unknown steps {unknown_steps}; the steps are {list(spec.STEP_NAMES)}")
+    registered = spec.checks()
+    unknown_checks = sorted(set(config.points) - {c.points_key for c in registered})
     if unknown_checks:
-        raise ConfigError(f"{path}: [points] has unknown checks {unknown_checks}")
-    missing_checks = [c for c in CODE_CHECKS if c not in config.points]
+        raise ConfigError(f"{path}: [points] has checks no check module declares: {unknown_checks}")
+    missing_checks = [c.points_key for c in registered if not c.optional and c.points_key not in config.points]
     if missing_checks:
         raise ConfigError(f"{path}: [points] lacks {missing_checks}")
     if any(p < 0 for p in config.points.values()):

@@ -21,13 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.errors import GradingError
+
 ENV_VAR = "MNIST_NPZ"
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 # sha256 of the file Keras downloads (keras/src/datasets/mnist.py).
 KERAS_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 
 
-class DataUnavailable(RuntimeError):
+class DataUnavailable(GradingError):
     """MNIST is neither cached by Keras, nor named by MNIST_NPZ."""
 
 

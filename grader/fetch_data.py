@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from grader import data, i18n
+from grader.errors import GradingError
 
 SCRIPT = "import keras; keras.datasets.mnist.load_data()"
 
@@ -22,7 +23,5 @@ def fetch(lang: str) -> Path:
     done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, timeout=600)
     path = data.dataset_file()
     if done.returncode != 0 or path is None:
-        from grader.grade import GradingError
-
         raise GradingError(i18n.render(lang, "error.no_data", var=data.ENV_VAR, cache=data.keras_cache_file()))
     return path

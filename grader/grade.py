@@ -20,6 +20,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -28,11 +29,13 @@ from pathlib import Path
 import pytest
 import pytest_jsonreport.plugin  # noqa: F401 - loaded before any student code runs
 
-from grader import collect, data, i18n
+from grader import data, fetch_data, i18n
 from grader.checks.context import GradingContext
 from grader.checks.plugin import GradingPlugin
 from grader.config import Config
-from grader.exporters import classroom50, gradescope, legacy_classroom, score_json, summary_md
+from grader.errors import GradingError
+from grader.exporters import outputs
+from grader.from_report import result_from_report
 from grader.protect import FileGuard
 from grader.results import GradingResult
 from grader.sandbox import isolation
@@ -43,10 +46,6 @@ GRADER_DIR = Path(__file__).resolve().parent
 CHECKS_DIR = GRADER_DIR / "checks"
 OUTPUT_MARKER = ".grader-output"
 MODULE_FILE = "mnist_dense.py"
-
-
-class GradingError(RuntimeError):
-    """Grading could not happen at all; the message says why, in one sentence."""
 
 
 @dataclass
@@ -171,12 +170,7 @@ def grade(request: Request) -> GradingResult:
         raise GradingError(i18n.render(lang, "error.no_module", path=module))
     _check_out_dir(request.out, lang)
     level = _isolation(request)
-    dataset = data.dataset_file()
-    if dataset is None:
-        from grader.fetch_data import fetch
-
-        dataset = fetch(lang)
-    (_, _), (x_test, y_test) = data.read_npz(dataset)
+    x_test, y_test, dataset = _test_set(lang)
 
     guarded = [GRADER_DIR] + ([request.config_path] if request.config_path else [])
     guard = FileGuard(guarded)
@@ -212,7 +206,7 @@ def grade(request: Request) -> GradingResult:
         )
         if modified:
             metrics["modified_files"] = [os.path.relpath(p, GRADER_DIR.parent) for p in modified]
-        result = collect.to_result(report, config, lang, metrics, flags)
+        result = result_from_report(report, config, lang, metrics, flags)
         result.review = sorted(context.review, key=lambda answer: answer.id)
         result.isolation = run.isolation
         if request.quick:
@@ -220,6 +214,25 @@ def grade(request: Request) -> GradingResult:
             metrics["train_subset"] = config.grading.train_subset
         _write_outputs(request.out, result, report, run.output_file, config)
     return result
+
+
+def _test_set(lang: str) -> tuple:
+    """MNIST's test images and labels, and the file they come from.
+
+    A bad MNIST_NPZ (no such file, not an npz) is one sentence in ``lang``;
+    no data at all is fetch's own sentence.
+    """
+    try:
+        dataset = data.dataset_file() or fetch_data.fetch(lang)
+        (_, _), (x_test, y_test) = data.read_npz(dataset)
+    except (data.DataUnavailable, OSError, ValueError, zipfile.BadZipFile) as error:
+        value = os.environ.get(data.ENV_VAR, "")
+        raise GradingError(i18n.render(lang, "error.bad_data", var=data.ENV_VAR, value=value, detail=_one_line(error))) from error
+    return x_test, y_test, dataset
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200] or type(error).__name__
 
 
 def _flags(run, modified: list[str]) -> list[str]:
@@ -239,48 +252,37 @@ def _flags(run, modified: list[str]) -> list[str]:
 
 
 def _write_outputs(out: Path, result: GradingResult, report: dict, student_output: Path, config: Config) -> None:
-    """Write everything into a new folder, then swap it in for ``out``."""
+    """Write every exporter's files into a new folder, then swap it in for ``out``."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".grading-", dir=out.parent))
     (staging / OUTPUT_MARKER).write_text("Written by python -m grader; replaced on every run.\n")
-    (staging / "score.json").write_text(score_json.dumps(result), encoding="utf-8")
-    summary = summary_md.render(result)
-    (staging / "summary.md").write_text(summary, encoding="utf-8")
-    (staging / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
-    if result.mode == "full":
-        # A quick self-check is never published: its exporters refuse it, so its files are not written.
-        _write_json(staging / "result.json", classroom50.to_result_json(result, os.environ))
-        (staging / "release-body.md").write_text(classroom50.release_body(result, summary), encoding="utf-8")
-        _write_json(staging / "gradescope.json", gradescope.to_gradescope(result))
-        payload = legacy_classroom.to_legacy_payload(result)
-        (staging / "legacy-classroom.b64").write_text(legacy_classroom.encode(payload) + "\n", encoding="ascii")
-    _copy_tail(student_output, staging / "student-output.txt", config.grading.output_limit_kb * 1024)
+    env = outputs.ExportEnv(os.environ, report, _read_tail(student_output, config.grading.output_limit_kb * 1024))
+    # A quick self-check is never published: the publishing exporters are skipped.
+    for name, content in outputs.files(result, env).items():
+        if isinstance(content, bytes):
+            (staging / name).write_bytes(content)
+        else:
+            (staging / name).write_text(content, encoding="utf-8")
     if out.exists():
         shutil.rmtree(out)
     staging.rename(out)
 
 
-def _write_json(path: Path, document: dict) -> None:
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-
-
-def _copy_tail(source: Path, target: Path, limit: int) -> None:
-    """Keep the start and the end of what the student printed, within ``limit`` bytes.
+def _read_tail(source: Path, limit: int) -> bytes:
+    """The start and the end of what the student printed, within ``limit`` bytes.
 
     The file lies where the student's code can write: a link or a FIFO put in
     its place is not followed (nothing outside the sandbox is copied out).
     """
     handle = open_regular(source)
     if handle is None:
-        target.write_bytes(b"")
-        return
+        return b""
     size = os.fstat(handle.fileno()).st_size
     with handle:
         if size <= limit:
-            target.write_bytes(handle.read())
-            return
+            return handle.read()
         head = handle.read(limit // 2)
         handle.seek(size - limit // 2)
         tail = handle.read()
-    target.write_bytes(head + f"\n[... {size - limit} bytes omitted ...]\n".encode() + tail)
+    return head + f"\n[... {size - limit} bytes omitted ...]\n".encode() + tail

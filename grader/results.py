@@ -65,15 +65,6 @@ class GradingResult:
     # The isolation level the student's code ran at (grader/sandbox/isolation.py).
     isolation: str = ""
 
-    # Keys of ``metrics`` that measure time and so differ between two runs.
-    TIMING_METRICS = ("grading_seconds", "train_seconds")
-
-    def check(self, check_id: str) -> CheckResult:
-        for check in self.checks:
-            if check.id == check_id:
-                return check
-        raise KeyError(check_id)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "score": self.score,

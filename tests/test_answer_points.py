@@ -13,8 +13,8 @@ import pytest
 
 from grader.answers.exploration import load_exploration_settings, score_exploration
 from grader.answers.rubric import FUNCTION_WORDS, QUESTION_IDS, AnswerScore, load_rubric, score_answer, words
-from grader.collect import check_result
 from grader.config import load_config
+from grader.from_report import check_from_verdict
 from grader.results import CheckResult, GradingResult, points, whole_points
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +63,7 @@ def test_the_cases_cover_every_partial_message():
 def test_points_shown_agree_with_the_message(lang):
     for question, score in PARTIAL:
         verdict = {"fraction": score.fraction, "key": score.message_key, "params": score.message_params}
-        check = check_result(question, CONFIG.points[question], verdict, lang)
+        check = check_from_verdict(question, CONFIG.points[question], verdict, lang)
         assert check.score == points(check.max_score * score.fraction)
         assert (check.score > 0) == (score.fraction > 0), check.message
         said = PERCENT[lang].search(check.message)
@@ -84,7 +84,7 @@ def test_short_answer_with_one_idea_keeps_its_share():
     score = score_answer("q4", text, RUBRIC["q4"])
     assert score.message_key == "answers.short" and score.fraction == pytest.approx(0.25)
     verdict = {"fraction": score.fraction, "key": score.message_key, "params": score.message_params}
-    check = check_result("q4", 3, verdict, "es")
+    check = check_from_verdict("q4", 3, verdict, "es")
     assert check.score == 0.75 and not check.passed
     assert "cuenta la mitad" in check.message and "vale el 25 % de los puntos" in check.message
 
@@ -109,7 +109,7 @@ def test_exploration_points_agree_with_the_message(tmp_path):
     for table in (None, ROOT / "solutions" / "exploration_results" / "results.csv"):
         score = score_exploration(path, table, settings)
         verdict = {"fraction": score.fraction, "key": score.message_key, "params": score.message_params}
-        check = check_result("exploration", CONFIG.points["exploration"], verdict, "es")
+        check = check_from_verdict("exploration", CONFIG.points["exploration"], verdict, "es")
         said = PERCENT["es"].search(check.message)
         assert said and float(said.group(1)) == pytest.approx(100 * check.score / check.max_score, abs=0.2)
 
@@ -147,7 +147,7 @@ def test_score_json_keeps_fractional_points():
 
 def test_short_of_full_marks_never_rounds_up_and_zero_stays_zero():
     params = {"number": 1, "file": "assignment/answers/q1.md", "min_words": 40}
-    almost = check_result("q1", 3, {"fraction": 0.9999, "key": "answers.untouched", "params": params}, "es")
+    almost = check_from_verdict("q1", 3, {"fraction": 0.9999, "key": "answers.untouched", "params": params}, "es")
     assert almost.score == 2.99 and not almost.passed
-    nothing = check_result("q1", 0, {"fraction": 0.5, "key": "answers.untouched", "params": params}, "es")
+    nothing = check_from_verdict("q1", 0, {"fraction": 0.5, "key": "answers.untouched", "params": params}, "es")
     assert nothing.score == 0 and not nothing.passed

@@ -15,7 +15,6 @@ from grader.answers.rubric import (
     QUESTION_IDS,
     AnswerScore,
     AnswerSettings,
-    unscored,
     QuestionRubric,
     RubricError,
     load_rubric,
@@ -23,6 +22,7 @@ from grader.answers.rubric import (
     parse_question,
     score_answer,
     strip_accents,
+    unscored,
     words,
 )
 
@@ -106,7 +106,7 @@ def test_untouched_assignment_file_scores_zero(rubric, qid):
 @pytest.mark.parametrize("qid", QUESTION_IDS)
 def test_question_text_in_file_matches_the_rubric(rubric, qid):
     markdown = (ROOT / "assignment" / "answers" / f"{qid}.md").read_text("utf-8")
-    question = next(l for l in markdown.splitlines() if l.startswith("> **Pregunta.**"))
+    question = next(line for line in markdown.splitlines() if line.startswith("> **Pregunta.**"))
     assert words(question.removeprefix("> **Pregunta.**")) == words(
         rubric[qid].question
     )

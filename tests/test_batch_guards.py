@@ -21,7 +21,7 @@ from grader.instructor import batch, cells, gradebook, lms, records, roster, wor
 from grader.instructor.dataset_guard import DatasetGuard
 from grader.results import CheckResult, GradingResult
 
-ROOT = workspace.GRADER_ROOT
+ROOT = workspace.REPO_ROOT
 
 
 def result(score: int, isolation: str = "") -> GradingResult:

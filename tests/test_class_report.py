@@ -123,7 +123,7 @@ def test_every_instructor_string_is_reached_in_both_languages(tmp_path, syntheti
 
     from grader import i18n
     from grader.instructor import files, similarity
-    from grader.instructor.workspace import GRADER_ROOT
+    from grader.instructor.workspace import REPO_ROOT
 
     reached: set[str] = set()
 
@@ -134,8 +134,8 @@ def test_every_instructor_string_is_reached_in_both_languages(tmp_path, syntheti
     monkeypatch.setattr(class_report, "render", recording)
     monkeypatch.setattr(class_report, "MAX_LISTED", 1)  # "and N more"
     folders = make_class(tmp_path / "class", 5)
-    similar = similarity.compare(similarity.read_folders(folders, tuple(files.student_files())), similarity.Template.from_root(GRADER_ROOT))
-    alone = similarity.compare({}, similarity.Template.from_root(GRADER_ROOT))
+    similar = similarity.compare(similarity.read_folders(folders, tuple(files.student_files())), similarity.Template.from_root(REPO_ROOT))
+    alone = similarity.compare({}, similarity.Template.from_root(REPO_ROOT))
     everyone = records.load_all(synthetic_shard(tmp_path / "all") / "students")
     unavailable = records.StudentRecord("zoe", "unavailable", message="sin entrega en v1")
     everyone[0].result.review[0].text = ""  # an unanswered question

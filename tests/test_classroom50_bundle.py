@@ -24,10 +24,12 @@ from pathlib import Path
 import jsonschema
 import psutil
 import pytest
+
 from gradingkit import fast_config, grader_command, mnist_npz
 
 from grader import classroom50_bundle
-from grader.config import CODE_CHECKS, load_config
+from grader.config import load_config
+from grader.spec import check_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "grader" / "schemas" / "classroom50-result-v1.schema.json").read_text(encoding="utf-8"))
@@ -281,7 +283,7 @@ def test_reference_solution_gets_full_marks_of_the_code_checks(bundle, tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     document, body = outputs(cwd)
     checks = {t["id"]: t for t in document["tests"]}
-    for check in CODE_CHECKS:
+    for check in check_ids("code"):
         assert checks[check]["passed"] and checks[check]["score"] == checks[check]["max-score"], checks[check]
     assert document["max-score"] == load_config(bundle / "grader" / "config.toml").max_score
     assert body.startswith(f"### classroom50 autograde: {document['score']}/{document['max-score']}")
@@ -296,7 +298,7 @@ def test_stubs_score_zero_and_the_students_grader_is_ignored(bundle, tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     document, body = outputs(cwd)
     assert document["score"] == 0 and document["max-score"] > 0
-    assert {t["id"] for t in document["tests"]} >= set(CODE_CHECKS)
+    assert {t["id"] for t in document["tests"]} >= set(check_ids("code"))
     assert "NotImplementedError" in body
     assert status_outputs(tmp_path) == {}, "a graded zero is the student's grade: the runner derives failure"
 

@@ -16,6 +16,7 @@ import os
 import shutil
 
 import pytest
+
 from gradingkit import (
     ROOT,
     SOLUTION,
@@ -27,7 +28,7 @@ from gradingkit import (
     write_config,
 )
 
-from grader.config import CODE_CHECKS
+from grader.spec import check_ids
 
 STUB_KEYS = {"step.not_implemented", "min_accuracy.blocked"}
 DEAD_PROXY = "http://127.0.0.1:9"
@@ -52,7 +53,7 @@ def test_reference_solution_gets_every_code_check_on_full_mnist(repo, tmp_path):
     result = grade(repo, submission(tmp_path / "solution", SOLUTION.read_text(encoding="utf-8")), tmp_path / "out")
     assert result.returncode == 0, result.stderr[-3000:]
     checks = result.checks()
-    assert set(checks) == set(CODE_CHECKS)
+    assert set(checks) == set(check_ids("code"))
     assert result.failing() == {}, result.summary
     assert all(c["score"] == c["max_score"] > 0 for c in checks.values())
     assert result.score["metrics"]["test_accuracy"] >= 0.97
@@ -67,7 +68,7 @@ def test_untouched_stubs_get_zero_with_a_reason_per_check(repo, stubs, tmp_path)
     assert (tmp_path / "out" / "summary.md").is_file() and (tmp_path / "out" / "report.json").is_file()
     assert result.score["score"] == 0
     checks = result.checks()
-    assert set(checks) == set(CODE_CHECKS)
+    assert set(checks) == set(check_ids("code"))
     for check in checks.values():
         assert check["score"] == 0
         assert check["message_key"] in STUB_KEYS, check

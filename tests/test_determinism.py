@@ -4,6 +4,7 @@ on two cores and on one."""
 from __future__ import annotations
 
 import pytest
+
 from gradingkit import SOLUTION, grade, mnist_npz, private_repo, submission, write_config
 
 pytestmark = pytest.mark.slow

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "grader" / "schemas"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
-NOW = dt.datetime(2026, 6, 1, 14, 32, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 1, 14, 32, 1, tzinfo=dt.UTC)
 SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
 ENV = {
     "CLASSROOM": "ml-2026",

@@ -23,11 +23,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+
 from gradingkit import fast_config, grader_command, mnist_env, rendered_from
 
 from grader import i18n
-from grader.config import ANSWER_CHECKS, CODE_CHECKS, load_config
+from grader.config import load_config
 from grader.gradescope import run
+from grader.spec import check_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = json.loads((ROOT / "grader" / "schemas" / "gradescope-results.schema.json").read_text(encoding="utf-8"))
@@ -138,7 +140,7 @@ def test_a_whole_repository_is_graded(autograder_zip, tmp_path):
     max_score = load_config(root / "source" / "grader" / "config.toml").max_score
     assert document["score"] == max_score == 100, [t for t in document["tests"] if t["status"] != "passed"]
     ids = [t["extra_data"]["id"] for t in document["tests"]]
-    assert set(CODE_CHECKS) | set(ANSWER_CHECKS) <= set(ids)
+    assert set(check_ids("code")) | set(check_ids("answer")) <= set(ids)
 
 
 def test_files_uploaded_alone_are_found(autograder_zip, tmp_path):
@@ -151,10 +153,10 @@ def test_files_uploaded_alone_are_found(autograder_zip, tmp_path):
     done, document = run_autograder(root)
     assert done.returncode == 0, done.stderr
     tests = {t["extra_data"]["id"]: t for t in document["tests"]}
-    assert set(CODE_CHECKS) <= set(tests)
+    assert set(check_ids("code")) <= set(tests)
     assert tests["q1"]["status"] == "passed", tests["q1"]  # found beside the module
     assert tests["q2"]["status"] == "failed"
-    assert all(tests[c]["score"] == 0 for c in CODE_CHECKS)  # the stubs raise NotImplementedError
+    assert all(tests[c]["score"] == 0 for c in check_ids("code"))  # the stubs raise NotImplementedError
 
 
 def test_no_module_gives_a_results_file_that_says_so(autograder_zip, tmp_path):

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+
 from gradingkit import (
     SOLUTION,
     STEP_LIMITS,
@@ -47,6 +48,8 @@ from gradingkit import (
     tree_digest,
     write_config,
 )
+
+from grader.exporters import outputs
 
 pytestmark = pytest.mark.slow
 
@@ -66,10 +69,7 @@ def hostile_source(name: str) -> str:
         parts.append((HERE / "finders.py").read_text(encoding="utf-8"))
     return "\n\n# --- hostile change ---\n".join([parts[0], "\n\n".join(parts[1:] + [change])])
 EXPECTED = tomllib.loads((HERE / "expected.toml").read_text(encoding="utf-8"))
-OUTPUT_FILES = {
-    ".grader-output", "score.json", "summary.md", "report.json", "result.json",
-    "release-body.md", "gradescope.json", "legacy-classroom.b64", "student-output.txt",
-}
+OUTPUT_FILES = {".grader-output", *outputs.OUTPUT_FILES}
 GRACE = 5  # grader/sandbox/supervisor.py GRACE_SECONDS
 # What a grading takes beyond the limits it runs into: start-up, a worker
 # restart, the checks, on a loaded two-core machine running two at a time.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from gradingkit import ROOT, STUBS, mnist_env
 
 from grader.config import load_config
@@ -91,7 +93,12 @@ def test_a_missing_level_is_one_sentence_and_exit_2(tmp_path):
     env = dict(mnist_env(), **{isolation.FORCE_ENV: "process"})
     done = subprocess.run(
         [sys.executable, "-m", "grader", "--submission", str(STUBS.parent), "--out", str(tmp_path / "out"), "--require-isolation", "namespaces"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
@@ -121,7 +128,7 @@ def test_bubblewrap_walls_hold():
         level = Isolation("namespaces", tmpfs_mb=8)
         level.prepare(paths)
         probe = (
-            "import os, json\n"
+            "import os, json\n"  # noqa: UP031 - Python source: its braces would need doubling in an f-string
             "result = {'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), 'uid': os.getuid()}\n"
             "for name, path in (('grader', %r), ('tmp', '/tmp/big'), ('state', '/sandbox/state/x')):\n"
             "    try:\n"
@@ -276,9 +283,9 @@ def test_every_road_requires_the_strongest_level():
     assert "steps.grade.outcome == 'success'" in steps["mnist"]["if"]  # only a grading that succeeded
     assert any("apt-get install" in step.get("run", "") and "bubblewrap" in step.get("run", "") for step in job["steps"])
     autograder = (ROOT / "grader" / "classroom50" / "autograder.py").read_text(encoding="utf-8")
-    assert '"--require-isolation", "roads"' in autograder and "PR_SET_DUMPABLE" in autograder
+    assert re.search(r'"--require-isolation",\s*"roads"', autograder) and "PR_SET_DUMPABLE" in autograder
     batch = (ROOT / "grader" / "instructor" / "batch.py").read_text(encoding="utf-8")
-    assert '"--require-isolation", "roads"' in batch
+    assert re.search(r'"--require-isolation",\s*"roads"', batch)
 
 
 def test_batch_stops_before_grading_without_the_roads_level(monkeypatch):

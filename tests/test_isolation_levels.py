@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+
 from gradingkit import SOLUTION, STUBS, grade, mnist_env, private_repo, submission, write_config
 
 from grader.sandbox import isolation

@@ -20,6 +20,7 @@ that must explain why; every other code check must pass. What is fair:
 from __future__ import annotations
 
 import pytest
+
 from gradingkit import SOLUTION, edit, grade_all
 
 pytestmark = pytest.mark.slow

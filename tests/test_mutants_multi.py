@@ -13,6 +13,7 @@ step to fix. Graded on the first 3,000 training images (``gradingkit``).
 from __future__ import annotations
 
 import pytest
+
 from gradingkit import SOLUTION, edit, grade_all
 
 pytestmark = pytest.mark.slow

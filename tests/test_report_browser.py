@@ -17,7 +17,7 @@ import pytest
 from similarity_class import make_class
 
 from grader.instructor import class_report, files, records, similarity
-from grader.instructor.workspace import GRADER_ROOT
+from grader.instructor.workspace import REPO_ROOT
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")]
@@ -47,7 +47,7 @@ def report(request, tmp_path, synthetic_shard) -> Path:
     """The report in each language, with a similarity section from a generated class."""
     folder = synthetic_shard(tmp_path / "shard")
     folders = make_class(tmp_path / "class", 6)
-    compared = similarity.compare(similarity.read_folders(folders, tuple(files.student_files())), similarity.Template.from_root(GRADER_ROOT))
+    compared = similarity.compare(similarity.read_folders(folders, tuple(files.student_files())), similarity.Template.from_root(REPO_ROOT))
     assert compared.top()  # the section has pairs side by side
     class_report.write(tmp_path, records.load_all(folder / "students"), min_accuracy=0.95, lang=request.param, similar=compared)
     return tmp_path / "report.html"

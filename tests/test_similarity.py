@@ -10,10 +10,11 @@ import csv
 import itertools
 
 import pytest
+
 from similarity_class import lightly_edited, make_class
 
 from grader.instructor import class_report, files, records, similarity
-from grader.instructor.workspace import GRADER_ROOT
+from grader.instructor.workspace import REPO_ROOT
 from grader.results import GradingResult
 
 COPIED = {"q4": ("s00", "s01"), "q6": ("s00", "s01"), "code": ("s02", "s03")}
@@ -29,12 +30,12 @@ def submissions(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def compared(submissions):
-    return similarity.compare(submissions, similarity.Template.from_root(GRADER_ROOT), similarity.Settings.from_config(GRADER_ROOT / "grader" / "config.toml"))
+    return similarity.compare(submissions, similarity.Template.from_root(REPO_ROOT), similarity.Settings.from_config(REPO_ROOT / "grader" / "config.toml"))
 
 
 def test_the_documented_threshold_is_the_configured_one():
-    assert similarity.Settings.from_config(GRADER_ROOT / "grader" / "config.toml").threshold == THRESHOLD
-    docs = (GRADER_ROOT / "docs" / "instructors.md").read_text(encoding="utf-8")
+    assert similarity.Settings.from_config(REPO_ROOT / "grader" / "config.toml").threshold == THRESHOLD
+    docs = (REPO_ROOT / "docs" / "instructors.md").read_text(encoding="utf-8")
     assert f"threshold = {THRESHOLD}" in docs
 
 
@@ -61,7 +62,7 @@ def test_no_independent_pair_reaches_the_threshold(compared):
 
 
 def test_template_answers_score_zero(submissions):
-    every = similarity.compare(submissions, similarity.Template.from_root(GRADER_ROOT), similarity.Settings(listed_from=0.0))
+    every = similarity.compare(submissions, similarity.Template.from_root(REPO_ROOT), similarity.Settings(listed_from=0.0))
     assert len(every.pairs) > 100  # every pair sharing anything is listed here, however little
     others = [s for s in every.students if s != TEMPLATE_ONLY]
     for part in every.parts:
@@ -75,11 +76,11 @@ def test_template_answers_score_zero(submissions):
 def test_template_and_question_text_are_not_counted(tmp_path):
     """Two students who both paste the question and the placeholder share nothing of their own."""
     folders = make_class(tmp_path, 5)
-    question = (GRADER_ROOT / "assignment" / "answers" / "q4.md").read_text(encoding="utf-8")
+    question = (REPO_ROOT / "assignment" / "answers" / "q4.md").read_text(encoding="utf-8")
     for student in ("s02", "s03"):
         (folders[student] / "assignment" / "answers" / "q4.md").write_text(question.replace("_Escribe aquí tu respuesta._", question), encoding="utf-8")
     submissions = similarity.read_folders(folders, tuple(files.student_files()))
-    compared = similarity.compare(submissions, similarity.Template.from_root(GRADER_ROOT))
+    compared = similarity.compare(submissions, similarity.Template.from_root(REPO_ROOT))
     assert compared.score("s02", "s03", "q4") == 0.0
 
 
@@ -122,12 +123,12 @@ def test_report_shows_top_pairs_side_by_side(compared, tmp_path, lang, heading):
 def test_student_text_in_passages_is_escaped(tmp_path):
     folders = make_class(tmp_path, 5)
     hostile = "<script>alert(1)</script> la capa oculta usa relu porque aprende rapido los pesos con pocas epocas siempre"
-    template = (GRADER_ROOT / "assignment" / "answers" / "q1.md").read_text(encoding="utf-8")
+    template = (REPO_ROOT / "assignment" / "answers" / "q1.md").read_text(encoding="utf-8")
     for student in ("s01", "s02"):
         path = folders[student] / "assignment" / "answers" / "q1.md"
         path.write_text(template.replace("_Escribe aquí tu respuesta._", hostile), encoding="utf-8")
     submissions = similarity.read_folders(folders, tuple(files.student_files()))
-    compared = similarity.compare(submissions, similarity.Template.from_root(GRADER_ROOT))
+    compared = similarity.compare(submissions, similarity.Template.from_root(REPO_ROOT))
     assert compared.score("s01", "s02", "q1") == 1.0
     everyone = [records.StudentRecord(s, "graded") for s in compared.students]
     class_report.write(tmp_path, everyone, lang="en", similar=compared)

@@ -14,11 +14,12 @@ import sys
 from dataclasses import replace
 
 import pytest
+
 from gradingkit import ROOT, SOLUTION, mnist_env, private_repo, submission
 
 from grader import cli, terminal
 from grader.config import ConfigError, load_config
-from grader.exporters import classroom50, gradescope, legacy_classroom, score_json, summary_md
+from grader.exporters import classroom50, gradescope, legacy_classroom, outputs, score_json, summary_md
 from grader.exporters.common import UnpublishableResult
 from grader.results import CheckResult, GradingResult
 
@@ -143,7 +144,7 @@ def test_quick_settings_are_typed(tmp_path):
     text = (ROOT / "grader" / "config.toml").read_text(encoding="utf-8").replace("train_subset = 2000", 'train_subset = "many"')
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"\[quick\] train_subset must be a int"):
+    with pytest.raises(ConfigError, match=r"\[quick\] train_subset must be a whole number"):
         load_config(path)
 
 
@@ -160,7 +161,8 @@ def test_quick_grades_every_step_and_publishes_nothing(tmp_path):
     assert score["mode"] == "quick" and score["metrics"]["train_subset"] == load_config().quick.train_subset
     code = [c for c in score["checks"] if c["id"] in ("normalize", "architecture", "compile", "train", "evaluate", "history", "predict", "min_accuracy")]
     assert code and all(c["passed"] for c in code), [c["message"] for c in code if not c["passed"]]
-    assert not any((out / name).exists() for name in ("result.json", "gradescope.json", "legacy-classroom.b64", "release-body.md"))
+    publishing = [name for exporter in outputs.EXPORTERS if exporter.publishing for name in exporter.names]
+    assert publishing and not any((out / name).exists() for name in publishing)
     assert "época 5/5" in done.stderr and "Modo rápido" in done.stdout
 
 

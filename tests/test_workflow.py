@@ -26,12 +26,13 @@ from typing import Any
 
 import jsonschema
 import pytest
+
 from gradingkit import SOLUTION, fast_config, mnist_npz, private_repo
 
 from grader import actions
-from grader.config import CODE_CHECKS
 from grader.exporters import legacy_classroom, score_json, summary_md
 from grader.results import CheckResult, GradingResult
+from grader.spec import check_ids
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -432,7 +433,7 @@ def test_workflow_scripts_grade_a_submission_that_fakes_its_score(workflow, tmp_
     score = json.loads((grading / "score.json").read_text(encoding="utf-8"))
     assert score["score"] == sum(c["score"] for c in score["checks"])
     assert score["score"] < score["max_score"], "the fake JSON must not have changed the grade"
-    code_checks = [c for c in score["checks"] if c["id"] in CODE_CHECKS]
+    code_checks = [c for c in score["checks"] if c["id"] in check_ids("code")]
     assert code_checks and all(c["passed"] for c in code_checks), code_checks  # the pipeline itself is right
     assert FAKE_NOTICE in (grading / "student-output.txt").read_text(encoding="utf-8")
 

@@ -27,11 +27,11 @@ from grader.sandbox.untrusted import open_regular
 
 @dataclass(frozen=True)
 class ExplorationSettings:
-    exercises: tuple[str, ...]  # experiment ids, in the sheet's order
-    min_words_per_section: int = 15
-    min_sections: int = 10  # sections needed for the full sections part
-    results_table: str = "exploration_results/results.csv"  # from the submission folder
-    table_weight: float = 0.2
+    exercises: tuple[str, ...] = field(metadata={"doc": "Experiment ids, in the sheet's order."})
+    min_words_per_section: int = field(default=15, metadata={"doc": "Own words a section needs to count as done."})
+    min_sections: int = field(default=10, metadata={"doc": "Sections done for the full sections part."})
+    results_table: str = field(default="exploration_results/results.csv", metadata={"doc": "The explore runner's table, from the submission folder."})
+    table_weight: float = field(default=0.2, metadata={"doc": "Share of the check's points for the results table being present."})
 
     @classmethod
     def from_raw(cls, raw: Mapping[str, Any]) -> ExplorationSettings:

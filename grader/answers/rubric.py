@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.answers.markdown import extract_answer, has_answer_markers, remove_placeholder
+from grader.spec import ANSWER_IDS
 
-QUESTION_IDS = tuple(f"q{n}" for n in range(1, 8))  # = grader.config.ANSWER_CHECKS
+QUESTION_IDS = ANSWER_IDS  # one check each
 COPY_NGRAM = 5  # a run of this many words found in the question is "copied"
 SHORT_FACTOR = 0.5  # shorter than min_words, but not empty
 KEYWORD_LIST_FACTOR = 0.5  # words without sentences
@@ -81,11 +82,12 @@ class RubricError(ValueError):
 class AnswerSettings:
     """The plain keys of ``[rubric]`` (the questions are its sub-tables)."""
 
-    max_file_kb: int = 64  # a larger answer file or sheet is not read: 0 points
-    time_limit: float = 20.0  # seconds to score one free-text file
-    # "score": English answers are scored with the ideas' English patterns
-    # too; "ask_spanish": an English answer scores 0 and is asked for in Spanish.
-    english: str = "score"
+    max_file_kb: int = field(default=64, metadata={"doc": "A larger answer file or sheet is not read: 0 points."})
+    time_limit: float = field(default=20.0, metadata={"doc": "Seconds to score one free-text file; a file over it scores 0 alone."})
+    english: str = field(
+        default="score",
+        metadata={"doc": '"score": English answers are scored with the ideas\' English patterns too; "ask_spanish": they score 0 and are asked for in Spanish.'},
+    )
 
     @property
     def max_bytes(self) -> int:

@@ -13,9 +13,10 @@ import pytest
 
 from grader.answers.freetext import FreeTextScores, score_submission_limited
 from grader.checks.context import GradingContext
+from grader.checks.registry import check
 from grader.checks.verdict import fail
-from grader.config import ANSWER_CHECKS
 from grader.results import AnswerReview
+from grader.spec import ANSWER_IDS
 
 # The scores of the grading in progress: (its context, its scores).
 _SCORED: list[tuple[GradingContext, FreeTextScores]] = []
@@ -29,7 +30,7 @@ def free_text(ctx: GradingContext) -> FreeTextScores:
     return _SCORED[0][1]
 
 
-@pytest.mark.parametrize("question", [pytest.param(q, marks=pytest.mark.check(q)) for q in ANSWER_CHECKS])
+@pytest.mark.parametrize("question", [pytest.param(q, marks=check(q, group="answer")) for q in ANSWER_IDS])
 def test_answer(ctx, verdict, question):
     scores = free_text(ctx)
     score = scores.answers[question]
@@ -39,7 +40,7 @@ def test_answer(ctx, verdict, question):
     verdict.ok(score.message_key, **score.message_params)
 
 
-@pytest.mark.check("exploration")
+@check("exploration", group="exploration")
 def test_exploration(ctx, verdict):
     score = free_text(ctx).exploration
     if score.fraction < 1.0:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
+from grader.checks.registry import check
 from grader.checks.verdict import fail, part
 from grader.checks.words import found_type
 
@@ -13,7 +12,7 @@ from grader.checks.words import found_type
 NORMALIZE_TOLERANCE = 1e-5
 
 
-@pytest.mark.check("load_data")
+@check("load_data", step="load_data")
 def test_load_data(ctx, verdict):
     facts = ctx.facts("load_data")
     if not facts["structure_ok"]:
@@ -24,7 +23,7 @@ def test_load_data(ctx, verdict):
     verdict.ok("load_data.ok")
 
 
-@pytest.mark.check("show_sample")
+@check("show_sample", step="show_sample")
 def test_show_sample(ctx, verdict):
     facts = ctx.facts("show_sample")
     if not facts["is_figure"]:
@@ -39,7 +38,7 @@ def test_show_sample(ctx, verdict):
     verdict.ok("show_sample.ok")
 
 
-@pytest.mark.check("normalize")
+@check("normalize", step="normalize")
 def test_normalize(ctx, verdict):
     facts = ctx.facts("normalize")
     if "dtype" not in facts:

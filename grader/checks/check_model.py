@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import pytest
-
+from grader.checks.registry import check
 from grader.checks.verdict import fail, part
 from grader.checks.words import found_type
 
@@ -216,7 +215,7 @@ def judge(check: str, deviations: list[Deviation], shares: dict[str, float], con
     return f"{check}.several", fraction, {**context, "count": len(deviations), "items": items}
 
 
-@pytest.mark.check("architecture")
+@check("architecture", step="build_model")
 def test_architecture(ctx, verdict):
     facts = ctx.facts("build_model")
     model = facts["default"]
@@ -234,7 +233,7 @@ def test_architecture(ctx, verdict):
     verdict.ok("architecture.ok", found=layers, params=model.get("params"))
 
 
-@pytest.mark.check("compile")
+@check("compile", step="compile_model")
 def test_compile(ctx, verdict):
     facts = ctx.facts("compile_model")
     compiled = facts["default"]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from grader.checks.check_model import compile_deviations, effective_layers, optimizer_words
-from grader.checks.context import FUNCTION_OF_STEP
+from grader.checks.registry import check
 from grader.checks.verdict import fail, part
 from grader.checks.words import found_type, found_types
+from grader.spec import function_of
 
 EXPECTED_EPOCHS = 5
 # How far a normalized pixel may stray from [0, 1] (the data's own rounding).
@@ -59,10 +59,10 @@ def steps_phrase(steps: list[str]) -> list[dict]:
     """"paso 3 (normalize), paso 5 (compile_model) y paso 6 (train_model)" in the verdict's language."""
     last = len(steps) - 1
     keys = ["step_ref.item" if i == last else "step_ref.item_and" if i == last - 1 else "step_ref.item_comma" for i in range(len(steps))]
-    return [part(key, number=STEP_NUMBER.get(s, "?"), function=FUNCTION_OF_STEP[s]) for key, s in zip(keys, steps)]
+    return [part(key, number=STEP_NUMBER.get(s, "?"), function=function_of(s)) for key, s in zip(keys, steps, strict=True)]
 
 
-@pytest.mark.check("train")
+@check("train", step="train_model")
 def test_train(ctx, verdict):
     facts = ctx.facts("train_model")
     first = facts.get("first_error")
@@ -118,7 +118,7 @@ def train_problems(facts: dict) -> None:
         fail("train.epochs_parameter", fraction=0.5)
 
 
-@pytest.mark.check("evaluate")
+@check("evaluate", step="evaluate_model")
 def test_evaluate(ctx, verdict):
     facts = ctx.facts("evaluate_model")
     if "values" not in facts:
@@ -156,7 +156,7 @@ def _part_error(function: str, key: str, error: dict) -> tuple[str, dict]:
     return key, {"error_type": error["type"], "line": error.get("line") or "?"}
 
 
-@pytest.mark.check("history")
+@check("history", step="history")
 def test_history(ctx, verdict):
     facts = ctx.facts("history")
     history, epochs = facts["history"], facts["epochs"]
@@ -192,7 +192,7 @@ def test_history(ctx, verdict):
         verdict.ok("history.ok", epochs=epochs)
 
 
-@pytest.mark.check("predict")
+@check("predict", step="predict")
 def test_predict(ctx, verdict):
     facts = ctx.facts("predict")
     probabilities = ctx.measurement.probabilities
@@ -230,7 +230,7 @@ def test_predict(ctx, verdict):
         verdict.ok("predict.ok")
 
 
-@pytest.mark.check("min_accuracy")
+@check("min_accuracy")
 def test_min_accuracy(ctx, verdict):
     replaced = stand_ins(ctx)
     blocking = [s for s in replaced if s in MODEL_STEPS or _status(ctx, s) == "tampered"]

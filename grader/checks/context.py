@@ -14,31 +14,7 @@ from grader.config import Config
 from grader.measure import Measurement, measure
 from grader.results import AnswerReview
 from grader.sandbox.supervisor import SandboxRun, StepOutcome
-
-# The step whose function a check grades, by check id.
-STEP_OF_CHECK = {
-    "load_data": "load_data",
-    "show_sample": "show_sample",
-    "normalize": "normalize",
-    "architecture": "build_model",
-    "compile": "compile_model",
-    "train": "train_model",
-    "evaluate": "evaluate_model",
-    "history": "history",
-    "predict": "predict",
-}
-# The function named in messages, by step.
-FUNCTION_OF_STEP = {
-    "load_data": "load_data",
-    "show_sample": "show_sample",
-    "normalize": "normalize",
-    "build_model": "build_model",
-    "compile_model": "compile_model",
-    "train_model": "train_model",
-    "evaluate_model": "evaluate_model",
-    "history": "history_frame / plot_history",
-    "predict": "predict_sample",
-}
+from grader.spec import function_of
 
 
 @dataclass
@@ -62,9 +38,9 @@ class GradingContext:
         unimportable = self._import_failure()
         if unimportable is not None:
             # Every function is missing because the module could not be loaded at all.
-            fail("step.import_failed", function=FUNCTION_OF_STEP[step], **unimportable)
+            fail("step.import_failed", function=function_of(step), **unimportable)
         if outcome is None:
-            fail("step.not_run", function=FUNCTION_OF_STEP[step])
+            fail("step.not_run", function=function_of(step))
         if outcome.status != "ok":
             key, params = step_failure(outcome, self.config)
             fail(key, **params)
@@ -79,15 +55,16 @@ class GradingContext:
         return {"error_type": error.get("type") or plain.status, "line": error.get("line") or "?"}
 
 
-STATUSES = ("not_implemented", "missing", "timeout", "error", "exited", "crashed", "memory", "tampered")
+# Step statuses with a message of their own (step.<status>); any other is step.error.
+FAILURE_STATUSES = ("not_implemented", "missing", "timeout", "error", "exited", "crashed", "memory", "tampered")
 
 
 def step_failure(outcome: StepOutcome, config: Config) -> tuple[str, dict[str, Any]]:
     """Catalogue key and fields describing why a step did not finish."""
     error = outcome.error or {}
-    key = f"step.{outcome.status}" if outcome.status in STATUSES else "step.error"
+    key = f"step.{outcome.status}" if outcome.status in FAILURE_STATUSES else "step.error"
     return key, {
-        "function": FUNCTION_OF_STEP.get(outcome.step, outcome.step),
+        "function": function_of(outcome.step),
         "error_type": error.get("type", ""),
         "error_message": error.get("message", ""),
         "line": error.get("line") or "?",

@@ -2,7 +2,7 @@
 
 Each check's verdict (catalogue key, fields, fraction of its points) goes into
 pytest-json-report's per-test ``metadata``, so ``report.json`` alone is
-enough to rebuild the grade (see ``grader/collect.py``).
+enough to rebuild the grade (see ``grader/from_report.py``).
 """
 
 from __future__ import annotations

@@ -382,7 +382,7 @@ def grade(python: str, checkout: Path, work: Path, deadline: Deadline) -> Path:
     return out
 
 
-def check_result(document: object) -> None:
+def validate_result(document: object) -> None:
     """The runner's own checks, so that a bad result becomes our error result."""
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         raise ValueError("schema is not " + SCHEMA)
@@ -410,7 +410,7 @@ def deliver(out: Path, checkout: Path) -> dict:
         raise GradingFailed(text("no_result", name=RESULT))
     try:
         document = json.loads(source.read_text(encoding="utf-8"))
-        check_result(document)
+        validate_result(document)
     except ValueError as error:
         raise GradingFailed(text("invalid", name=RESULT, reason=error)) from None
     write_new(checkout / RESULT, source.read_bytes())

@@ -94,10 +94,10 @@ def to_result_json(
             release = LOCAL_LINK
     review = _get(env, "REVIEW_URL") or commit
 
-    stamp = now or _dt.datetime.now(_dt.timezone.utc)
+    stamp = now or _dt.datetime.now(_dt.UTC)
     if stamp.tzinfo is None:  # a naive time is taken to be UTC already
-        stamp = stamp.replace(tzinfo=_dt.timezone.utc)
-    when = stamp.astimezone(_dt.timezone.utc).strftime(DATETIME_FORMAT)
+        stamp = stamp.replace(tzinfo=_dt.UTC)
+    when = stamp.astimezone(_dt.UTC).strftime(DATETIME_FORMAT)
 
     document: dict[str, Any] = {
         "schema": SCHEMA,

@@ -18,8 +18,6 @@ from typing import Any
 from grader.exporters.common import check_totals, refuse_quick, unique_names
 from grader.results import GradingResult
 
-RESULTS_PATH = "/autograder/results/results.json"
-
 # "text" renders no HTML, Markdown or ANSI: the catalogue's messages are shown
 # exactly as written.
 TEXT_FORMAT = "text"

@@ -1,4 +1,9 @@
-"""score.json: the grade as the contract fixes it (plus flags and review)."""
+"""score.json: the grade as the contract fixes it (plus flags and review).
+
+Each check keeps the catalogue key and the parameters its message was
+rendered from, so a tool can re-render it in another language
+(``i18n.render(lang, message_key, **message_params)``).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,9 @@ from typing import Any
 
 from grader.results import GradingResult
 
-CHECK_FIELDS = ("id", "title", "score", "max_score", "passed", "message")
-
 
 def to_score_json(result: GradingResult) -> dict[str, Any]:
-    data = result.to_dict()
-    data["checks"] = [{k: c[k] for k in CHECK_FIELDS} | {"message_key": c["message_key"]} for c in data["checks"]]
-    return data
+    return result.to_dict()
 
 
 def dumps(result: GradingResult) -> str:

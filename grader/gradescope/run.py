@@ -36,7 +36,7 @@ from pathlib import Path
 
 from grader import i18n
 from grader.config import ConfigError, load_config
-from grader.exporters import gradescope
+from grader.exporters import gradescope, outputs
 from grader.instructor import files as repo_files
 from grader.results import CheckResult, GradingResult
 from grader.sandbox import processes
@@ -146,7 +146,7 @@ def grade(submission: Path, work: Path, lang: str, seconds: float) -> dict:
             grader.wait()
     text = log.read_text(encoding="utf-8", errors="replace")
     print(text[-LOG_TAIL:], flush=True)  # stdout is for the instructor only
-    exported = out / "gradescope.json"
+    exported = out / outputs.GRADESCOPE_JSON
     if code != 0 or not exported.is_file():
         reason = (text.strip().splitlines() or ["-"])[-1][:500]
         raise NotGraded("gradescope.grader_failed", code=code, reason=reason)

@@ -41,8 +41,7 @@ from pathlib import Path
 from types import FrameType
 
 from grader.config import DEFAULT_CONFIG, Config, ConfigError, load_config
-from grader.i18n import LANGUAGES
-from grader.i18n import render
+from grader.i18n import LANGUAGES, render
 from grader.instructor import class_report, gradebook, lms, records, roster, similarity, workspace
 from grader.instructor.dataset_guard import DatasetGuard, sha256_file
 from grader.instructor.files import (
@@ -53,9 +52,9 @@ from grader.instructor.files import (
 )
 from grader.instructor.progress import Progress
 from grader.instructor.records import SCORE_FILE, StudentRecord
-from grader.results import GradingResult
 from grader.instructor.release import ReleaseError
 from grader.instructor.runner import Job, run_jobs
+from grader.results import GradingResult
 
 LOG_FILE = "grader-log.txt"
 LOG_LIMIT = 64 * 1024
@@ -105,8 +104,8 @@ class Batch:
         self.config_bytes = self.config_path.read_bytes()
         self.similarity_settings = similarity.Settings.from_config(self.config_path)  # a bad table stops before any grading
         manifest = args.manifest
-        if manifest is None and (workspace.GRADER_ROOT / MANIFEST_NAME).is_file():
-            manifest = workspace.GRADER_ROOT / MANIFEST_NAME
+        if manifest is None and (workspace.REPO_ROOT / MANIFEST_NAME).is_file():
+            manifest = workspace.REPO_ROOT / MANIFEST_NAME
         self.template = workspace.load_template(self.config, self.config_bytes, args.lang, manifest)
         self.timeout = args.timeout if args.timeout is not None else default_timeout(self.config)
         self.students = self.out / "students"
@@ -294,7 +293,7 @@ class Batch:
         meta = self.meta(ids, round(time.monotonic() - started, 1))
         (self.out / RUN_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         class_report.write(self.out, everyone, self.config.grading.min_accuracy, lang=lang, similar=compared)
-        counts = {s: sum(1 for r in everyone if r.status == s) for s in records.STATUSES}
+        counts = {s: sum(1 for r in everyone if r.status == s) for s in records.RECORD_STATUSES}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         print(f"{len(ids)} submissions ({summary}); graded {len(self.graded)}, skipped {len(self.skipped)} in {meta['wall_seconds']} s.")
         written = [self.out / "gradebook.csv", self.out / similarity.CSV_FILE, *exported, self.out / "report.html"]
@@ -304,7 +303,7 @@ class Batch:
     def compare_class(self, everyone: list[StudentRecord]) -> similarity.Comparison:
         """Every pair of graded submissions compared, from the files read when planned."""
         graded = {r.id: self.contents[r.id] for r in everyone if r.status == "graded" and r.id in self.contents}
-        return similarity.compare(graded, similarity.Template.from_root(workspace.GRADER_ROOT), self.similarity_settings)
+        return similarity.compare(graded, similarity.Template.from_root(workspace.REPO_ROOT), self.similarity_settings)
 
     def meta(self, ids: list[str], wall: float) -> dict[str, object]:
         return {

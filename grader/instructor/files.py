@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.config import ANSWER_CHECKS, Config
+from grader.config import Config
+from grader.spec import ANSWER_IDS
 
 MANIFEST_NAME = ".grader-manifest.json"
 MANIFEST_FORMAT = 1
@@ -39,7 +40,7 @@ DEFAULT_RESULTS_TABLE = "exploration_results/results.csv"
 
 def student_files() -> list[str]:
     """The files a student edits and the grader reads, relative to the repo root."""
-    answers = [f"assignment/answers/{q}.md" for q in ANSWER_CHECKS]
+    answers = [f"assignment/answers/{q}.md" for q in ANSWER_IDS]
     return ["assignment/mnist_dense.py", *answers, "assignment/exploration.md"]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.config import ALL_CHECKS
+from grader import spec
 from grader.i18n import render
 from grader.instructor.cells import write_rows
 from grader.instructor.records import StudentRecord
@@ -23,7 +23,7 @@ NAMED_COLUMNS = ("id", "total", "max", "test_accuracy", "isolation", "commit", "
 
 def check_ids(records: list[StudentRecord]) -> list[str]:
     seen = {c.id for r in records if r.result for c in r.result.checks}
-    known = [c for c in ALL_CHECKS if c in seen]
+    known = [c for c in spec.check_ids() if c in seen]
     return known + sorted(seen - set(known))
 
 

@@ -12,14 +12,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.exporters.outputs import SCORE_JSON
 from grader.results import GradingResult
 
 RECORD_FILE = "batch.json"
-SCORE_FILE = "score.json"
+SCORE_FILE = SCORE_JSON
 # "graded": the grader wrote its report; "timeout": killed at --timeout;
 # "error": the grader could not grade it (message says why);
 # "unavailable": the submission could not be fetched.
-STATUSES = ("graded", "timeout", "error", "unavailable")
+RECORD_STATUSES = ("graded", "timeout", "error", "unavailable")
 RETRY_STATUSES = ("error", "unavailable")  # graded again on a rerun even when unchanged
 
 

@@ -32,10 +32,11 @@ from pathlib import Path
 import numpy as np
 
 from grader.answers.markdown import extract_answer, extract_sections
-from grader.config import ANSWER_CHECKS, ConfigError
+from grader.config import ConfigError
 from grader.instructor import fingerprints
 from grader.instructor.cells import write_rows
 from grader.instructor.fingerprints import Document, Spans
+from grader.spec import ANSWER_IDS
 
 CSV_FILE = "similarity.csv"
 CSV_COLUMNS = ("a", "b", "part", "score", "passage")
@@ -91,7 +92,7 @@ class Template:
             path = root / rel
             return path.read_text(encoding="utf-8") if path.is_file() else ""
 
-        return cls({q: read(answer_file(q)) for q in ANSWER_CHECKS}, read(SHEET_FILE), read(CODE_FILE))
+        return cls({q: read(answer_file(q)) for q in ANSWER_IDS}, read(SHEET_FILE), read(CODE_FILE))
 
 
 def parts(files: Mapping[str, bytes]) -> dict[str, str]:
@@ -99,7 +100,7 @@ def parts(files: Mapping[str, bytes]) -> dict[str, str]:
     def text(rel: str) -> str:
         return files.get(rel, b"").decode("utf-8", errors="replace")
 
-    found = {q: extract_answer(text(answer_file(q))).text for q in ANSWER_CHECKS}
+    found = {q: extract_answer(text(answer_file(q))).text for q in ANSWER_IDS}
     for section in extract_sections(text(SHEET_FILE)):
         found.setdefault(f"exploration.{section.number}", section.text)
     found["code"] = text(CODE_FILE)
@@ -258,8 +259,8 @@ def compare(submissions: Mapping[str, Mapping[str, bytes]], template: Template, 
 
 
 def _part_order(part: str) -> tuple[int, int, str]:
-    if part in ANSWER_CHECKS:
-        return (0, ANSWER_CHECKS.index(part), part)
+    if part in ANSWER_IDS:
+        return (0, ANSWER_IDS.index(part), part)
     if part.startswith("exploration."):
         number = part.split(".", 1)[1]
         return (1, int(number) if number.isdigit() else 0, part)

@@ -21,7 +21,7 @@ from grader.config import Config
 from grader.instructor import files as repo_files
 from grader.instructor.release import collect
 
-GRADER_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the repository (assignment/, grader/, ...)
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Template:
         return self.student_files + self.optional_files
 
 
-def load_template(config: Config, config_bytes: bytes, lang: str, manifest: Path | None, root: Path = GRADER_ROOT) -> Template:
+def load_template(config: Config, config_bytes: bytes, lang: str, manifest: Path | None, root: Path = REPO_ROOT) -> Template:
     snapshot = dict(collect(root, trees=("grader", "assignment"), top_files=()))
     snapshot["grader/config.toml"] = config_bytes
     students = tuple(repo_files.student_files())

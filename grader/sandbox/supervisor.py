@@ -31,12 +31,13 @@ from typing import Any
 
 import psutil
 
-from grader.config import STEPS, Config
+from grader.config import Config
 from grader.sandbox.channel import MAX_LINE, parse_line
 from grader.sandbox.isolation import Isolation, Paths
 from grader.sandbox.memory import MemoryCgroup
-from grader.sandbox.untrusted import copy_regular, remove_entry
 from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, kill_group, prctl
+from grader.sandbox.untrusted import copy_regular, remove_entry
+from grader.spec import STEP_NAMES
 
 GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.1
@@ -72,14 +73,11 @@ class SandboxRun:
     state_dir: Path
     peak_memory_mb: float
     workers: int
-    seconds: float
     output_file: Path
     evidence_dir: Path | None = None  # copied by the parent when training ended; None: never trained
     isolation: str = "process"
     memory_wall: str = "rss"  # "cgroup": the kernel's hard limit too; "rss": the supervisor's watch only
-    notes: list[str] = field(default_factory=list)
     stray_processes: int = 0
-    restored_files: list[str] = field(default_factory=list)
 
     def outcome(self, step: str) -> StepOutcome | None:
         return self.outcomes.get(step)
@@ -153,12 +151,10 @@ class Supervisor:
         self.tampered: dict[str, list[str]] = {}
         self.strays = 0
         self.restored: set[str] = set()
-        self.notes: list[str] = []
 
     # -- public ------------------------------------------------------------
     def run(self) -> SandboxRun:
         _harden()
-        start = time.monotonic()
         while not self.finished and self.workers < MAX_WORKERS:
             if self.workers and self.between_workers is not None:
                 self.restored.update(self.between_workers())
@@ -180,14 +176,11 @@ class Supervisor:
             state_dir=self.state_dir,
             peak_memory_mb=round(self.peak_mb, 1),
             workers=self.workers,
-            seconds=time.monotonic() - start,
             output_file=self.output_file,
             evidence_dir=self.evidence_dir if self.evidence else None,
             isolation=self.isolation.level,
             memory_wall=self.memory_wall,
-            notes=self.notes,
             stray_processes=self.strays,
-            restored_files=sorted(self.restored),
         )
 
     # -- one worker ------------------------------------------------------------
@@ -362,13 +355,12 @@ class Supervisor:
         if phase is None:
             if self.workers == 1:
                 raise SandboxError("the grading worker stopped before running any step")
-            self.notes.append("a restarted worker stopped before running any step")
+            # A restarted worker stopped before running any step: keep what the first one saw.
             self.finished = True
             return
         step, _, kind = phase.partition(":")
         if step in self.dead:
             # It died again even without running that step: give up, keep what we have.
-            self.notes.append(f"the worker keeps stopping at {phase}")
             self.finished = True
             return
         self.dead.append(step)
@@ -437,7 +429,7 @@ def _child_setup(cgroup: MemoryCgroup | None) -> Callable[[], None]:
 
 
 def _after_training(step: str) -> bool:
-    return step in STEPS and STEPS.index(step) > STEPS.index("train_model")
+    return step in STEP_NAMES and STEP_NAMES.index(step) > STEP_NAMES.index("train_model")
 
 
 def _lines(stream: Any) -> queue.Queue:

@@ -18,8 +18,9 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from grader.sandbox.channel import Channel
 from grader.sandbox.guard import Guard
@@ -125,7 +126,7 @@ class _Alarm:
         self.timer: threading.Timer | None = None
         self.fired = False
 
-    def __enter__(self) -> "_Alarm":
+    def __enter__(self) -> _Alarm:
         if HAS_ALARM:
             signal.signal(signal.SIGALRM, _on_alarm)
             signal.setitimer(signal.ITIMER_REAL, self.limit)
@@ -198,6 +199,7 @@ def main(plan_path: str) -> int:
     from grader import data as mnist
     from grader.sandbox import student_module
     from grader.sandbox.pipeline import Pipeline
+    from grader.spec import STEPS
 
     dataset = mnist.read_npz(Path(plan["dataset"]))
     mnist.use_local_mnist()
@@ -237,17 +239,7 @@ def main(plan_path: str) -> int:
 
     pipeline = Pipeline(student, dataset, int(plan["seed"]), int(plan["train_subset"]), state_dir)
     pipeline.progress = functools.partial(send, event="progress", step="train_model")
-    steps: list[tuple[str, Callable[[], Any], Callable[..., Any] | None]] = [
-        ("load_data", pipeline.load_data, None),
-        ("show_sample", pipeline.show_sample, None),
-        ("normalize", pipeline.normalize, pipeline.restore_normalize),
-        ("build_model", pipeline.build_model, pipeline.restore_build),
-        ("compile_model", pipeline.compile_model, pipeline.restore_compile),
-        ("train_model", pipeline.train_model, pipeline.restore_train),
-        ("evaluate_model", pipeline.evaluate_model, None),
-        ("history", pipeline.history_step, None),
-        ("predict", pipeline.predict, None),
-    ]
+    steps = [(s.name, getattr(pipeline, s.action), getattr(pipeline, s.restore) if s.restore else None) for s in STEPS if s.action]
     for step, action, restore in steps:
         if step in dead:
             if restore is not None:

@@ -8,26 +8,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader import i18n
-from grader.config import ALL_CHECKS, Config
+from grader import i18n, spec
+from grader.config import Config
 from grader.results import CheckResult, GradingResult, points
 
 
 def verdicts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Check id -> {"fraction", "key", "params"} from the raw report."""
     found: dict[str, dict[str, Any]] = {}
+    known = set(spec.check_ids())
     for test in report.get("tests", []):
         metadata = test.get("metadata") or {}
         check = metadata.get("check")
-        if check in ALL_CHECKS and "key" in metadata:
+        if check in known and "key" in metadata:
             found[check] = metadata
-        elif check in ALL_CHECKS:
+        elif check in known:
             # The test errored before its body ran: a grader bug, say so.
             found[check] = {"fraction": 0.0, "key": "check.internal_error", "params": {"error_type": test.get("outcome", "error")}}
     return found
 
 
-def check_result(check: str, most: int, verdict: dict[str, Any], lang: str) -> CheckResult:
+def check_from_verdict(check: str, most: int, verdict: dict[str, Any], lang: str) -> CheckResult:
     fraction = float(verdict.get("fraction", 0.0))
     # Exact fractional points (two decimals): they agree with the message. A
     # check short of full marks never rounds up to them.
@@ -37,7 +38,7 @@ def check_result(check: str, most: int, verdict: dict[str, Any], lang: str) -> C
     key = verdict["key"]
     return CheckResult(
         id=check,
-        title=i18n.render(lang, f"title.{check}"),
+        title=i18n.render(lang, spec.check(check).title_key),
         score=score,
         max_score=most,
         passed=passed,
@@ -47,12 +48,12 @@ def check_result(check: str, most: int, verdict: dict[str, Any], lang: str) -> C
     )
 
 
-def to_result(report: dict[str, Any], config: Config, lang: str, metrics: dict[str, Any], flags: list[str]) -> GradingResult:
+def result_from_report(report: dict[str, Any], config: Config, lang: str, metrics: dict[str, Any], flags: list[str]) -> GradingResult:
     found = verdicts(report)
     checks = [
-        check_result(check, config.points[check], found[check], lang)
-        for check in ALL_CHECKS
-        if check in config.points and check in found
+        check_from_verdict(check.id, config.points[check.points_key], found[check.id], lang)
+        for check in spec.checks()
+        if check.points_key in config.points and check.id in found
     ]
     return GradingResult(
         score=points(sum(c.score for c in checks)),

@@ -1,0 +1,134 @@
+"""The assignment's steps and the grader's checks, each declared once.
+
+Steps: the functions of the student's module, in the order the sandbox runs
+them (``STEPS``). The worker's step loop, ``[time_limits]`` validation and the
+step names in messages derive from this table.
+
+Checks: every check module (``grader/checks/check_*.py``) declares its checks
+with ``grader.checks.registry.check(id, step=...)``, which registers them
+here. Points come from ``[points]`` (key: the check id), titles from the
+catalogues (key ``title.<id>``). ``checks()`` imports every check module and
+validates the registry: a step it does not know or a title missing from a
+catalogue is a ``SpecError`` at load. Config validation refuses a ``[points]``
+key the registry does not know and a code check without points.
+
+Adding a check with its own points: a check module (new or existing),
+``config.toml`` and the two catalogues. Nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+CHECKS_DIR = Path(__file__).with_name("checks")
+# Groups of checks, in the order a result lists them.
+GROUPS = ("code", "answer", "exploration")
+# Groups a config may leave out of [points] (to grade the code alone); a code check never.
+OPTIONAL_GROUPS = ("answer", "exploration")
+# The comprehension answers (assignment/answers/q1.md .. q7.md), one check each.
+ANSWER_IDS = tuple(f"q{n}" for n in range(1, 8))
+
+
+class SpecError(ValueError):
+    """The check registry contradicts itself or the step table: a grader bug."""
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    function: str  # what messages call it
+    action: str | None = None  # Pipeline method that runs it (None: the worker imports the module itself)
+    restore: str | None = None  # Pipeline method that re-creates its state for the later steps
+
+
+STEPS = (
+    Step("import", "import"),
+    Step("load_data", "load_data", "load_data"),
+    Step("show_sample", "show_sample", "show_sample"),
+    Step("normalize", "normalize", "normalize", "restore_normalize"),
+    Step("build_model", "build_model", "build_model", "restore_build"),
+    Step("compile_model", "compile_model", "compile_model", "restore_compile"),
+    Step("train_model", "train_model", "train_model", "restore_train"),
+    Step("evaluate_model", "evaluate_model", "evaluate_model"),
+    Step("history", "history_frame / plot_history", "history_step"),
+    Step("predict", "predict_sample", "predict"),
+)
+STEP_NAMES = tuple(s.name for s in STEPS)
+_STEP = {s.name: s for s in STEPS}
+
+
+def function_of(step: str) -> str:
+    """The function a message names for ``step`` (the step's own name when unknown)."""
+    return _STEP[step].function if step in _STEP else step
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    step: str | None  # the step whose function it grades; None: files, or the grader's own measurement
+    group: str = "code"
+    module: str = ""  # file stem of the check module that declares it
+    line: int = 0  # where in it (results list a module's checks in this order)
+
+    @property
+    def points_key(self) -> str:
+        return self.id
+
+    @property
+    def title_key(self) -> str:
+        return f"title.{self.id}"
+
+    @property
+    def optional(self) -> bool:
+        return self.group in OPTIONAL_GROUPS
+
+
+_REGISTERED: dict[str, Check] = {}
+
+
+def register(check: Check) -> None:
+    """Record ``check`` (a module imported twice registers the same check again: fine)."""
+    known = _REGISTERED.get(check.id)
+    if known is not None and (known.step, known.group) != (check.step, check.group):
+        raise SpecError(f"check {check.id!r} is declared twice with different steps or groups")
+    if check.group not in GROUPS:
+        raise SpecError(f"check {check.id!r}: unknown group {check.group!r}; use one of {list(GROUPS)}")
+    if check.step is not None and check.step not in _STEP:
+        raise SpecError(f"check {check.id!r}: unknown step {check.step!r}; use one of {list(STEP_NAMES)}")
+    _REGISTERED.setdefault(check.id, check)
+
+
+@cache
+def checks() -> tuple[Check, ...]:
+    """Every check, in the order a result lists them: by group, then module, then position."""
+    for module in sorted(m.name for m in pkgutil.iter_modules([str(CHECKS_DIR)])):
+        if module.startswith("check_"):
+            importlib.import_module(f"grader.checks.{module}")
+    ordered = tuple(sorted(_REGISTERED.values(), key=lambda c: (GROUPS.index(c.group), c.module, c.line)))
+    _check_titles(ordered)
+    return ordered
+
+
+def _check_titles(registered: tuple[Check, ...]) -> None:
+    from grader import i18n
+
+    for lang in i18n.LANGUAGES:
+        missing = [c.title_key for c in registered if c.title_key not in i18n.catalogue(lang)]
+        if missing:
+            raise SpecError(f"the {lang} catalogue has no title for {missing} (grader/messages/{lang}/)")
+
+
+def check_ids(group: str | None = None) -> tuple[str, ...]:
+    """Ids of every check, or of one group's."""
+    return tuple(c.id for c in checks() if group is None or c.group == group)
+
+
+def check(check_id: str) -> Check:
+    for known in checks():
+        if known.id == check_id:
+            return known
+    raise KeyError(check_id)

@@ -1,0 +1,122 @@
+"""The config is parsed whole at load; every failure to grade at all is one sentence and exit 2."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+
+import pytest
+
+from grader import cli, config_doc
+from grader.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG_TEXT = (ROOT / "grader" / "config.toml").read_text(encoding="utf-8")
+
+
+def _edited(tmp_path: Path, old: str, new: str) -> Path:
+    assert old in CONFIG_TEXT, old
+    path = tmp_path / "config.toml"
+    path.write_text(CONFIG_TEXT.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "sentence"),
+    [
+        ("min_accuracy = 0.97", 'min_accuracy = "high"', "[grading] min_accuracy must be a number, got 'high'"),
+        ("seed = 1234", "seed = 1.5", "[grading] seed must be a whole number, got 1.5"),
+        ("memory_limit_mb = 4096", "memory_limit_mb = true", "[grading] memory_limit_mb must be a whole number, got True"),
+        ("tmpfs_mb = 256", 'tmpfs_mb = "256"', "[isolation] tmpfs_mb must be a whole number, got '256'"),
+        ("train_model = 600", 'train_model = "long"', "[time_limits] train_model must be a number of seconds > 0, got 'long'"),
+        ("history = 4\n", "history = 4.5\n", "[points] history must be a whole number of points >= 0, got 4.5"),
+        ("patterns = ['\\bmnist\\b']", "patterns = ['(mnist']", "[rubric.q1] idea 1: bad regex: missing ), unterminated subpattern"),
+        ("min_sections = 10", "min_sections = 99", "[exploration]: min_sections must be 1..len(exercises)"),
+        ("[grading]\n", "[grading]\nsede = 1\n", "unknown [grading] keys: ['sede']"),
+    ],
+)
+def test_a_wrong_value_fails_at_load_naming_its_key(tmp_path, old, new, sentence):
+    with pytest.raises(ConfigError) as raised:
+        load_config(_edited(tmp_path, old, new))
+    message = str(raised.value)
+    assert sentence in message and "\n" not in message
+
+
+def test_values_are_typed():
+    config = load_config()
+    assert isinstance(config.grading.min_accuracy, float) and isinstance(config.time_limits["train_model"], float)
+    assert all(type(p) is int for p in config.points.values())
+
+
+def test_the_config_command_describes_every_key(capsys):
+    assert cli.main(["config"]) == 0
+    printed = capsys.readouterr().out
+    config = load_config()
+    for table in fields(config):
+        assert f"[{table.name}]  # {table.metadata['doc']}" in printed
+        value = getattr(config, table.name)
+        keys = [f.name for f in fields(value)] if is_dataclass(value) else list(value)
+        for key in keys:
+            line = next(line for line in printed.splitlines() if line.startswith(f"{key} = "))
+            assert len(line.partition("  # ")[2]) > 10, line  # a description, not just a value
+
+
+def test_the_config_command_refuses_a_bad_config(tmp_path, capsys):
+    assert cli.main(["config", "--config", str(_edited(tmp_path, "min_accuracy = 0.97", 'min_accuracy = "high"'))]) == 2
+    assert "min_accuracy must be a number" in capsys.readouterr().err
+    assert config_doc.describe(load_config())[0].startswith("[grading]")
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+@pytest.mark.parametrize("value", ["/nonexistent", "not-an-npz"])
+def test_a_bad_mnist_npz_is_one_sentence_and_exit_2(tmp_path, monkeypatch, capsys, lang, value):
+    if value == "not-an-npz":
+        value = str(tmp_path / "mnist.npz")
+        Path(value).write_text("not a zip file")
+    monkeypatch.setenv("MNIST_NPZ", value)
+    code = cli.main(["--submission", str(ROOT / "solutions"), "--out", str(tmp_path / "out"), "--lang", lang, "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and value in err and "Traceback" not in err
+    assert err.startswith("No se pudo calificar" if lang == "es" else "Could not grade")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_bad_config_is_one_sentence_and_exit_2(tmp_path, capsys, lang):
+    bad = _edited(tmp_path, "min_accuracy = 0.97", 'min_accuracy = "high"')
+    code = cli.main(["--submission", str(ROOT / "solutions"), "--out", str(tmp_path / "out"), "--config", str(bad), "--lang", lang, "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "[grading] min_accuracy" in err
+    assert ("configuración no es válida" if lang == "es" else "configuration is not valid") in err
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("grader"):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("grader"))
+    return found
+
+
+def test_no_import_cycle_between_the_grader_modules():
+    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p for p in (ROOT / "grader").rglob("*.py")}
+    graph = {name: {m for m in _module_level_imports(path) if m in modules and m != name} for name, path in modules.items()}
+
+    def cycle_from(start: str) -> list[str] | None:
+        stack = [(start, [start])]
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph[node]:
+                if nxt == start:
+                    return trail + [start]
+                if nxt not in trail and len(trail) < 12:
+                    stack.append((nxt, trail + [nxt]))
+        return None
+
+    cycles = [c for c in map(cycle_from, sorted(graph)) if c]
+    assert not cycles, cycles[0]
