@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
             walls.append(seconds)
             cpus.append(cpu_seconds() - before)
             print(f"run {run + 1}: {seconds:.1f} s wall, {cpus[-1]:.1f} s CPU", flush=True)
-    print(f"python -m grader --quick ({ROOT.name}/{args.submission}): median {statistics.median(walls):.1f} s wall, {statistics.median(cpus):.1f} s CPU over {args.runs} runs")
+    print(
+        f"python -m grader --quick ({ROOT.name}/{args.submission}): median {statistics.median(walls):.1f} s wall, {statistics.median(cpus):.1f} s CPU over {args.runs} runs"
+    )
     return 0
 
 

@@ -34,7 +34,9 @@ def run_once(folders: dict[str, Path], out: Path) -> tuple[float, float, float, 
     cpu = time.process_time()
     started = time.perf_counter()
     submissions = similarity.read_folders(folders, tuple(files.student_files()))
-    compared = similarity.compare(submissions, similarity.Template.from_root(GRADER_ROOT), similarity.Settings.from_config(GRADER_ROOT / "grader" / "config.toml"))
+    compared = similarity.compare(
+        submissions, similarity.Template.from_root(GRADER_ROOT), similarity.Settings.from_config(GRADER_ROOT / "grader" / "config.toml")
+    )
     compared_at = time.perf_counter()
     similarity.write_csv(out / similarity.CSV_FILE, compared)
     written_at = time.perf_counter()

@@ -47,7 +47,6 @@ SUMMARY_FILE = SUMMARY_MD
 PAYLOAD_FILE = LEGACY_CLASSROOM_B64
 
 
-
 class ActionsError(RuntimeError):
     """The grading folder is missing or its files disagree."""
 
@@ -74,10 +73,7 @@ def load(folder: Path) -> tuple[GradingResult, str, str]:
     payload = legacy_classroom.decode(encoded)
     points = sum(int(test.get("score", 0)) for test in payload.get("tests", []))
     if (points, payload.get("max_score")) != (result.score, result.max_score):
-        raise ActionsError(
-            f"{payload_path} says {points}/{payload.get('max_score')}, "
-            f"{score_path} says {result.score}/{result.max_score}"
-        )
+        raise ActionsError(f"{payload_path} says {points}/{payload.get('max_score')}, {score_path} says {result.score}/{result.max_score}")
     summary_path = folder / SUMMARY_FILE
     summary = summary_path.read_text(encoding="utf-8") if summary_path.is_file() else ""
     return result, encoded, summary
@@ -133,8 +129,7 @@ def legacy_classroom_data(text: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m grader.actions",
-        description="Publish a grading folder in a GitHub Actions job: job summary, "
-        "step outputs result/points/max and the legacy Classroom notices.",
+        description="Publish a grading folder in a GitHub Actions job: job summary, step outputs result/points/max and the legacy Classroom notices.",
     )
     parser.add_argument("--grading", default=None, help="grading folder (default: $GRADING_DIR or grading)")
     args = parser.parse_args(argv)

@@ -82,7 +82,10 @@ def source_description() -> str:
     try:
         done = subprocess.run(
             ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return "a working copy"
@@ -166,18 +169,22 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
         files = _files(staging)
         approximate = sum(p.stat().st_size for p in files) + len(template.encode())
         readme = string.Template(template).substitute(
-            slug=slug, lang=lang, python=PYTHON, source=source, budget=f"{TIME_BUDGET:.0f}",
-            allowed_files=allowed_files_json(), error_test=error_test_name(lang),
-            size_kib=f"{approximate / 1024:.0f}", files=len(files) + 1,
+            slug=slug,
+            lang=lang,
+            python=PYTHON,
+            source=source,
+            budget=f"{TIME_BUDGET:.0f}",
+            allowed_files=allowed_files_json(),
+            error_test=error_test_name(lang),
+            size_kib=f"{approximate / 1024:.0f}",
+            files=len(files) + 1,
         )
         (staging / "README.md").write_text(readme, encoding="utf-8")
         files = _files(staging)
         total = sum(p.stat().st_size for p in files)
         packed = _tar_gz_size(staging)
         if total >= MAX_BYTES or packed >= MAX_BYTES:
-            raise BundleError(
-                f"the bundle is {total} bytes ({packed} as tar.gz); Classroom 50 accepts less than {MAX_BYTES}"
-            )
+            raise BundleError(f"the bundle is {total} bytes ({packed} as tar.gz); Classroom 50 accepts less than {MAX_BYTES}")
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
@@ -190,8 +197,7 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m grader bundle",
-        description="Write the Classroom 50 autograder bundle OUT/SLUG/ (copy it to "
-        "<classroom>/autograders/SLUG/ in the config repository).",
+        description="Write the Classroom 50 autograder bundle OUT/SLUG/ (copy it to <classroom>/autograders/SLUG/ in the config repository).",
     )
     parser.add_argument("out", type=Path, help="folder to write the bundle into")
     parser.add_argument("--slug", default=DEFAULT_SLUG, help=f"assignment slug (default: {DEFAULT_SLUG})")
@@ -207,6 +213,8 @@ def main(argv: list[str]) -> int:
         f"Wrote {bundle.path} ({bundle.files} files, {bundle.bytes / 1024:.0f} KiB; "
         f"{bundle.tar_gz_bytes / 1024:.0f} KiB as tar.gz; limit {MAX_BYTES // 2**20} MiB)."
     )
-    print(f"Copy it to <classroom>/autograders/{args.slug}/ in the Classroom 50 config repository "
-          f"and set the assignment's runtime python to \"{PYTHON}\" (see its README.md).")
+    print(
+        f"Copy it to <classroom>/autograders/{args.slug}/ in the Classroom 50 config repository "
+        f'and set the assignment\'s runtime python to "{PYTHON}" (see its README.md).'
+    )
     return 0

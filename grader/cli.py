@@ -51,7 +51,9 @@ def _grade_parser(lang: str = "es") -> argparse.ArgumentParser:
         return i18n.render(lang, f"cli.{key}", **params)
 
     formatter = type("Formatter", (_Formatter,), {"usage_prefix": t("usage")})
-    parser = argparse.ArgumentParser(prog="python -m grader", description=t("description", commands=", ".join(COMMANDS)), formatter_class=formatter, add_help=False)
+    parser = argparse.ArgumentParser(
+        prog="python -m grader", description=t("description", commands=", ".join(COMMANDS)), formatter_class=formatter, add_help=False
+    )
     options = parser.add_argument_group(t("options"))
     options.add_argument("-h", "--help", action="help", help=t("help"))
     options.add_argument("--submission", type=Path, default=Path("assignment"), metavar=t("metavar_folder"), help=t("submission"))
@@ -61,7 +63,9 @@ def _grade_parser(lang: str = "es") -> argparse.ArgumentParser:
     options.add_argument("--threads", type=int, default=2, metavar=t("metavar_number"), help=t("threads"))
     options.add_argument("--quiet", action="store_true", help=t("quiet"))
     options.add_argument("--quick", action="store_true", help=t("quick"))
-    options.add_argument("--require-isolation", choices=("process", "namespaces", "roads"), default=None, metavar=t("metavar_level"), help=t("require_isolation"))
+    options.add_argument(
+        "--require-isolation", choices=("process", "namespaces", "roads"), default=None, metavar=t("metavar_level"), help=t("require_isolation")
+    )
     return parser
 
 
@@ -74,8 +78,15 @@ def grade_main(argv: list[str]) -> int:
         config = load_config(args.config)
         with ProgressDisplay(args.lang) if not args.quiet else nullcontext() as progress:
             request = Request(
-                args.submission, args.out, args.lang, config, args.config, args.threads,
-                require_isolation=args.require_isolation, quick=args.quick, progress=progress,
+                args.submission,
+                args.out,
+                args.lang,
+                config,
+                args.config,
+                args.threads,
+                require_isolation=args.require_isolation,
+                quick=args.quick,
+                progress=progress,
             )
             result = grade(request)
     except ConfigError as error:

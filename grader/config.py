@@ -34,13 +34,10 @@ def doc(text: str, default: Any) -> Any:
 class GradingSettings:
     seed: int = doc("Random seed set before building and training the model.", 1234)
     min_accuracy: float = doc(
-        "Test accuracy the student's pipeline must reach, measured by the grader "
-        "on the 10,000 test images.",
+        "Test accuracy the student's pipeline must reach, measured by the grader on the 10,000 test images.",
         0.97,
     )
-    evaluate_tolerance: float = doc(
-        "How far evaluate_model's accuracy may be from the grader's own.", 0.001
-    )
+    evaluate_tolerance: float = doc("How far evaluate_model's accuracy may be from the grader's own.", 0.001)
     prediction_tolerance: float = doc(
         "How far predict_sample's probabilities may be from the model's output.",
         0.0001,
@@ -50,8 +47,7 @@ class GradingSettings:
         4096,
     )
     train_subset: int = doc(
-        "Train on only the first N training images (0: all 60,000). Tests use it "
-        "to keep mutant runs short; real grading leaves it at 0.",
+        "Train on only the first N training images (0: all 60,000). Tests use it to keep mutant runs short; real grading leaves it at 0.",
         0,
     )
     output_limit_kb: int = doc(
@@ -69,20 +65,16 @@ class PartialCredit:
         {"structure": 0.25, "hidden": 0.2, "output": 0.25, "parameters": 0.3},
     )
     compile: dict[str, float] = doc(
-        "Share of the compile points per aspect: optimizer, loss, metrics, "
-        "returns the model, optimizer parameter honoured. Shares add up to 1.",
+        "Share of the compile points per aspect: optimizer, loss, metrics, returns the model, optimizer parameter honoured. Shares add up to 1.",
         {"optimizer": 0.2, "loss": 0.3, "metrics": 0.15, "returns_model": 0.1, "parameter": 0.25},
     )
 
 
 @dataclass(frozen=True)
 class QuickSettings:
-    train_subset: int = doc(
-        "python -m grader --quick trains on only the first N training images.", 2000
-    )
+    train_subset: int = doc("python -m grader --quick trains on only the first N training images.", 2000)
     min_accuracy: float = doc(
-        "Provisional accuracy bar of --quick: the reference solution trained on "
-        "the quick subset clears it; a quick grade is never published.",
+        "Provisional accuracy bar of --quick: the reference solution trained on the quick subset clears it; a quick grade is never published.",
         0.85,
     )
 
@@ -116,9 +108,7 @@ class Config:
         "Key ideas each comprehension answer is scored on (see grader/answers).",
         {},
     )
-    exploration: dict[str, Any] = doc(
-        "What the exploration check looks for (see grader/answers).", {}
-    )
+    exploration: dict[str, Any] = doc("What the exploration check looks for (see grader/answers).", {})
     partial: PartialCredit = field(default_factory=PartialCredit, metadata={"doc": "Partial credit per aspect."})
     quick: QuickSettings = field(default_factory=QuickSettings, metadata={"doc": "The quick self-check (--quick)."})
 

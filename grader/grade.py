@@ -87,14 +87,21 @@ def _pytest_report(context: GradingContext, workdir: Path) -> dict:
     args = [
         str(CHECKS_DIR),
         "-q",
-        "-c", os.devnull,
-        "--confcutdir", str(CHECKS_DIR),
+        "-c",
+        os.devnull,
+        "--confcutdir",
+        str(CHECKS_DIR),
         "--disable-plugin-autoload",
-        "-p", "pytest_jsonreport.plugin",
-        "-p", "no:cacheprovider",
-        "-o", "python_files=check_*.py",
-        "-o", "addopts=",
-        "--rootdir", str(CHECKS_DIR),
+        "-p",
+        "pytest_jsonreport.plugin",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "python_files=check_*.py",
+        "-o",
+        "addopts=",
+        "--rootdir",
+        str(CHECKS_DIR),
         "--import-mode=importlib",  # no rootdir inserted into sys.path
         "--json-report",
         f"--json-report-file={report_path}",
@@ -134,9 +141,7 @@ def judge_path(path: list[str]) -> list[str]:
         if not entry:
             continue
         resolved = Path(entry).resolve()
-        if any(resolved.is_relative_to(root) for root in roots) or (
-            resolved.suffix == ".zip" and resolved.is_relative_to(Path(sys.base_prefix).resolve())
-        ):
+        if any(resolved.is_relative_to(root) for root in roots) or (resolved.suffix == ".zip" and resolved.is_relative_to(Path(sys.base_prefix).resolve())):
             kept.append(entry)
     return kept
 
@@ -179,8 +184,14 @@ def grade(request: Request) -> GradingResult:
         os.chmod(workdir, 0o700)
         config = effective_config(request)
         supervisor = Supervisor(
-            config, module, dataset, workdir / "sandbox", request.threads,
-            between_workers=guard.restore, progress=request.progress, isolation=level,
+            config,
+            module,
+            dataset,
+            workdir / "sandbox",
+            request.threads,
+            between_workers=guard.restore,
+            progress=request.progress,
+            isolation=level,
         )
         try:
             run = supervisor.run()

@@ -276,8 +276,7 @@ def render(module: Path = MODULE, answers: Path = ANSWERS) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m grader notebook",
-        description="Write assignment/mnist_dense.ipynb from the steps of assignment/mnist_dense.py "
-        "and the questions of assignment/answers/qN.md.",
+        description="Write assignment/mnist_dense.ipynb from the steps of assignment/mnist_dense.py and the questions of assignment/answers/qN.md.",
     )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the notebook is missing or stale")
     parser.add_argument("--module", type=Path, default=MODULE, help="module whose steps make the notebook (default: assignment/mnist_dense.py)")

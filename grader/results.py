@@ -107,9 +107,7 @@ def whole_points(result: GradingResult) -> GradingResult:
     floors = [math.floor(c.score) for c in result.checks]
     total = math.floor(result.score + 0.5) if result.checks else int(result.score)
     extra = max(0, total - sum(floors)) if result.checks else 0
-    order = sorted(
-        range(len(floors)), key=lambda i: (-(result.checks[i].score - floors[i]), i)
-    )
+    order = sorted(range(len(floors)), key=lambda i: (-(result.checks[i].score - floors[i]), i))
     for index in order[:extra]:
         floors[index] += 1
     checks = [replace(c, score=f) for c, f in zip(result.checks, floors, strict=True)]

@@ -111,7 +111,13 @@ def grader_command(*args: str, timeout: float = 120) -> subprocess.CompletedProc
     env.pop("PYTHONPATH", None)
     return subprocess.run(
         [sys.executable, "-m", "grader", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
 
 
@@ -124,11 +130,7 @@ def private_repo(folder: Path) -> Path:
 
 def tree_digest(folder: Path) -> dict[str, str]:
     """Relative path -> sha256 of every file under ``folder``."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def submission(folder: Path, source: str) -> Path:

@@ -47,7 +47,12 @@ def checkout(tmp_path_factory) -> Path:
     env.pop("PYTHONPATH", None)
     done = subprocess.run(
         [sys.executable, "-m", "grader", "release", str(folder), "--force"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     for rel in STUDENT_EXTRAS:
@@ -83,7 +88,12 @@ def deleted_by_runner(patterns: list[str], paths: list[str], scratch: Path) -> l
     (scratch / ".gitignore").write_text("\n".join(patterns) + "\n")
     done = subprocess.run(
         ["git", "-c", f"core.excludesFile={os.devnull}", "-C", str(scratch), "check-ignore", "--no-index", "--stdin", "-z"],
-        input="\0".join(paths) + "\0", capture_output=True, text=True, timeout=120, env=env, check=False,
+        input="\0".join(paths) + "\0",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
     )
     assert done.returncode in (0, 1), done.stderr  # 0: some matched, 1: none
     return sorted(p for p in done.stdout.split("\0") if p)

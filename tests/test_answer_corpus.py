@@ -27,11 +27,7 @@ SETTINGS = AnswerSettings.from_raw(CONFIG.rubric)
 
 
 def cases(kind: str) -> list:
-    return [
-        pytest.param(q, text, id=f"{q}-{kind}-{n}")
-        for q in QUESTION_IDS
-        for n, text in enumerate(CORPUS[q][kind])
-    ]
+    return [pytest.param(q, text, id=f"{q}-{kind}-{n}") for q in QUESTION_IDS for n, text in enumerate(CORPUS[q][kind])]
 
 
 def test_corpus_has_enough_answers_per_question():

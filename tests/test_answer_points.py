@@ -89,13 +89,22 @@ def test_short_answer_with_one_idea_keeps_its_share():
     assert "cuenta la mitad" in check.message and "vale el 25 % de los puntos" in check.message
 
 
-@pytest.mark.parametrize(("lang", "words"), [("es", "5 de 5 ideas clave (nombre del conjunto de datos, tipo de problema, qué representan las imágenes y cuántas clases hay, formato de las imágenes, número de ejemplos); con esa mitad, vale el 50 %"), ("en", "; halved, that earns 50 %")])
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        (
+            "es",
+            "5 de 5 ideas clave (nombre del conjunto de datos, tipo de problema, qué representan las imágenes y cuántas clases hay, formato de las imágenes, número de ejemplos); con esa mitad, vale el 50 %",
+        ),
+        ("en", "; halved, that earns 50 %"),
+    ],
+)
 def test_short_answer_with_every_idea_says_the_half_comes_from_its_length(lang, words):
     # "Encontré 5 de 5 ideas clave, así que vale el 50 %" read as if 5 of 5 ideas were worth half.
     text = "MNIST son 70 000 imagenes de digitos escritos a mano de 28x28 pixeles en gris; es un problema de clasificacion con 10 clases."
     score = score_answer("q1", text, RUBRIC["q1"])
     assert score.message_key == "answers.short" and score.fraction == pytest.approx(0.5)
-    check = check_result("q1", 3, {"fraction": score.fraction, "key": score.message_key, "params": score.message_params}, lang)
+    check = check_from_verdict("q1", 3, {"fraction": score.fraction, "key": score.message_key, "params": score.message_params}, lang)
     assert check.score == 1.5 and words in check.message
 
 
@@ -115,9 +124,7 @@ def test_exploration_points_agree_with_the_message(tmp_path):
 
 
 def result_with(scores: list[float]) -> GradingResult:
-    checks = [
-        CheckResult(f"c{i}", f"C{i}", s, 3, s == 3, "", "k") for i, s in enumerate(scores)
-    ]
+    checks = [CheckResult(f"c{i}", f"C{i}", s, 3, s == 3, "", "k") for i, s in enumerate(scores)]
     return GradingResult(points(sum(scores)), 3 * len(scores), checks, {})
 
 

@@ -40,14 +40,7 @@ def flat(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
-CATALOGUES = {
-    lang: flat(
-        tomllib.loads(
-            (ROOT / f"grader/messages/{lang}/answers.toml").read_text("utf-8")
-        )
-    )
-    for lang in ("es", "en")
-}
+CATALOGUES = {lang: flat(tomllib.loads((ROOT / f"grader/messages/{lang}/answers.toml").read_text("utf-8"))) for lang in ("es", "en")}
 
 
 @pytest.fixture(scope="module")
@@ -107,9 +100,7 @@ def test_untouched_assignment_file_scores_zero(rubric, qid):
 def test_question_text_in_file_matches_the_rubric(rubric, qid):
     markdown = (ROOT / "assignment" / "answers" / f"{qid}.md").read_text("utf-8")
     question = next(line for line in markdown.splitlines() if line.startswith("> **Pregunta.**"))
-    assert words(question.removeprefix("> **Pregunta.**")) == words(
-        rubric[qid].question
-    )
+    assert words(question.removeprefix("> **Pregunta.**")) == words(rubric[qid].question)
     assert markdown.startswith(f"# Pregunta {qid[1:]}. {rubric[qid].title}\n")
 
 
@@ -126,8 +117,7 @@ def test_missing_file(rubric, tmp_path):
 def test_empty_and_punctuation_only_answers(rubric, tmp_path):
     path = tmp_path / "q2.md"
     path.write_text(
-        "# P\n<!-- RESPUESTA: escribe debajo de esta línea -->\n\n"
-        "<!-- FIN DE LA RESPUESTA -->\n",
+        "# P\n<!-- RESPUESTA: escribe debajo de esta línea -->\n\n<!-- FIN DE LA RESPUESTA -->\n",
         "utf-8",
     )
     assert read_answer(path) == ""
@@ -144,9 +134,7 @@ def test_answer_written_next_to_the_placeholder_is_read(rubric, tmp_path):
     markdown = (ROOT / "assignment" / "answers" / "q4.md").read_text("utf-8")
     path = tmp_path / "q4.md"
     path.write_text(
-        markdown.replace(
-            ANSWER_PLACEHOLDER, ANSWER_PLACEHOLDER + "\n" + model_answer("q4")
-        ),
+        markdown.replace(ANSWER_PLACEHOLDER, ANSWER_PLACEHOLDER + "\n" + model_answer("q4")),
         "utf-8",
     )
     text = read_answer(path)
@@ -154,9 +142,7 @@ def test_answer_written_next_to_the_placeholder_is_read(rubric, tmp_path):
     assert score(rubric, "q4", text).fraction == 1.0
 
 
-def test_answer_with_markers_deleted_still_scores_without_the_question(
-    rubric, tmp_path
-):
+def test_answer_with_markers_deleted_still_scores_without_the_question(rubric, tmp_path):
     markdown = (ROOT / "solutions" / "answers" / "q5.md").read_text("utf-8")
     path = tmp_path / "q5.md"
     path.write_text(re.sub(r"<!--.*?-->\n", "", markdown), "utf-8")
@@ -256,10 +242,7 @@ def test_question_preamble_before_a_good_answer_is_harmless(rubric):
     result = score(rubric, "q6", text)
     assert result.fraction == 1.0
     assert result.words == len(words(model_answer("q6")))
-    assert (
-        result.reasons == ["copied_question"]
-        and result.message_key == "answers.complete"
-    )
+    assert result.reasons == ["copied_question"] and result.message_key == "answers.complete"
 
 
 def test_keyword_list_is_flagged_and_scored_less(rubric):
@@ -273,9 +256,7 @@ def test_keyword_list_is_flagged_and_scored_less(rubric):
 
 
 def test_bulleted_keyword_list(rubric):
-    result = score(
-        rubric, "q4", "- ReLU\n- no linealidad\n- softmax\n- probabilidades\n- suman 1"
-    )
+    result = score(rubric, "q4", "- ReLU\n- no linealidad\n- softmax\n- probabilidades\n- suman 1")
     assert len(result.found) == 4
     assert result.fraction == pytest.approx(0.25)
     assert "keyword_list" in result.reasons
@@ -336,18 +317,14 @@ def test_softmax_relu_in_any_case(rubric):
 
 
 def test_accented_patterns_match_unaccented_answers():
-    question = parse_question(
-        "q9", {"min_words": 1, "ideas": [{"name": "x", "patterns": ["función"]}]}
-    )
+    question = parse_question("q9", {"min_words": 1, "ideas": [{"name": "x", "patterns": ["función"]}]})
     assert score_answer("q9", "Es una FUNCION", question).found == ["x"]
     assert score_answer("q9", "es una funcion", question).fraction == 1.0
 
 
 def test_invalid_rubric_is_rejected():
     with pytest.raises(RubricError, match="bad regex"):
-        parse_question(
-            "q1", {"min_words": 5, "ideas": [{"name": "x", "patterns": ["("]}]}
-        )
+        parse_question("q1", {"min_words": 5, "ideas": [{"name": "x", "patterns": ["("]}]})
     with pytest.raises(RubricError, match="unknown keys"):
         parse_question("q1", {"min_words": 5, "ideas": [], "typo": 1})
     with pytest.raises(RubricError, match="lacks"):
@@ -374,9 +351,7 @@ def all_results(rubric) -> list[AnswerScore]:
     results += [score(rubric, q, model_answer(q)) for q in QUESTION_IDS]
     results += [score(rubric, q, rubric[q].question) for q in QUESTION_IDS]
     results += [score(rubric, q, t) for q, t in WEAK.items()]
-    results += [
-        score(rubric, "q2", "hablamos de bases de datos relacionales y sus tablas " * 5)
-    ]
+    results += [score(rubric, "q2", "hablamos de bases de datos relacionales y sus tablas " * 5)]
     results += [score(rubric, "q5", model_answer("q5").split("Como métrica")[0])]
     results += [score_answer("q6", ENGLISH_Q6, rubric["q6"], AnswerSettings(english="ask_spanish"))]
     results += [unscored("q1", rubric["q1"], "too_large", size_kb=128, limit_kb=64)]

@@ -28,8 +28,16 @@ from grader.config import load_config
 ROOT = Path(__file__).resolve().parents[1]
 HANG_TIMEOUT = 45  # --timeout: well above a normal grading at --jobs 2 (~30 s), low enough to be cheap
 CLASS = (
-    "alice-ref", "bob-stubs", "carol-tanh", "dave-nonorm", "erin-rmsprop",
-    "frank-tamper", "grace-hang", "heidi-hostile", "judy-killer", "ivan-empty",
+    "alice-ref",
+    "bob-stubs",
+    "carol-tanh",
+    "dave-nonorm",
+    "erin-rmsprop",
+    "frank-tamper",
+    "grace-hang",
+    "heidi-hostile",
+    "judy-killer",
+    "ivan-empty",
 )
 TIMING = ("grading_seconds",)
 ENGLISH = ("--lang", "en")  # English feedback, report and gradebook headers (Spanish, the default, is tested in test_batch_ref)
@@ -106,8 +114,7 @@ def build_class(tmp: Path) -> tuple[Path, Path]:
     # in his checkout; the batch must grade with its own grader and flag it.
     frank = subs / "frank-tamper"
     (frank / "grader" / "from_report.py").write_text(
-        (frank / "grader" / "from_report.py").read_text(encoding="utf-8")
-        + "\n\ndef check_from_verdict(check, points, verdict, lang):  # tampered\n"
+        (frank / "grader" / "from_report.py").read_text(encoding="utf-8") + "\n\ndef check_from_verdict(check, points, verdict, lang):  # tampered\n"
         "    return CheckResult(check, check, points, points, True, 'ok', 'check.ok')\n",
         encoding="utf-8",
     )
@@ -136,8 +143,7 @@ def build_class(tmp: Path) -> tuple[Path, Path]:
     # judy: the stubs, killing her grader and staying behind as an orphan.
     judy = subs / "judy-killer" / "assignment" / "mnist_dense.py"
     judy.write_text(
-        judy.read_text(encoding="utf-8")
-        + f"\nimport os as _o, signal as _s, time as _t\nopen({str(tmp / 'judy-worker.pid')!r}, 'w').write(str(_o.getpid()))\n"
+        judy.read_text(encoding="utf-8") + f"\nimport os as _o, signal as _s, time as _t\nopen({str(tmp / 'judy-worker.pid')!r}, 'w').write(str(_o.getpid()))\n"
         "_o.kill(_o.getppid(), _s.SIGKILL)\n_t.sleep(3600)\n",
         encoding="utf-8",
     )
@@ -282,8 +288,17 @@ def test_serial_run_gives_the_same_grades(graded):
     out = tmp / "serial"
     started = time.monotonic()
     done = run(
-        "batch", str(roster), "--out", str(out), "--config", str(graded["config"]), "--jobs", "1",
-        "--manifest", str(graded["release"] / ".grader-manifest.json"), *ENGLISH,
+        "batch",
+        str(roster),
+        "--out",
+        str(out),
+        "--config",
+        str(graded["config"]),
+        "--jobs",
+        "1",
+        "--manifest",
+        str(graded["release"] / ".grader-manifest.json"),
+        *ENGLISH,
     )
     print(f"\nbatch --jobs 1 on {len(subset)} submissions: {time.monotonic() - started:.1f} s")
     assert done.returncode == 0, done.stderr

@@ -146,8 +146,20 @@ def test_component_leading_outside_is_reported(tmp_path):
 
 @pytest.mark.parametrize(
     "value, shown",
-    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+cmd", "'+cmd"), ("-cmd|x", "'-cmd|x"), ("@SUM(A1)", "'@SUM(A1)"),
-     ("\tx", "'\tx"), ("\rx", "'\rx"), ("-3", "-3"), ("+0.5", "+0.5"), ("-1e3", "-1e3"), ("-inf", "'-inf"), (-3, -3), ("alice", "alice")],
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+cmd", "'+cmd"),
+        ("-cmd|x", "'-cmd|x"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("-3", "-3"),
+        ("+0.5", "+0.5"),
+        ("-1e3", "-1e3"),
+        ("-inf", "'-inf"),
+        (-3, -3),
+        ("alice", "alice"),
+    ],
 )
 def test_formula_cells_are_neutralized(value, shown):
     assert cells.neutralize(value) == shown
@@ -174,7 +186,19 @@ def test_gradebook_headers_follow_the_language(tmp_path):
     gradebook.write(path, [records.StudentRecord("a", "graded", result=result(7))])
     with open(path, encoding="utf-8") as handle:
         header = handle.readline().strip().split(",")
-    assert header == ["id", "total", "maximo", "normalize", "precision_prueba", "aislamiento", "commit", "avisos", "archivos_cambiados", "segundos_calificacion", "estado"]
+    assert header == [
+        "id",
+        "total",
+        "maximo",
+        "normalize",
+        "precision_prueba",
+        "aislamiento",
+        "commit",
+        "avisos",
+        "archivos_cambiados",
+        "segundos_calificacion",
+        "estado",
+    ]
 
 
 def test_roster_third_column_is_the_lms_identifier(tmp_path):
@@ -185,7 +209,11 @@ def test_roster_third_column_is_the_lms_identifier(tmp_path):
 
 
 def test_moodle_and_canvas_files_have_their_documented_columns(tmp_path):
-    everyone = [records.StudentRecord("ana", "graded", result=result(7)), records.StudentRecord("ben", "timeout"), records.StudentRecord("@cy", "graded", result=result(10))]
+    everyone = [
+        records.StudentRecord("ana", "graded", result=result(7)),
+        records.StudentRecord("ben", "timeout"),
+        records.StudentRecord("@cy", "graded", result=result(10)),
+    ]
     ids = {"ana": "ana@uni.example", "@cy": ""}
     moodle = read(lms.write("moodle", tmp_path, everyone, ids, "es"))
     assignment = "Red neuronal completamente conectada en MNIST"
@@ -195,7 +223,11 @@ def test_moodle_and_canvas_files_have_their_documented_columns(tmp_path):
     assignment = "MNIST fully connected network"
     assert list(canvas[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment]
     assert (canvas[0]["Student"], canvas[0][assignment]) == ("Points Possible", "10")
-    assert [(r["Student"], r["SIS Login ID"], r[assignment]) for r in canvas[1:]] == [("'@cy", "'@cy", "10"), ("ana", "ana@uni.example", "7"), ("ben", "ben", "0")]
+    assert [(r["Student"], r["SIS Login ID"], r[assignment]) for r in canvas[1:]] == [
+        ("'@cy", "'@cy", "10"),
+        ("ana", "ana@uni.example", "7"),
+        ("ben", "ben", "0"),
+    ]
     assert {p.name for p in tmp_path.iterdir()} == set(lms.FILES.values())
 
 

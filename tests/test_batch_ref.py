@@ -91,7 +91,23 @@ def test_batch_grades_the_tag_and_lists_the_rest(class_roster, tmp_path):
     path, shas = class_roster
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    command = [sys.executable, "-m", "grader", "batch", str(path), "--out", str(out), "--ref", "entrega", "--jobs", "1", "--export", "moodle", "--export", "canvas"]
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "batch",
+        str(path),
+        "--out",
+        str(out),
+        "--ref",
+        "entrega",
+        "--jobs",
+        "1",
+        "--export",
+        "moodle",
+        "--export",
+        "canvas",
+    ]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:

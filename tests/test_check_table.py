@@ -40,7 +40,12 @@ LOADED = {"structure_ok": True, "type": "tuple", "arrays": ARRAYS}
 SAMPLE = {"is_figure": True, "type": "Figure", "images": 1, "image_matches": True, "label": 5, "index": 0}
 NORMALIZED = {"type": "ndarray", "dtype": "float32", "input_unchanged": True, "is_float": True, "max_error": 0.0, "min": 0.0, "max": 1.0}
 
-HISTORY = {"history": {"loss": [1.0, 0.5]}, "epochs": 2, "frame": {"is_frame": True, "rows": 2, "columns": {"loss": [1.0, 0.5]}}, "figure": {"is_figure": True, "axes": [{"lines": [[1.0, 0.5]], "images": []}]}}
+HISTORY = {
+    "history": {"loss": [1.0, 0.5]},
+    "epochs": 2,
+    "frame": {"is_frame": True, "rows": 2, "columns": {"loss": [1.0, 0.5]}},
+    "figure": {"is_figure": True, "axes": [{"lines": [[1.0, 0.5]], "images": []}]},
+}
 SAMPLE_PREDICTION = context().run.outcome("predict").data["samples"][0]
 
 
@@ -80,10 +85,20 @@ CODE_CASES = [
     ("train", {}, "train.ok", 1.0),
     ("train", {"train_model": train_facts(is_history=False, returned_type="NoneType")}, "train.not_history", 0.0),
     ("evaluate", {}, "evaluate.ok", 1.0),
-    ("evaluate", {"evaluate_model": {"type": "list", "types": ["EagerTensor", "float"], "numbers": False, "values": [None, 0.9], "finite": False}}, "evaluate.not_floats", 0.0),
+    (
+        "evaluate",
+        {"evaluate_model": {"type": "list", "types": ["EagerTensor", "float"], "numbers": False, "values": [None, 0.9], "finite": False}},
+        "evaluate.not_floats",
+        0.0,
+    ),
     ("history", {}, "history.ok", 1.0),
     ("history", {"history": {**HISTORY, "figure": {"is_figure": False, "type": "NoneType"}}}, "history.not_figure", 0.5),
-    ("history", {"history": {**HISTORY, "figure": {"is_figure": False, "type": "NoneType"}, "frame": {"is_frame": False, "type": "dict"}}}, "history.not_frame", 0.0),
+    (
+        "history",
+        {"history": {**HISTORY, "figure": {"is_figure": False, "type": "NoneType"}, "frame": {"is_frame": False, "type": "dict"}}},
+        "history.not_frame",
+        0.0,
+    ),
     ("predict", {}, "predict.ok", 1.0),
     ("predict", {"predict": {"samples": [{**SAMPLE_PREDICTION, "label": 7}]}}, "predict.label_not_argmax", 0.0),
     ("min_accuracy", {}, "min_accuracy.ok", 1.0),

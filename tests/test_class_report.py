@@ -49,7 +49,7 @@ def test_student_text_is_escaped_and_uncertain_answers_stand_out(tmp_path, synth
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;negrita&lt;/b&gt;" in html
     uncertain = re.findall(r'<details class="answer uncertain" open>\s*<summary><code>(q\d)</code>', html)
     assert uncertain == ["q2"]  # ben's
-    assert html.count("class=\"answer uncertain\"") == 1  # the legend shows the badge once more
+    assert html.count('class="answer uncertain"') == 1  # the legend shows the badge once more
     section = html[html.index('id="s-ben"') : html.index('id="s-cris"')]
     assert "✓ nombre del conjunto de datos" in section and "✗ intervalo resultante" in section
     assert "<script>" not in markdown and "**q2** ⚠ **uncertain: read it**" in markdown
@@ -86,7 +86,14 @@ def test_chart_words_follow_the_language(tmp_path, synthetic_shard, monkeypatch)
     monkeypatch.setattr(plots, "data_uri", reading)
     build(tmp_path, synthetic_shard, lang="es")
     shown = " | ".join(words)
-    for spanish in ("Distribución de las notas (3 calificadas)", "nota total (sobre", "estudiantes", "Tasa de aprobados por comprobación", "Precisión en prueba (", "mínimo 0.95"):
+    for spanish in (
+        "Distribución de las notas (3 calificadas)",
+        "nota total (sobre",
+        "estudiantes",
+        "Tasa de aprobados por comprobación",
+        "Precisión en prueba (",
+        "mínimo 0.95",
+    ):
         assert spanish in shown
     assert not any(english in shown for english in ("Score distribution", "students", "Pass rate", "required"))
 
@@ -104,8 +111,21 @@ def test_gradebook_columns(tmp_path, synthetic_shard):
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == [
-        "id", "total", "max", "normalize", "architecture", "compile", "q1", "q2",
-        "test_accuracy", "isolation", "commit", "flags", "changed_files", "grading_seconds", "status",
+        "id",
+        "total",
+        "max",
+        "normalize",
+        "architecture",
+        "compile",
+        "q1",
+        "q2",
+        "test_accuracy",
+        "isolation",
+        "commit",
+        "flags",
+        "changed_files",
+        "grading_seconds",
+        "status",
     ]
     by_id = {r["id"]: r for r in rows}
     assert by_id["cris"]["total"] == "23" and by_id["cris"]["architecture"] == "9" and by_id["cris"]["compile"] == "0"
@@ -140,7 +160,11 @@ def test_every_instructor_string_is_reached_in_both_languages(tmp_path, syntheti
     unavailable = records.StudentRecord("zoe", "unavailable", message="sin entrega en v1")
     everyone[0].result.review[0].text = ""  # an unanswered question
     for lang in ("es", "en"):
-        for group, compared in ((everyone + [unavailable], similar), ([r for r in everyone if r.id == "ana"], alone), ([r for r in everyone if r.id in ("dani", "eva")], None)):
+        for group, compared in (
+            (everyone + [unavailable], similar),
+            ([r for r in everyone if r.id == "ana"], alone),
+            ([r for r in everyone if r.id in ("dani", "eva")], None),
+        ):
             report = class_report.build(group, 0.95, lang=lang, similar=compared)
             class_report.add_charts(report)
             class_report.render_html(report)

@@ -58,19 +58,15 @@ RUNNER_ENV = {
 }
 # A grader package in the student's repository that would award full marks
 # if it were ever imported instead of the bundle's.
-HOSTILE_MAIN = '''import json, pathlib, sys
+HOSTILE_MAIN = """import json, pathlib, sys
 doc = {"schema": "classroom50/result/v1", "score": 100, "max-score": 100, "tests": []}
 pathlib.Path("result.json").write_text(json.dumps(doc))
 sys.exit(0)
-'''
+"""
 
 
 def digest(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def build(out: Path, *args: str) -> subprocess.CompletedProcess:
@@ -128,7 +124,13 @@ def run_autograder(bundle: Path, cwd: Path, tmp_path: Path, **extra: str) -> sub
     env = {k: v for k, v in env.items() if v is not None and v != "<unset>"}
     return subprocess.run(
         [sys.executable, str(bundle / "autograder.py")],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
 
 

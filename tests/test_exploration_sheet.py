@@ -37,15 +37,12 @@ EXERCISES = [
     "batch_size",
 ]
 OBSERVATION = (
-    "Con este cambio la precisión de prueba bajó del 97,7 % al 96,1 % y la pérdida "
-    "de validación tardó más en estabilizarse; creo que se debe al cambio."
+    "Con este cambio la precisión de prueba bajó del 97,7 % al 96,1 % y la pérdida de validación tardó más en estabilizarse; creo que se debe al cambio."
 )
 
 
 def catalogue(lang: str) -> dict[str, str]:
-    data = tomllib.loads(
-        (ROOT / f"grader/messages/{lang}/answers.toml").read_text("utf-8")
-    )
+    data = tomllib.loads((ROOT / f"grader/messages/{lang}/answers.toml").read_text("utf-8"))
     return {f"exploration.{k}": v for k, v in data["exploration"].items()}
 
 
@@ -68,15 +65,9 @@ def fill(sheet: str, numbers: set[int], text: str = OBSERVATION) -> str:
 
     def replace(match: re.Match[str]) -> str:
         number = int(match.group(1))
-        return (
-            match.group(0).replace(SECTION_PLACEHOLDER, text)
-            if number in numbers
-            else match.group(0)
-        )
+        return match.group(0).replace(SECTION_PLACEHOLDER, text) if number in numbers else match.group(0)
 
-    return re.sub(
-        r"<!-- OBSERVACIONES: ejercicio (\d+) -->\n.*?\n<!-- FIN -->", replace, sheet
-    )
+    return re.sub(r"<!-- OBSERVACIONES: ejercicio (\d+) -->\n.*?\n<!-- FIN -->", replace, sheet)
 
 
 def test_settings(settings):
@@ -170,9 +161,7 @@ def test_ten_sections_are_enough_for_the_sections_part(settings, table, tmp_path
     assert result.sections_done == 10 and result.fraction == 1.0
     # Full marks, and still the three exercises left are named.
     assert result.message_key == "exploration.complete_with_pending"
-    assert result.message_params["pending"] == (
-        "11 (Dígitos mal clasificados), 12 (Matriz de confusión), 13 (Tamaño del lote)"
-    )
+    assert result.message_params["pending"] == ("11 (Dígitos mal clasificados), 12 (Matriz de confusión), 13 (Tamaño del lote)")
 
 
 def test_too_short_or_copied_observations_do_not_count(settings, table, tmp_path):
@@ -193,9 +182,7 @@ def test_too_short_or_copied_observations_do_not_count(settings, table, tmp_path
     assert result.words[1] == 0 and result.words[2] == 3
 
 
-def test_deleted_end_marker_does_not_swallow_the_next_section(
-    settings, table, tmp_path
-):
+def test_deleted_end_marker_does_not_swallow_the_next_section(settings, table, tmp_path):
     markdown = fill(SHEET.read_text("utf-8"), {4, 5})
     markdown = markdown.replace("<!-- FIN -->", "", 4)  # sections 1-4 lose their end
     sheet = tmp_path / "exploration.md"

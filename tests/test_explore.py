@@ -73,7 +73,9 @@ def test_messages_exist_and_format_in_both_languages() -> None:
                     assert setting.label(Text(lang))
 
 
-@pytest.mark.parametrize(("lang", "words"), [("es", ("precisión (prueba) 0.9040", "pérdida (entrenamiento) 0.1279")), ("en", ("test accuracy 0.9040", "training loss 0.1279"))])
+@pytest.mark.parametrize(
+    ("lang", "words"), [("es", ("precisión (prueba) 0.9040", "pérdida (entrenamiento) 0.1279")), ("en", ("test accuracy 0.9040", "training loss 0.1279"))]
+)
 def test_run_line_says_which_data_each_number_comes_from(lang: str, words: tuple[str, str]) -> None:
     # As results.md's columns do: the accuracy is on the test images, the loss the last epoch's training loss.
     line = Text(lang)("run.ok", accuracy="0.9040", loss="0.1279", seconds=8.9)
@@ -88,9 +90,7 @@ def test_describe_error_keeps_the_line_that_explains() -> None:
         "\t [[{{node x}}]] [Op:__inference_multi_step_on_iterator_989]"
     )
     error = type("InvalidArgumentError", (Exception,), {})(message)
-    assert describe_error(error) == (
-        "InvalidArgumentError: Received a label value of 9 which is outside the valid range of [0, 5)."
-    )
+    assert describe_error(error) == ("InvalidArgumentError: Received a label value of 9 which is outside the valid range of [0, 5).")
     assert describe_error(NotImplementedError("Paso 4")) == "NotImplementedError: Paso 4"
     assert len(describe_error(ValueError("x" * 1000))) <= 220
 
@@ -171,10 +171,7 @@ def test_epoch_time_is_the_median_after_the_first_epoch() -> None:
 
 
 def test_help_and_list_do_not_import_tensorflow() -> None:
-    code = (
-        "import sys; from assignment.explore.cli import main; "
-        "assert main(['--list']) == 0; assert 'tensorflow' not in sys.modules"
-    )
+    code = "import sys; from assignment.explore.cli import main; assert main(['--list']) == 0; assert 'tensorflow' not in sys.modules"
     done = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "hidden_units" in done.stdout
@@ -294,12 +291,12 @@ def test_same_seed_same_table(small_mnist: Path, tmp_path: Path) -> None:
     assert (tmp_path / "first" / "optimizer_curves.png").read_bytes().startswith(PNG)
 
 
-STUB = '''
+STUB = """
 def load_data():
     raise NotImplementedError("Paso 1 (load_data): escribe aquí tu código.")
-'''
+"""
 
-PARTIAL = '''
+PARTIAL = """
 import keras
 
 print("this print must not reach the terminal")
@@ -327,7 +324,7 @@ def train_model(model, x_train, y_train, epochs=5, validation_split=0.1):
 
 def evaluate_model(model, images, labels):
     raise ValueError("todavía no")
-'''
+"""
 
 
 @pytest.mark.slow
@@ -339,8 +336,19 @@ def test_broken_submissions_record_errors_per_row(small_mnist: Path, tmp_path: P
 
     stub_args = ("--quick", "--submission", str(stub), "--only", "hidden_units", "--only", "probabilities")
     partial_args = (
-        "--quick", "--submission", str(partial), "--only", "extra_layers", "--only", "probabilities",
-        "--train-size", "300", "--test-size", "100", "--lang", "en",
+        "--quick",
+        "--submission",
+        str(partial),
+        "--only",
+        "extra_layers",
+        "--only",
+        "probabilities",
+        "--train-size",
+        "300",
+        "--test-size",
+        "100",
+        "--lang",
+        "en",
     )
     _, done = explore_many(small_mnist, (tmp_path / "out_stub", stub_args), (tmp_path / "out_partial", partial_args))
     rows = read_table(tmp_path / "out_stub")

@@ -119,9 +119,7 @@ def test_classroom50_result_is_valid_and_adds_up():
     # The cross-field rules runner.py's validate_result adds to the schema.
     assert doc["score"] <= doc["max-score"]
     assert all(t["score"] <= t["max-score"] for t in doc["tests"])
-    for value in [doc["score"], doc["max-score"]] + [
-        t[k] for t in doc["tests"] for k in ("score", "max-score")
-    ]:
+    for value in [doc["score"], doc["max-score"]] + [t[k] for t in doc["tests"] for k in ("score", "max-score")]:
         assert is_int(value)
     assert all(type(t["passed"]) is bool for t in doc["tests"])
     assert [t["passed"] for t in doc["tests"]] == [True, False, False]
@@ -135,10 +133,7 @@ def test_classroom50_fields_come_from_the_environment():
     assert doc["owner"] == "alice"  # from <classroom>-<assignment>-<user>
     assert doc["assignment_type"] == "individual"
     assert doc["commit"] == f"https://github.com/ml-course/ml-2026-mnist-dense-alice/commit/{SHA}"
-    assert doc["release"] == (
-        "https://github.com/ml-course/ml-2026-mnist-dense-alice/releases/tag/"
-        "submit%2F2026-06-01T14-32-05Z-a1b2c3d"
-    )
+    assert doc["release"] == ("https://github.com/ml-course/ml-2026-mnist-dense-alice/releases/tag/submit%2F2026-06-01T14-32-05Z-a1b2c3d")
     assert doc["review"] == ENV["REVIEW_URL"]
     assert doc["datetime"] == doc["graded_at"] == "2026-06-01T14:32:01Z"
     assert doc["submitted_by"] == {"username": "alice", "id": 1234567}
@@ -256,9 +251,7 @@ def test_legacy_status():
 def test_legacy_notices():
     result = make_result()
     assert legacy_classroom.points_notice(result) == "::notice title=Autograding complete::Points 19/40"
-    assert legacy_classroom.report_notice(result) == (
-        '::notice title=Autograding report::{"totalPoints":19,"maxPoints":40}'
-    )
+    assert legacy_classroom.report_notice(result) == ('::notice title=Autograding report::{"totalPoints":19,"maxPoints":40}')
     nothing = replace(result, score=0, max_score=0, checks=[])
     assert legacy_classroom.points_notice(nothing) == ""
     assert legacy_classroom.report_notice(nothing) == ""
@@ -275,9 +268,7 @@ def test_golden_legacy():
 
 def exports(result: GradingResult) -> dict[str, list[str]]:
     return {
-        "classroom50": [
-            t["test-name"] for t in classroom50.to_result_json(result, ENV, now=NOW)["tests"]
-        ],
+        "classroom50": [t["test-name"] for t in classroom50.to_result_json(result, ENV, now=NOW)["tests"]],
         "gradescope": [t["name"] for t in gradescope.to_gradescope(result)["tests"]],
         "legacy": [t["name"] for t in legacy_classroom.to_legacy_payload(result)["tests"]],
     }
@@ -331,8 +322,6 @@ def test_classroom50_rounds_fractional_points_and_refuses_inconsistent_ones():
     fractional = replace(result, score=19.75, checks=[a, replace(b, score=9.5), replace(c, score=0.25)])
     doc = classroom50.to_result_json(fractional, ENV, now=NOW)
     assert [t["score"] for t in doc["tests"]] == [10, 10, 0] and doc["score"] == 20
-    whole = replace(
-        result, score=19.0, checks=[replace(result.checks[0], score=10.0), *result.checks[1:]]
-    )
+    whole = replace(result, score=19.0, checks=[replace(result.checks[0], score=10.0), *result.checks[1:]])
     doc = classroom50.to_result_json(whole, ENV, now=NOW)
     assert is_int(doc["score"]) and is_int(doc["tests"][0]["score"])

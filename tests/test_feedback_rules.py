@@ -53,16 +53,29 @@ def build_facts(default: dict | None = None, **variants: dict) -> dict:
 def compile_facts(optimizer="Adam", loss="sparse_categorical_crossentropy", from_logits=False, metrics=("accuracy",), returns=True, sgd="SGD") -> dict:
     return {
         "returns_model": returns,
-        "default": {"is_model": True, "compiled": True, "optimizer": optimizer, "loss": {"name": loss, "from_logits": from_logits}, "metrics": [{"name": m} for m in metrics]},
+        "default": {
+            "is_model": True,
+            "compiled": True,
+            "optimizer": optimizer,
+            "loss": {"name": loss, "from_logits": from_logits},
+            "metrics": [{"name": m} for m in metrics],
+        },
         "sgd": {"error": {"type": "TypeError"}} if sgd is None else {"optimizer": sgd},
     }
 
 
 def train_facts(**changes: Any) -> dict:
     facts = {
-        "returned_type": "History", "is_history": True, "from_fit": True, "weights_changed": True, "weights_finite": True,
-        "fit_calls": [{"epochs": 5, "x_min": 0.0, "x_max": 1.0}], "default_epochs": 5, "epochs": 5,
-        "metrics": ["accuracy", "loss", "val_accuracy", "val_loss"], "epochs_probe": {"epochs": 1},
+        "returned_type": "History",
+        "is_history": True,
+        "from_fit": True,
+        "weights_changed": True,
+        "weights_finite": True,
+        "fit_calls": [{"epochs": 5, "x_min": 0.0, "x_max": 1.0}],
+        "default_epochs": 5,
+        "epochs": 5,
+        "metrics": ["accuracy", "loss", "val_accuracy", "val_loss"],
+        "epochs_probe": {"epochs": 1},
     }
     facts.update(changes)
     return facts
@@ -108,8 +121,25 @@ def context(replaced=(), statuses=None, accuracy=0.95, logits=False, **data: Any
         "compile_model": compile_facts(),
         "train_model": train_facts(),
         "evaluate_model": {"type": "tuple", "types": ["float", "float"], "numbers": True, "values": [0.2, accuracy], "finite": True},
-        "history": {"history": {"loss": [1.0, 0.5]}, "epochs": 2, "frame": {"is_frame": True, "rows": 2, "columns": {"loss": [1.0, 0.5]}}, "figure": {"is_figure": True, "axes": [{"lines": [[1.0, 0.5]], "images": []}]}},
-        "predict": {"samples": [{"index": 0, "type": "tuple", "probs_type": "ndarray", "probs_shape": [10], "probs": probabilities(logits)[0].tolist(), "label_type": "int", "label": 3}]},
+        "history": {
+            "history": {"loss": [1.0, 0.5]},
+            "epochs": 2,
+            "frame": {"is_frame": True, "rows": 2, "columns": {"loss": [1.0, 0.5]}},
+            "figure": {"is_figure": True, "axes": [{"lines": [[1.0, 0.5]], "images": []}]},
+        },
+        "predict": {
+            "samples": [
+                {
+                    "index": 0,
+                    "type": "tuple",
+                    "probs_type": "ndarray",
+                    "probs_shape": [10],
+                    "probs": probabilities(logits)[0].tolist(),
+                    "label_type": "int",
+                    "label": 3,
+                }
+            ]
+        },
     }
     facts.update(data)
     config = replace(CONFIG, grading=replace(CONFIG.grading, min_accuracy=0.9))
@@ -374,7 +404,10 @@ def test_min_accuracy_blocked_gives_the_standin_accuracy_and_the_step():
     assert "0.8123" in message and "tu paso 4 (build_model) y paso 6 (train_model)." in message and "corrige esos pasos" in message
 
 
-@pytest.mark.parametrize(("lang", "text"), [("es", "paso 3 (normalize), paso 4 (build_model) y paso 6 (train_model)"), ("en", "step 3 (normalize), step 4 (build_model) and step 6 (train_model)")])
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [("es", "paso 3 (normalize), paso 4 (build_model) y paso 6 (train_model)"), ("en", "step 3 (normalize), step 4 (build_model) and step 6 (train_model)")],
+)
 def test_a_list_of_steps_reads_as_a_sentence(lang, text):
     assert text + ")" in i18n.render(lang, "min_accuracy.note.standins", steps=check_training.steps_phrase(["normalize", "build_model", "train_model"]))
 
@@ -388,7 +421,10 @@ def test_min_accuracy_blocked_by_a_tampered_compile():
 @pytest.mark.parametrize(
     ("data", "cause"),
     [
-        ({"normalize": RAW_PIXELS, "train_model": train_facts(fit_calls=[{"x_min": 0.0, "x_max": 255.0}])}, "Paso 3 (normalize): los datos que llegaron a model.fit están en [0, 255]"),
+        (
+            {"normalize": RAW_PIXELS, "train_model": train_facts(fit_calls=[{"x_min": 0.0, "x_max": 255.0}])},
+            "Paso 3 (normalize): los datos que llegaron a model.fit están en [0, 255]",
+        ),
         ({"train_model": train_facts(fit_calls=TWICE)}, "Paso 6 (train_model): los datos que llegaron a model.fit están en [0, 0.003922]"),
         ({"build_model": build_facts(model(FLATTEN, dense(128, "relu"), dense(10, "linear")))}, "Paso 4 (build_model): la capa de salida usa linear"),
         ({"build_model": build_facts(model(FLATTEN, dense(128, "sigmoid"), dense(10, "softmax")))}, "Paso 4 (build_model): la capa oculta usa sigmoid"),

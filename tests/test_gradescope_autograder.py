@@ -73,8 +73,14 @@ def run_autograder(root: Path, **extra: str) -> tuple[subprocess.CompletedProces
     env = {k: v for k, v in mnist_env().items() if not k.startswith("GRADESCOPE_")}
     env.update(GRADESCOPE_AUTOGRADER_ROOT=str(root), GRADESCOPE_PYTHON=sys.executable, **extra)
     done = subprocess.run(
-        [str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=600,
-        stdin=subprocess.DEVNULL, check=False,
+        [str(root / "run_autograder")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
     results = root / "results" / "results.json"
     assert results.is_file(), done.stdout[-3000:] + done.stderr[-3000:]
@@ -97,8 +103,15 @@ def test_zip_layout(autograder_zip, config):
     with zipfile.ZipFile(autograder_zip) as archive:
         infos = {i.filename: i for i in archive.infolist()}
         names = set(infos)
-        assert {"setup.sh", "run_autograder", "requirements.txt", "autograder.json", "grader/__main__.py",
-                "grader/gradescope/run.py", "grader/exporters/gradescope.py"} <= names
+        assert {
+            "setup.sh",
+            "run_autograder",
+            "requirements.txt",
+            "autograder.json",
+            "grader/__main__.py",
+            "grader/gradescope/run.py",
+            "grader/exporters/gradescope.py",
+        } <= names
         for name in ("setup.sh", "run_autograder"):
             assert (infos[name].external_attr >> 16) & stat.S_IXUSR, f"{name} is not executable"
             assert archive.read(name).startswith(b"#!/usr/bin/env bash\n")

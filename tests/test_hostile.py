@@ -68,6 +68,8 @@ def hostile_source(name: str) -> str:
     if any(f"{finder}(" in change for finder in FINDERS):
         parts.append((HERE / "finders.py").read_text(encoding="utf-8"))
     return "\n\n# --- hostile change ---\n".join([parts[0], "\n\n".join(parts[1:] + [change])])
+
+
 EXPECTED = tomllib.loads((HERE / "expected.toml").read_text(encoding="utf-8"))
 OUTPUT_FILES = {".grader-output", *outputs.OUTPUT_FILES}
 GRACE = 5  # grader/sandbox/supervisor.py GRACE_SECONDS

@@ -26,7 +26,7 @@ from gradingkit import SOLUTION, edit, grade_all
 pytestmark = pytest.mark.slow
 
 REFERENCE = SOLUTION.read_text(encoding="utf-8")
-HIDDEN = 'keras.layers.Dense(units, activation=activation)'
+HIDDEN = "keras.layers.Dense(units, activation=activation)"
 OUTPUT = 'keras.layers.Dense(num_classes, activation="softmax")'
 FIT = "x_train, y_train, epochs=epochs, validation_split=validation_split"
 
@@ -119,12 +119,12 @@ def _mutants() -> dict[str, tuple[str, dict[str, str]]]:
                         'keras.layers.Dense(units, activation=keras.activations.relu if activation == "relu" else activation)',
                     ),
                     f"    model.add({OUTPUT})\n",
-                    "    model.add(keras.layers.Dense(num_classes))\n    model.add(keras.layers.Activation(\"softmax\"))\n",
+                    '    model.add(keras.layers.Dense(num_classes))\n    model.add(keras.layers.Activation("softmax"))\n',
                 ),
                 '        optimizer=optimizer,\n        loss="sparse_categorical_crossentropy",\n        metrics=["accuracy"],\n',
                 '        optimizer=keras.optimizers.Adam() if optimizer == "adam" else optimizer,\n'
                 "        loss=keras.losses.SparseCategoricalCrossentropy(),\n"
-                "        metrics=[keras.metrics.SparseCategoricalAccuracy(name=\"accuracy\")],\n",
+                '        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],\n',
             ),
             {},
         ),
@@ -145,7 +145,7 @@ def _mutants() -> dict[str, tuple[str, dict[str, str]]]:
         "handmade_history": (
             edit(
                 REFERENCE,
-                "    return model.fit(\n" f"        {FIT}\n" "    )\n",
+                f"    return model.fit(\n        {FIT}\n    )\n",
                 "    history = keras.callbacks.History()\n"
                 "    history.set_model(model)\n"
                 "    history.epoch = list(range(epochs))\n"

@@ -31,9 +31,7 @@ FUNCTIONS = [
 
 
 def test_committed_notebook_is_a_fresh_generation() -> None:
-    assert NOTEBOOK.read_text(encoding="utf-8") == notebook.render(), (
-        "assignment/mnist_dense.ipynb is stale: run python -m grader notebook"
-    )
+    assert NOTEBOOK.read_text(encoding="utf-8") == notebook.render(), "assignment/mnist_dense.ipynb is stale: run python -m grader notebook"
     assert notebook.main(["--check"]) == 0
 
 

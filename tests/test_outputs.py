@@ -17,8 +17,14 @@ from grader.results import CheckResult, GradingResult
 ROOT = Path(__file__).resolve().parents[1]
 # The contract (README, workflows, platforms): these names, exactly.
 CONTRACT_FILES = (
-    "score.json", "summary.md", "report.json", "result.json", "release-body.md",
-    "gradescope.json", "legacy-classroom.b64", "student-output.txt",
+    "score.json",
+    "summary.md",
+    "report.json",
+    "result.json",
+    "release-body.md",
+    "gradescope.json",
+    "legacy-classroom.b64",
+    "student-output.txt",
 )
 PUBLISHING = {"result.json", "release-body.md", "gradescope.json", "legacy-classroom.b64"}
 
@@ -26,8 +32,14 @@ PUBLISHING = {"result.json", "release-body.md", "gradescope.json", "legacy-class
 def result(mode: str = "full") -> GradingResult:
     params = {"function": "normalize", "error_type": "ValueError", "error_message": "bad", "line": 12}
     check = CheckResult(
-        "normalize", i18n.render("es", "title.normalize"), 0, 10, False,
-        i18n.render("es", "step.error", **params), "step.error", params,
+        "normalize",
+        i18n.render("es", "title.normalize"),
+        0,
+        10,
+        False,
+        i18n.render("es", "step.error", **params),
+        "step.error",
+        params,
     )
     return GradingResult(0, 10, [check], {"test_accuracy": None}, mode=mode)
 
@@ -59,7 +71,9 @@ def test_score_json_keeps_the_message_parameters_to_re_render_it_in_another_lang
 def test_the_standalone_classroom50_autograder_uses_the_same_names():
     """autograder.py runs before the grader is importable, so it spells the names itself: keep them equal."""
     tree = ast.parse((ROOT / "grader" / "classroom50" / "autograder.py").read_text(encoding="utf-8"))
-    constants = {t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value, ast.Constant)}
+    constants = {
+        t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value, ast.Constant)
+    }
     assert (constants["RESULT"], constants["RELEASE_BODY"]) == (outputs.RESULT_JSON, outputs.RELEASE_BODY_MD)
 
 

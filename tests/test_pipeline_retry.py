@@ -15,7 +15,7 @@ import pytest
 from grader.sandbox import fallbacks
 from grader.sandbox.pipeline import Pipeline
 
-SOLUTION_STEPS = '''
+SOLUTION_STEPS = """
 import keras
 
 def build_model(hidden_units=128, activation="relu", num_classes=10):
@@ -29,7 +29,7 @@ def compile_model(model, optimizer="adam"):
 def train_model(model, x_train, y_train, epochs=5, validation_split=0.1):
     FAIL_IF_CALLED
     return model.fit(x_train, y_train, epochs=epochs, validation_split=validation_split, verbose=0)
-'''
+"""
 
 
 def student(loss: str = "sparse_categorical_crossentropy", train_raises: bool = False) -> types.ModuleType:

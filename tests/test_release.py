@@ -52,7 +52,18 @@ def test_layout(release):
         assert "README.md" in names
     for name in names:
         top = name.split("/")[0]
-        assert top in {"assignment", "grader", ".github", "README.md", "requirements.txt", "pytest.ini", ".gitignore", ".gitattributes", "LICENSE", ".grader-manifest.json"}, name
+        assert top in {
+            "assignment",
+            "grader",
+            ".github",
+            "README.md",
+            "requirements.txt",
+            "pytest.ini",
+            ".gitignore",
+            ".gitattributes",
+            "LICENSE",
+            ".grader-manifest.json",
+        }, name
         assert "__pycache__" not in name and not name.endswith(".pyc"), name
     assert not any(n.startswith(("solutions/", "tests/", "docs/", ".ci/")) for n in names)
     assert ".github/workflows/grade-class.yml" not in names  # instructor-only

@@ -50,10 +50,13 @@ def _end(step: str) -> dict:
 def test_events_in_order_are_accepted(supervisor):
     _feed(
         supervisor,
-        {"event": "start", "step": "import"}, _end("import"),
-        {"event": "start", "step": "normalize"}, {**_end("normalize"), "status": "error"},
+        {"event": "start", "step": "import"},
+        _end("import"),
+        {"event": "start", "step": "normalize"},
+        {**_end("normalize"), "status": "error"},
         {"event": "start", "step": "normalize:fallback"},
-        {"event": "start", "step": "build_model:restore"}, {"event": "tampered", "step": "build_model", "names": ["numpy.allclose"]},
+        {"event": "start", "step": "build_model:restore"},
+        {"event": "tampered", "step": "build_model", "names": ["numpy.allclose"]},
         {"event": "done", "replaced": ["normalize"]},
     )
     assert supervisor.finished

@@ -141,7 +141,7 @@ def test_a_bad_similarity_table_is_refused(tmp_path):
     from grader.config import ConfigError
 
     config = tmp_path / "config.toml"
-    config.write_text("[similarity]\nthreshold = \"high\"\n", encoding="utf-8")
+    config.write_text('[similarity]\nthreshold = "high"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="threshold"):
         similarity.Settings.from_config(config)
     config.write_text("[similarity]\nthreshhold = 0.4\n", encoding="utf-8")

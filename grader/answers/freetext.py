@@ -43,10 +43,7 @@ FILES = (*QUESTION_IDS, EXPLORATION)  # what is scored, in order
 # The folder that holds the grader package, put first on the child's path
 # (the child runs isolated: no working folder, no PYTHONPATH).
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
-_CHILD = (
-    "import sys; sys.path.insert(0, sys.argv[1]); "
-    "from grader.answers.freetext import serve; serve()"
-)
+_CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from grader.answers.freetext import serve; serve()"
 
 
 @dataclass
@@ -63,9 +60,7 @@ def _kib(size: int) -> int:
 class Scorer:
     """Scores one free-text file at a time, in this process."""
 
-    def __init__(
-        self, submission: str | Path, rubric_table: dict[str, Any], exploration_table: dict[str, Any]
-    ) -> None:
+    def __init__(self, submission: str | Path, rubric_table: dict[str, Any], exploration_table: dict[str, Any]) -> None:
         self.submission = Path(submission)
         self.rubrics = load_rubric(rubric_table)
         self.settings = AnswerSettings.from_raw(rubric_table)
@@ -126,9 +121,7 @@ def assemble(records: list[dict[str, Any]]) -> FreeTextScores:
     )
 
 
-def score_submission(
-    submission: str | Path, rubric_table: dict[str, Any], exploration_table: dict[str, Any]
-) -> FreeTextScores:
+def score_submission(submission: str | Path, rubric_table: dict[str, Any], exploration_table: dict[str, Any]) -> FreeTextScores:
     """Score the free-text files in this process (no time limit)."""
     scorer = Scorer(submission, rubric_table, exploration_table)
     # Through JSON like the child's records, so both paths give equal results.

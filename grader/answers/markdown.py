@@ -108,18 +108,14 @@ def _marker_text(comment: Comment) -> str:
     return " ".join(plain.casefold().split())
 
 
-def _markers(
-    text: str, pattern: re.Pattern[str], start: int = 0, stop: int | None = None
-) -> Iterator[tuple[Comment, re.Match[str]]]:
+def _markers(text: str, pattern: re.Pattern[str], start: int = 0, stop: int | None = None) -> Iterator[tuple[Comment, re.Match[str]]]:
     for comment in iter_comments(text, start, stop):
         match = pattern.fullmatch(_marker_text(comment))
         if match:
             yield comment, match
 
 
-def _first_marker(
-    text: str, pattern: re.Pattern[str], start: int = 0, stop: int | None = None
-) -> Comment | None:
+def _first_marker(text: str, pattern: re.Pattern[str], start: int = 0, stop: int | None = None) -> Comment | None:
     return next((comment for comment, _ in _markers(text, pattern, start, stop)), None)
 
 
@@ -136,11 +132,7 @@ def remove_placeholder(text: str) -> str:
 def _block_lines(markdown: str, kinds: tuple[str, ...]) -> list[tuple[int, int]]:
     """Line ranges [begin, end) of the top-level blocks of the given kinds
     (markdown-it token types such as "heading_open")."""
-    return [
-        (token.map[0], token.map[1])
-        for token in _BLOCKS.parse(markdown)
-        if token.level == 0 and token.type in kinds and token.map
-    ]
+    return [(token.map[0], token.map[1]) for token in _BLOCKS.parse(markdown) if token.level == 0 and token.type in kinds and token.map]
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,7 @@ DEFAULT_HINT_EN = "develop each idea in full sentences."
 
 WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
 SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
-SEGMENT_BREAK = re.compile(
-    r"[,;:\n\u2022\u00b7|()]|\s[-*+]\s|(?<=[.!?])\s+|^\s*[-*+]\s"
-)
+SEGMENT_BREAK = re.compile(r"[,;:\n\u2022\u00b7|()]|\s[-*+]\s|(?<=[.!?])\s+|^\s*[-*+]\s")
 SPANISH_FUNCTION_WORDS = frozenset(
     """a al ante asi aunque cada como con cual cuando de del desde donde e el
     en entre era es esa ese eso esta estan este esto fue ha han hace hay la
@@ -86,7 +84,9 @@ class AnswerSettings:
     time_limit: float = field(default=20.0, metadata={"doc": "Seconds to score one free-text file; a file over it scores 0 alone."})
     english: str = field(
         default="score",
-        metadata={"doc": '"score": English answers are scored with the ideas\' English patterns too; "ask_spanish": they score 0 and are asked for in Spanish.'},
+        metadata={
+            "doc": '"score": English answers are scored with the ideas\' English patterns too; "ask_spanish": they score 0 and are asked for in Spanish.'
+        },
     )
 
     @property
@@ -217,11 +217,7 @@ class TextAnalysis:
 
     def counts(self, pattern: re.Pattern[str]) -> bool:
         """Whether ``pattern`` matches somewhere outside the copied text."""
-        return any(
-            not all(self.copied[match.start() : match.end()])
-            for match in pattern.finditer(self.normalized)
-            if match.end() > match.start()
-        )
+        return any(not all(self.copied[match.start() : match.end()]) for match in pattern.finditer(self.normalized) if match.end() > match.start())
 
 
 def analyse(text: str, reference: str = "") -> TextAnalysis:
@@ -229,10 +225,7 @@ def analyse(text: str, reference: str = "") -> TextAnalysis:
     normalized = normalize(text)
     tokens = list(WORD.finditer(normalized))
     reference_words = words(reference)
-    grams = {
-        tuple(reference_words[i : i + COPY_NGRAM])
-        for i in range(len(reference_words) - COPY_NGRAM + 1)
-    }
+    grams = {tuple(reference_words[i : i + COPY_NGRAM]) for i in range(len(reference_words) - COPY_NGRAM + 1)}
     token_copied = [False] * len(tokens)
     values = [t.group() for t in tokens]
     for i in range(len(tokens) - COPY_NGRAM + 1):
@@ -324,9 +317,7 @@ def _base_params(question_id: str, rubric: QuestionRubric) -> dict[str, Any]:
     }
 
 
-def unscored(
-    question_id: str, rubric: QuestionRubric, status: str, **extra: Any
-) -> AnswerScore:
+def unscored(question_id: str, rubric: QuestionRubric, status: str, **extra: Any) -> AnswerScore:
     """A zero score that looked at no idea: no file, untouched, too large..."""
     params = _base_params(question_id, rubric) | extra
     names = [i.name for i in rubric.ideas]
@@ -360,11 +351,7 @@ def score_answer(
         return unscored(question_id, rubric, "english", words=analysis.own_words)
 
     accept_english = settings.english == "score"
-    hits = [
-        idea
-        for idea in ideas
-        if any(analysis.counts(p) for p in idea.matchers(accept_english))
-    ]
+    hits = [idea for idea in ideas if any(analysis.counts(p) for p in idea.matchers(accept_english))]
     lacking = [idea for idea in ideas if idea not in hits]
     own = analysis.own_words
     short = own < rubric.min_words

@@ -163,7 +163,11 @@ def architecture_deviations(facts: dict) -> list[Deviation]:
             deviations.append(Deviation("parameters", "architecture.parameters_error", {"call": call, "error_type": variant["error"]["type"]}))
         elif not _honours(variant, dense, decides):
             deviations.append(
-                Deviation("parameters", "architecture.parameters", {"call": call, "found": render(effective_layers(variant)), "expected": render([("flatten", None, None)] + dense)})
+                Deviation(
+                    "parameters",
+                    "architecture.parameters",
+                    {"call": call, "found": render(effective_layers(variant)), "expected": render([("flatten", None, None)] + dense)},
+                )
             )
     return deviations
 

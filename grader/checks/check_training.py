@@ -56,7 +56,7 @@ def stand_ins(ctx, steps=PIPELINE) -> list[str]:
 
 
 def steps_phrase(steps: list[str]) -> list[dict]:
-    """"paso 3 (normalize), paso 5 (compile_model) y paso 6 (train_model)" in the verdict's language."""
+    """ "paso 3 (normalize), paso 5 (compile_model) y paso 6 (train_model)" in the verdict's language."""
     last = len(steps) - 1
     keys = ["step_ref.item" if i == last else "step_ref.item_and" if i == last - 1 else "step_ref.item_comma" for i in range(len(steps))]
     return [part(key, number=STEP_NUMBER.get(s, "?"), function=function_of(s)) for key, s in zip(keys, steps, strict=True)]

@@ -88,14 +88,13 @@ MESSAGES = {
     "es": {
         "title": "Error de la calificación automática",
         "heading": "### classroom50 autograde: 0/{max_score}",
-        "intro": "**No se pudo calificar esta entrega.** La nota provisional es 0; "
-        "no refleja tu trabajo. Motivo:",
+        "intro": "**No se pudo calificar esta entrega.** La nota provisional es 0; no refleja tu trabajo. Motivo:",
         "retry": "Si el motivo depende de tu repositorio (por ejemplo, falta "
         "`assignment/mnist_dense.py`), corrígelo y vuelve a entregar. "
         "Si no, avisa a tu profesor: puede volver a calificar esta entrega.",
         "details": "Detalles técnicos",
         "python": "Este calificador necesita Python 3.11, 3.12 o 3.13 (TensorFlow fijado en requirements.txt) "
-        "y el ejecutor tiene Python {found}. El profesor debe poner `\"python\": \"3.11\"` en el "
+        'y el ejecutor tiene Python {found}. El profesor debe poner `"python": "3.11"` en el '
         "bloque `runtime` de la tarea.",
         "venv": "No se pudo crear el entorno virtual de Python para instalar las dependencias.",
         "pip": "Falló la instalación de las dependencias (pip install -r requirements.txt).",
@@ -110,14 +109,13 @@ MESSAGES = {
     "en": {
         "title": "Automatic grading error",
         "heading": "### classroom50 autograde: 0/{max_score}",
-        "intro": "**This submission could not be graded.** The provisional grade is 0; "
-        "it does not reflect your work. Reason:",
+        "intro": "**This submission could not be graded.** The provisional grade is 0; it does not reflect your work. Reason:",
         "retry": "If the reason is in your repository (for example, "
         "`assignment/mnist_dense.py` is missing), fix it and submit again. "
         "Otherwise tell your instructor, who can regrade this submission.",
         "details": "Technical details",
         "python": "This grader needs Python 3.11, 3.12 or 3.13 (the TensorFlow pinned in requirements.txt) "
-        "and the runner has Python {found}. The instructor must set `\"python\": \"3.11\"` in the "
+        'and the runner has Python {found}. The instructor must set `"python": "3.11"` in the '
         "assignment's `runtime` block.",
         "venv": "The Python virtual environment for the dependencies could not be created.",
         "pip": "Installing the dependencies failed (pip install -r requirements.txt).",
@@ -259,9 +257,7 @@ def run_logged(command: list[str], log_file: Path, deadline: Deadline, **kwargs)
     killed, so no student process outlives this step.
     """
     with open(log_file, "ab") as handle:
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, **kwargs
-        )
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, **kwargs)
         try:
             return process.wait(timeout=deadline.left())
         except subprocess.TimeoutExpired:
@@ -278,7 +274,10 @@ def python_version(executable: str) -> tuple[int, int] | None:
     try:
         done = subprocess.run(
             [executable, "-c", "import sys; print(*sys.version_info[:2])"],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
         major, minor = done.stdout.split()
         return int(major), int(minor)
@@ -329,8 +328,16 @@ def install(deadline: Deadline, work: Path) -> str:
     log("installing requirements.txt (about 2-3 minutes: TensorFlow is large)")
     started = time.monotonic()
     command = [
-        str(python), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-        "--progress-bar", "off", "-r", str(REQUIREMENTS),
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--progress-bar",
+        "off",
+        "-r",
+        str(REQUIREMENTS),
     ]
     if run_logged(command, pip_log, deadline) != 0:
         raise GradingFailed(text("pip"), tail(pip_log))
@@ -357,13 +364,19 @@ def grade(python: str, checkout: Path, work: Path, deadline: Deadline) -> Path:
     env.update(PYTHONPATH=str(HERE), PYTHONDONTWRITEBYTECODE="1", PYTHONSAFEPATH="1")
     env.pop("PYTHONHOME", None)
     command = [
-        python, "-m", "grader",
-        "--submission", str(checkout / SUBMISSION_DIR),
-        "--out", str(out),
-        "--lang", language(),
+        python,
+        "-m",
+        "grader",
+        "--submission",
+        str(checkout / SUBMISSION_DIR),
+        "--out",
+        str(out),
+        "--lang",
+        language(),
         "--quiet",
         # The strongest isolation (bubblewrap) unless the config lowers it: exit 2 without it.
-        "--require-isolation", "roads",
+        "--require-isolation",
+        "roads",
     ]
     scratch = work / "cwd"
     scratch.mkdir()
@@ -506,8 +519,15 @@ def error_body(reason: str, details: str, max_score: int) -> str:
     if details.strip():
         fence = "````"
         lines += [
-            "<details>", f"<summary>{text('details')}</summary>", "",
-            fence + "text", details.strip().replace(fence, "'''"), fence, "", "</details>", "",
+            "<details>",
+            f"<summary>{text('details')}</summary>",
+            "",
+            fence + "text",
+            details.strip().replace(fence, "'''"),
+            fence,
+            "",
+            "</details>",
+            "",
         ]
     return "\n".join(lines)
 

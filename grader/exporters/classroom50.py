@@ -215,7 +215,5 @@ def _totals(result: GradingResult) -> tuple[int, int]:
         got += points
         want += most
     if result.checks and (got, want) != (score, max_score):
-        raise ValueError(
-            f"checks add up to {got}/{want}, but the result says {score}/{max_score}"
-        )
+        raise ValueError(f"checks add up to {got}/{want}, but the result says {score}/{max_score}")
     return score, max_score

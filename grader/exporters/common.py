@@ -13,8 +13,7 @@ def refuse_quick(result: GradingResult) -> None:
     """Raise UnpublishableResult for a quick result: its accuracy is provisional."""
     if result.mode != "full":
         raise UnpublishableResult(
-            f"a {result.mode!r} grading (python -m grader --quick) is a provisional self-check, "
-            "never a grade: grade without --quick to publish"
+            f"a {result.mode!r} grading (python -m grader --quick) is a provisional self-check, never a grade: grade without --quick to publish"
         )
 
 
@@ -27,10 +26,7 @@ def check_totals(result: GradingResult) -> None:
         got = points(sum(c.score for c in result.checks))
         want = sum(c.max_score for c in result.checks)
         if (got, want) != (points(result.score), result.max_score):
-            raise ValueError(
-                f"checks add up to {got}/{want}, "
-                f"but the result says {result.score}/{result.max_score}"
-            )
+            raise ValueError(f"checks add up to {got}/{want}, but the result says {result.score}/{result.max_score}")
 
 
 def clean(text: str) -> str:

@@ -103,6 +103,8 @@ def main(argv: list[str]) -> int:
     except (BundleError, OSError) as error:
         print(f"gradescope: {error}", file=sys.stderr)
         return 2
-    print(f"Wrote {args.out} ({count} files, {args.out.stat().st_size / 1024:.0f} KiB). Upload it on the assignment's "
-          "Configure Autograder page (see docs/instructors.md, section Gradescope).")
+    print(
+        f"Wrote {args.out} ({count} files, {args.out.stat().st_size / 1024:.0f} KiB). Upload it on the assignment's "
+        "Configure Autograder page (see docs/instructors.md, section Gradescope)."
+    )
     return 0

@@ -133,7 +133,12 @@ def grade(submission: Path, work: Path, lang: str, seconds: float) -> dict:
     processes.become_subreaper()  # a student's orphaned processes come back here, to be killed
     with open(log, "wb") as handle:
         grader = subprocess.Popen(
-            command, cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
+            command,
+            cwd=scratch,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
@@ -164,8 +169,14 @@ def error_document(lang: str, key: str, params: dict) -> dict:
     """0 points and one failed test saying why, through the Gradescope exporter."""
     total = max_score()
     check = CheckResult(
-        ERROR_ID, i18n.render(lang, "gradescope.error_title"), 0, total, False,
-        i18n.render(lang, key, **params), key, dict(params),
+        ERROR_ID,
+        i18n.render(lang, "gradescope.error_title"),
+        0,
+        total,
+        False,
+        i18n.render(lang, key, **params),
+        key,
+        dict(params),
     )
     return gradescope.to_gradescope(GradingResult(0, total, [check], {}, language=lang))
 

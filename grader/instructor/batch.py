@@ -73,16 +73,43 @@ def _parser() -> argparse.ArgumentParser:
         "write gradebook.csv, report.html, report.md and one feedback folder per student.",
     )
     parser.add_argument("submissions", type=Path, help="folder with one checkout per student (named by id), or a roster file of git URLs / paths")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (kept between runs: it holds the clones and the hashes used to skip unchanged work)")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="output folder (kept between runs: it holds the clones and the hashes used to skip unchanged work)"
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at the same time (default: the number of CPUs)")
     parser.add_argument("--config", type=Path, default=None, help="grading config (default: grader/config.toml)")
-    parser.add_argument("--timeout", type=float, default=None, help="wall-clock seconds per submission before it is killed (default: the config's step limits added up, plus 300)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="wall-clock seconds per submission before it is killed (default: the config's step limits added up, plus 300)",
+    )
     parser.add_argument("--force", action="store_true", help="grade every submission again, even unchanged ones")
     parser.add_argument("--shard", default=None, help="I/N: grade only the I-th of N parts of the class (split by sorted id)")
-    parser.add_argument("--manifest", type=Path, default=None, help=f"release manifest to compare protected files with (default: {MANIFEST_NAME} next to this grader, else its own files)")
-    parser.add_argument("--lang", choices=LANGUAGES, default="es", help="language of the students' feedback, the class report, report.md and the gradebook headers (default: es)")
-    parser.add_argument("--ref", default=None, help="grade every repository at this tag or branch (local folders are read as git repositories); the commit is recorded, and one without REF is 'no submission at REF'")
-    parser.add_argument("--export", action="append", choices=lms.FORMATS, default=[], help="also write the grades for an LMS import: moodle (moodle-grades.csv) or canvas (canvas-grades.csv); may be repeated")
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=None,
+        help=f"release manifest to compare protected files with (default: {MANIFEST_NAME} next to this grader, else its own files)",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default="es",
+        help="language of the students' feedback, the class report, report.md and the gradebook headers (default: es)",
+    )
+    parser.add_argument(
+        "--ref",
+        default=None,
+        help="grade every repository at this tag or branch (local folders are read as git repositories); the commit is recorded, and one without REF is 'no submission at REF'",
+    )
+    parser.add_argument(
+        "--export",
+        action="append",
+        choices=lms.FORMATS,
+        default=[],
+        help="also write the grades for an LMS import: moodle (moodle-grades.csv) or canvas (canvas-grades.csv); may be repeated",
+    )
     parser.add_argument("--list", action="store_true", help="only print the ids this run would grade (after --shard) and exit")
     fetching = parser.add_mutually_exclusive_group()
     fetching.add_argument("--fetch-only", action="store_true", help="only clone or update the roster's git URLs into DIR/cache, then exit")
@@ -138,8 +165,14 @@ class Batch:
             key = workspace.content_key(content, self.template)
             changes = compact(compare_protected(sub.path, self.template.protected))
             record = StudentRecord(
-                sub.id, "pending", source=sub.location, key=key, changed_files=changes,
-                compared_with=self.template.protected_source, commit=sub.commit, symlinks=links,
+                sub.id,
+                "pending",
+                source=sub.location,
+                key=key,
+                changed_files=changes,
+                compared_with=self.template.protected_source,
+                commit=sub.commit,
+                symlinks=links,
             )
             unchanged = previous is not None and previous.key == key and previous.status not in records.RETRY_STATUSES
             if unchanged and self._as_stored(folder, sub.id) and not self.args.force:
@@ -154,7 +187,20 @@ class Batch:
             jobs.append(
                 Job(
                     id=sub.id,
-                    command=[sys.executable, "-m", "grader", "--submission", "assignment", "--out", str(root / "out"), "--lang", self.args.lang, "--quiet", "--require-isolation", "roads"],
+                    command=[
+                        sys.executable,
+                        "-m",
+                        "grader",
+                        "--submission",
+                        "assignment",
+                        "--out",
+                        str(root / "out"),
+                        "--lang",
+                        self.args.lang,
+                        "--quiet",
+                        "--require-isolation",
+                        "roads",
+                    ],
                     cwd=root / "repo",
                     log=root / "log.txt",
                     timeout=self.timeout,
@@ -197,7 +243,9 @@ class Batch:
             return
         suspects = ", ".join(sorted({student} | self.running))
         change = changes[0]
-        message = render(self.args.lang, "instructor.batch.dataset_changed", path=change.path, students=suspects, before=change.before[:12], after=change.after[:12])
+        message = render(
+            self.args.lang, "instructor.batch.dataset_changed", path=change.path, students=suspects, before=change.before[:12], after=change.after[:12]
+        )
         record = self.held[student]
         record.status, record.message, record.result = "error", message[:500], None
         records.save(self.students / student, record)

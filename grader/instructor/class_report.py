@@ -123,8 +123,11 @@ def _failures(records: list[StudentRecord]) -> list[FailureGroup]:
 
 
 def build(
-    records: list[StudentRecord], min_accuracy: float | None = None, extra: dict[str, Any] | None = None,
-    lang: str = "es", similar: Comparison | None = None,
+    records: list[StudentRecord],
+    min_accuracy: float | None = None,
+    extra: dict[str, Any] | None = None,
+    lang: str = "es",
+    similar: Comparison | None = None,
 ) -> ClassReport:
     graded = [r for r in records if r.result is not None]
     maximum = class_max(records)
@@ -162,7 +165,9 @@ def add_charts(report: ClassReport) -> None:
     if report.accuracies:
         required = t("chart_accuracy_required", value=f"{report.min_accuracy:.2f}") if report.min_accuracy is not None else ""
         title = t("chart_accuracy_title", count=len(report.accuracies))
-        report.charts["accuracy"] = plots.accuracy_distribution(report.accuracies, report.min_accuracy, title=title, xlabel=t("chart_accuracy_x"), ylabel=students, required=required)
+        report.charts["accuracy"] = plots.accuracy_distribution(
+            report.accuracies, report.min_accuracy, title=title, xlabel=t("chart_accuracy_x"), ylabel=students, required=required
+        )
 
 
 def _md_cell(text: object) -> str:
@@ -191,8 +196,12 @@ def render_md(report: ClassReport) -> str:
 
 
 def write(
-    out: Path, records: list[StudentRecord], min_accuracy: float | None = None, extra: dict[str, Any] | None = None,
-    lang: str = "es", similar: Comparison | None = None,
+    out: Path,
+    records: list[StudentRecord],
+    min_accuracy: float | None = None,
+    extra: dict[str, Any] | None = None,
+    lang: str = "es",
+    similar: Comparison | None = None,
 ) -> ClassReport:
     report = build(records, min_accuracy, extra, lang, similar)
     add_charts(report)

@@ -31,9 +31,7 @@ INSTRUCTOR_ONLY_MARKER = "release: instructor-only"
 LEGACY_CLASSROOM_MARKER = "release: legacy-classroom"
 GRADE_WORKFLOW = ".github/workflows/grade.yml"
 # Never part of a release or a comparison: caches and editor droppings.
-IGNORED_NAMES = frozenset(
-    {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db"}
-)
+IGNORED_NAMES = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db"})
 IGNORED_SUFFIXES = (".pyc", ".pyo")
 DEFAULT_RESULTS_TABLE = "exploration_results/results.csv"
 
@@ -203,11 +201,7 @@ def protected_hashes(root: Path) -> dict[str, str]:
 
 
 def build_manifest(files: Mapping[str, bytes], config: Config) -> dict[str, Any]:
-    protected = {
-        path: sha256_bytes(content)
-        for path, content in sorted(files.items())
-        if path in PROTECTED_FILES or path.split("/")[0] in PROTECTED_DIRS
-    }
+    protected = {path: sha256_bytes(content) for path, content in sorted(files.items()) if path in PROTECTED_FILES or path.split("/")[0] in PROTECTED_DIRS}
     return {
         "format": MANIFEST_FORMAT,
         "description": "sha256 of every file students must not change, and the files they edit. "

@@ -43,9 +43,7 @@ class ReleaseError(RuntimeError):
     """The release cannot be written; the message says why."""
 
 
-def collect(
-    source: Path, trees: tuple[str, ...] = TREES, top_files: tuple[str, ...] = TOP_FILES, legacy_classroom: bool = False
-) -> dict[str, bytes]:
+def collect(source: Path, trees: tuple[str, ...] = TREES, top_files: tuple[str, ...] = TOP_FILES, legacy_classroom: bool = False) -> dict[str, bytes]:
     """relative path -> content of every file the release holds (with
     ``legacy_classroom``, classroom.yml in place of grade.yml)."""
     found: dict[str, bytes] = {}
@@ -88,9 +86,7 @@ def _prepare(out: Path, source: Path, force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def write_release(
-    source: Path, out: Path, *, force: bool = False, check_leaks: bool = True, legacy_classroom: bool = False
-) -> dict[str, bytes]:
+def write_release(source: Path, out: Path, *, force: bool = False, check_leaks: bool = True, legacy_classroom: bool = False) -> dict[str, bytes]:
     """Write the release of ``source`` into ``out``; return what was written."""
     if not (source / "grader" / "config.toml").is_file():
         raise ReleaseError(f"{source} has no grader/config.toml: not the instructor's repository")
@@ -143,7 +139,10 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         released = write_release(
-            args.source.resolve(), args.out, force=args.force, check_leaks=not args.no_leak_check,
+            args.source.resolve(),
+            args.out,
+            force=args.force,
+            check_leaks=not args.no_leak_check,
             legacy_classroom=args.legacy_classroom,
         )
     except (ReleaseError, ConfigError, OSError) as error:

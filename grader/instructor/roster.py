@@ -64,11 +64,7 @@ def id_from_location(location: str) -> str:
 
 def list_submissions(source: Path) -> list[Submission]:
     if source.is_dir():
-        subs = [
-            Submission(safe_id(p.name), str(p), path=p)
-            for p in sorted(source.iterdir())
-            if p.is_dir() and not p.name.startswith(".")
-        ]
+        subs = [Submission(safe_id(p.name), str(p), path=p) for p in sorted(source.iterdir()) if p.is_dir() and not p.name.startswith(".")]
     elif source.is_file():
         subs = _read_roster(source)
     else:
@@ -154,9 +150,7 @@ def head_commit(checkout: Path) -> str:
 
 def _git(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true")
-    return subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=CLONE_TIMEOUT, stdin=subprocess.DEVNULL, check=False
-    )
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=CLONE_TIMEOUT, stdin=subprocess.DEVNULL, check=False)
 
 
 def _clone(sub: Submission, target: Path, ref: str | None = None, missing_ref: str = "no submission at {ref}") -> None:

@@ -97,6 +97,7 @@ class Template:
 
 def parts(files: Mapping[str, bytes]) -> dict[str, str]:
     """The student-written text of each part of one submission."""
+
     def text(rel: str) -> str:
         return files.get(rel, b"").decode("utf-8", errors="replace")
 

@@ -34,9 +34,7 @@ def build_model(num_classes: int = 10) -> keras.Model:
 
 
 def compile_model(model: keras.Model) -> keras.Model:
-    model.compile(
-        optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
-    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 

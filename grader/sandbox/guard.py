@@ -36,9 +36,18 @@ def _classes() -> list[type]:
     import pandas
 
     roots = [
-        keras.Sequential, keras.layers.Dense, keras.layers.Flatten, keras.layers.Dropout, keras.layers.Activation,
-        keras.layers.InputLayer, keras.callbacks.History, matplotlib.figure.Figure, matplotlib.axes.Axes,
-        matplotlib.image.AxesImage, matplotlib.lines.Line2D, pandas.DataFrame,
+        keras.Sequential,
+        keras.layers.Dense,
+        keras.layers.Flatten,
+        keras.layers.Dropout,
+        keras.layers.Activation,
+        keras.layers.InputLayer,
+        keras.callbacks.History,
+        matplotlib.figure.Figure,
+        matplotlib.axes.Axes,
+        matplotlib.image.AxesImage,
+        matplotlib.lines.Line2D,
+        pandas.DataFrame,
     ]
     return list(dict.fromkeys(c for root in roots for c in root.__mro__ if c is not object))
 

@@ -100,8 +100,13 @@ def _user_switch() -> list[str]:
     if not _drops_user():
         return []  # not root: bubblewrap's user namespace keeps the grader's own uid, without capabilities
     return [
-        "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-        "--inh-caps=-all", "--bounding-set=-all", "--",
+        "setpriv",
+        f"--reuid={NOBODY}",
+        f"--regid={NOBODY}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--",
     ]
 
 
@@ -137,9 +142,17 @@ def _system_binds() -> list[str]:
 
 def bwrap_arguments(outside: Paths, inside: Paths, grader_package: Path, tmpfs_mb: int) -> list[str]:
     arguments = [
-        "bwrap", "--die-with-parent", "--new-session",
-        "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
-        "--proc", "/proc", "--dev", "/dev",
+        "bwrap",
+        "--die-with-parent",
+        "--new-session",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-net",
+        "--unshare-uts",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
     ]
     arguments += _system_binds()
     size = str(tmpfs_mb * 2**20)
@@ -177,8 +190,20 @@ def namespaces_available() -> bool:
     if not sys.platform.startswith("linux") or shutil.which("bwrap") is None:
         return False
     probe = [
-        "bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts",
-        "--proc", "/proc", "--dev", "/dev", "--size", str(2**20), "--tmpfs", "/tmp",
+        "bwrap",
+        "--die-with-parent",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-net",
+        "--unshare-uts",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(2**20),
+        "--tmpfs",
+        "/tmp",
     ]
     probe += _system_binds()
     probe += ["--", *_user_switch(), "true"]

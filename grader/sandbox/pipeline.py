@@ -55,12 +55,7 @@ class Pipeline:
         return function
 
     def _usable_images(self, value: Any, like: np.ndarray) -> bool:
-        return (
-            isinstance(value, np.ndarray)
-            and value.shape == like.shape
-            and np.issubdtype(value.dtype, np.number)
-            and bool(np.isfinite(value).all())
-        )
+        return isinstance(value, np.ndarray) and value.shape == like.shape and np.issubdtype(value.dtype, np.number) and bool(np.isfinite(value).all())
 
     # -- load_data ------------------------------------------------------------
     def load_data(self) -> dict[str, Any]:
