@@ -36,7 +36,7 @@ def test_delivering_a_result_replaces_a_committed_link(tmp_path: Path, monkeypat
     (checkout / autograder.RESULT).symlink_to(victim)
     (checkout / autograder.RELEASE_BODY).symlink_to(victim)
     document = autograder.error_result("reason")
-    monkeypatch.setattr(autograder, "check_result", lambda document: None)
+    monkeypatch.setattr(autograder, "validate_result", lambda document: None)
     (out / autograder.RESULT).write_text(json.dumps(document), encoding="utf-8")
     (out / autograder.RELEASE_BODY).write_text("body\n", encoding="utf-8")
     autograder.deliver(out, checkout)
