@@ -160,8 +160,8 @@ def bwrap_arguments(outside: Paths, inside: Paths, grader_package: Path, tmpfs_m
     arguments += ["--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
     made: set[Path] = set()
     for folder in python_dirs():
-        if folder.is_relative_to(grader_package.parent) and folder != grader_package:
-            continue  # the repository root (a working folder) stays out; only grader/ goes in
+        if grader_package.parent.is_relative_to(folder):
+            continue  # a folder holding the repository root (solutions/, the submission) stays out
         if not any(folder.is_relative_to(system) for system in SYSTEM_DIRS):
             arguments += _bind("--ro-bind", folder, folder, made)
     arguments += _bind("--ro-bind", grader_package, grader_package, made)
