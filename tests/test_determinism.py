@@ -15,9 +15,7 @@ def _without_timing(score: dict) -> dict:
     score = dict(score)
     score["metrics"] = {k: v for k, v in score["metrics"].items() if k not in TIMING}
     # train's message (and its parameters) quote seconds: compare everything of it but those.
-    score["checks"] = [
-        {k: v for k, v in c.items() if not (c["id"] == "train" and k in ("message", "message_params"))} for c in score["checks"]
-    ]
+    score["checks"] = [{k: v for k, v in c.items() if not (c["id"] == "train" and k in ("message", "message_params"))} for c in score["checks"]]
     return score
 
 
