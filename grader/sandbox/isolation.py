@@ -128,6 +128,11 @@ def python_dirs() -> list[Path]:
     return unique
 
 
+# The namespaces the level uses, and the kernel views inside them: the worker's
+# command and the availability probe start bubblewrap with the same ones.
+NAMESPACES = ("--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--unshare-uts", "--proc", "/proc", "--dev", "/dev")
+
+
 def _system_binds() -> list[str]:
     """The system folders, read-only (symbolic links such as /lib -> usr/lib kept as links)."""
     binds: list[str] = []
@@ -141,19 +146,7 @@ def _system_binds() -> list[str]:
 
 
 def bwrap_arguments(outside: Paths, inside: Paths, grader_package: Path, tmpfs_mb: int) -> list[str]:
-    arguments = [
-        "bwrap",
-        "--die-with-parent",
-        "--new-session",
-        "--unshare-pid",
-        "--unshare-ipc",
-        "--unshare-net",
-        "--unshare-uts",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-    ]
+    arguments = ["bwrap", *NAMESPACES, "--new-session"]
     arguments += _system_binds()
     size = str(tmpfs_mb * 2**20)
     arguments += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
@@ -191,15 +184,7 @@ def namespaces_available() -> bool:
         return False
     probe = [
         "bwrap",
-        "--die-with-parent",
-        "--unshare-pid",
-        "--unshare-ipc",
-        "--unshare-net",
-        "--unshare-uts",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
+        *NAMESPACES,
         "--size",
         str(2**20),
         "--tmpfs",
