@@ -5,9 +5,10 @@
 3. put back any grader file the submission touched;
 4. run the checks with pytest and pytest-json-report in this process, with
    nothing on ``sys.path`` that the submission could have written;
-5. rebuild the grade from report.json and write every output format into a
-   fresh folder that replaces ``--out`` whole, so nothing the submission
-   wrote there survives.
+5. assemble the grade from the checks' outcomes (collected in memory; report.json
+   is kept as the raw record) and write every output format into a fresh
+   folder that replaces ``--out`` whole, so nothing the submission wrote
+   there survives.
 """
 
 from __future__ import annotations
@@ -35,12 +36,12 @@ from grader.checks.plugin import GradingPlugin
 from grader.config import Config
 from grader.errors import GradingError
 from grader.exporters import outputs
-from grader.from_report import result_from_report
 from grader.protect import FileGuard
 from grader.results import GradingResult
 from grader.sandbox import isolation
 from grader.sandbox.supervisor import SandboxError, Supervisor
 from grader.sandbox.untrusted import open_regular
+from grader.scoring import result_from_outcomes
 
 GRADER_DIR = Path(__file__).resolve().parent
 CHECKS_DIR = GRADER_DIR / "checks"
@@ -80,7 +81,8 @@ def _check_out_dir(out: Path, lang: str) -> None:
         raise GradingError(i18n.render(lang, "error.out_not_ours", out=out))
 
 
-def _pytest_report(context: GradingContext, workdir: Path) -> dict:
+def _run_checks(plugin: GradingPlugin, workdir: Path) -> dict:
+    """Run every check with ``plugin`` (which collects their outcomes); the raw report.json."""
     report_path = workdir / "report.json"
     # Only the grader's own checks and plugins: no ini file, conftest.py or
     # installed plugin from around the submission (which it may have written).
@@ -112,7 +114,7 @@ def _pytest_report(context: GradingContext, workdir: Path) -> dict:
         sys.stdout = devnull
         try:
             with _installed_paths_only():
-                pytest.main(args, plugins=[GradingPlugin(context)])
+                pytest.main(args, plugins=[plugin])
         finally:
             sys.stdout = stdout
     return json.loads(report_path.read_text())
@@ -203,12 +205,12 @@ def grade(request: Request) -> GradingResult:
         checking = getattr(request.progress, "checking", None)
         if callable(checking):
             checking()  # the worker is done; the checks run now
-        metrics: dict = {"test_accuracy": None}
-        context = GradingContext(config, run, x_test, y_test, request.submission, metrics)
-        report = _pytest_report(context, workdir)
+        plugin = GradingPlugin(GradingContext(config, run, x_test, y_test, request.submission))
+        report = _run_checks(plugin, workdir)
 
         flags = _flags(run, modified)
-        metrics.update(
+        metrics: dict = dict(
+            test_accuracy=None,
             peak_memory_mb=run.peak_memory_mb,
             train_seconds=round(run.outcomes["train_model"].seconds, 1) if "train_model" in run.outcomes else None,
             grading_seconds=round(time.monotonic() - started, 1),
@@ -217,8 +219,7 @@ def grade(request: Request) -> GradingResult:
         )
         if modified:
             metrics["modified_files"] = [os.path.relpath(p, GRADER_DIR.parent) for p in modified]
-        result = result_from_report(report, config, lang, metrics, flags)
-        result.review = sorted(context.review, key=lambda answer: answer.id)
+        result = result_from_outcomes(plugin.outcomes, config, lang, metrics, flags)
         result.isolation = run.isolation
         if request.quick:
             result.mode = "quick"

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.facts import Layer, MalformedFacts, ModelDescription, parse_as
+
 SUPPORTED = {"input", "flatten", "dense", "activation", "dropout"}
 
 
@@ -50,34 +52,35 @@ def _activation(name: str, x: np.ndarray) -> np.ndarray:
     raise ValueError(name)
 
 
-def forward(layers: list[dict], weights: list[np.ndarray], images: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
+def forward(layers: list[Layer], weights: list[np.ndarray], images: np.ndarray) -> tuple[np.ndarray, np.ndarray | None] | None:
     """The model's output computed from its weights, or None if a layer is unknown.
 
     Also the input of the final softmax, when the model ends in one: Keras
     computes the cross-entropy from those logits, without clipping.
     """
-    if any(layer.get("kind") not in SUPPORTED for layer in layers):
+    if any(layer.kind not in SUPPORTED for layer in layers):
         return None
-    if any(str(layer.get("activation", "linear")).startswith("other") for layer in layers):
+    if any(str(layer.activation or "linear").startswith("other") for layer in layers):
         return None
     x = images.astype("float32")
     logits = None
     position = 0
     for layer in layers:
-        kind = layer["kind"]
+        kind = layer.kind
         if kind == "flatten":
             x = x.reshape(len(x), -1)
         elif kind == "dense":
-            if position + 1 + bool(layer.get("use_bias", True)) > len(weights):
+            if position + 1 + bool(layer.use_bias) > len(weights):
                 return None
             x = x @ weights[position]
             position += 1
-            if layer.get("use_bias", True):
+            if layer.use_bias:
                 x = x + weights[position]
                 position += 1
         if kind in ("dense", "activation"):
-            logits = x if layer["activation"] == "softmax" else None
-            x = _activation(layer["activation"], x)
+            activation = layer.activation or "linear"
+            logits = x if activation == "softmax" else None
+            x = _activation(activation, x)
         elif kind == "flatten":
             logits = None
     return (x, logits) if position == len(weights) else None
@@ -112,7 +115,10 @@ def inputs_are_pixelwise(raw: np.ndarray, transformed: np.ndarray) -> bool:
 
 
 def measure(state_dir: Path, x_test: np.ndarray, y_test: np.ndarray) -> Measurement:
-    layers = json.loads((state_dir / "model.json").read_text()).get("layers", [])
+    try:
+        layers = parse_as(ModelDescription, json.loads((state_dir / "model.json").read_text())).layers
+    except MalformedFacts:
+        layers = [Layer(kind="unknown", class_name="?")]  # not what the worker writes: nothing is recomputed from it
     with np.load(state_dir / "weights.npz") as archive:
         weights = [archive[f"w{i}"] for i in range(len(archive.files))]
     images = np.load(state_dir / "x_test_n.npy")

@@ -13,9 +13,10 @@ import pytest
 
 from grader.answers.exploration import load_exploration_settings, score_exploration
 from grader.answers.rubric import FUNCTION_WORDS, QUESTION_IDS, AnswerScore, load_rubric, score_answer, words
+from grader.checks.verdict import CheckOutcome
 from grader.config import load_config
-from grader.from_report import check_from_verdict
 from grader.results import CheckResult, GradingResult, points, whole_points
+from grader.scoring import score_check
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = load_config()
@@ -62,8 +63,7 @@ def test_the_cases_cover_every_partial_message():
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_points_shown_agree_with_the_message(lang):
     for question, score in PARTIAL:
-        verdict = {"fraction": score.fraction, "key": score.message_key, "params": score.message_params}
-        check = check_from_verdict(question, CONFIG.points[question], verdict, lang)
+        check = score_check(CheckOutcome(question, score.message_key, score.fraction, score.message_params), CONFIG.points[question], lang)
         assert check.score == points(check.max_score * score.fraction)
         assert (check.score > 0) == (score.fraction > 0), check.message
         said = PERCENT[lang].search(check.message)
@@ -83,8 +83,7 @@ def test_short_answer_with_one_idea_keeps_its_share():
     text = CORPUS["q4"]["weak"][-1]  # two of four ideas, 27 words
     score = score_answer("q4", text, RUBRIC["q4"])
     assert score.message_key == "answers.short" and score.fraction == pytest.approx(0.25)
-    verdict = {"fraction": score.fraction, "key": score.message_key, "params": score.message_params}
-    check = check_from_verdict("q4", 3, verdict, "es")
+    check = score_check(CheckOutcome("q4", score.message_key, score.fraction, score.message_params), 3, "es")
     assert check.score == 0.75 and not check.passed
     assert "cuenta la mitad" in check.message and "vale el 25 % de los puntos" in check.message
 
@@ -104,7 +103,7 @@ def test_short_answer_with_every_idea_says_the_half_comes_from_its_length(lang, 
     text = "MNIST son 70 000 imagenes de digitos escritos a mano de 28x28 pixeles en gris; es un problema de clasificacion con 10 clases."
     score = score_answer("q1", text, RUBRIC["q1"])
     assert score.message_key == "answers.short" and score.fraction == pytest.approx(0.5)
-    check = check_from_verdict("q1", 3, {"fraction": score.fraction, "key": score.message_key, "params": score.message_params}, lang)
+    check = score_check(CheckOutcome("q1", score.message_key, score.fraction, score.message_params), 3, lang)
     assert check.score == 1.5 and words in check.message
 
 
@@ -117,8 +116,7 @@ def test_exploration_points_agree_with_the_message(tmp_path):
     path.write_text(filled, "utf-8")
     for table in (None, ROOT / "solutions" / "exploration_results" / "results.csv"):
         score = score_exploration(path, table, settings)
-        verdict = {"fraction": score.fraction, "key": score.message_key, "params": score.message_params}
-        check = check_from_verdict("exploration", CONFIG.points["exploration"], verdict, "es")
+        check = score_check(CheckOutcome("exploration", score.message_key, score.fraction, score.message_params), CONFIG.points["exploration"], "es")
         said = PERCENT["es"].search(check.message)
         assert said and float(said.group(1)) == pytest.approx(100 * check.score / check.max_score, abs=0.2)
 
@@ -154,7 +152,7 @@ def test_score_json_keeps_fractional_points():
 
 def test_short_of_full_marks_never_rounds_up_and_zero_stays_zero():
     params = {"number": 1, "file": "assignment/answers/q1.md", "min_words": 40}
-    almost = check_from_verdict("q1", 3, {"fraction": 0.9999, "key": "answers.untouched", "params": params}, "es")
+    almost = score_check(CheckOutcome("q1", "answers.untouched", 0.9999, params), 3, "es")
     assert almost.score == 2.99 and not almost.passed
-    nothing = check_from_verdict("q1", 0, {"fraction": 0.5, "key": "answers.untouched", "params": params}, "es")
+    nothing = score_check(CheckOutcome("q1", "answers.untouched", 0.5, params), 0, "es")
     assert nothing.score == 0 and not nothing.passed

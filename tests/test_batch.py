@@ -113,9 +113,9 @@ def build_class(tmp: Path) -> tuple[Path, Path]:
     # frank: the stubs, plus a grader that gives full marks and a looser config
     # in his checkout; the batch must grade with its own grader and flag it.
     frank = subs / "frank-tamper"
-    (frank / "grader" / "from_report.py").write_text(
-        (frank / "grader" / "from_report.py").read_text(encoding="utf-8") + "\n\ndef check_from_verdict(check, points, verdict, lang):  # tampered\n"
-        "    return CheckResult(check, check, points, points, True, 'ok', 'check.ok')\n",
+    (frank / "grader" / "scoring.py").write_text(
+        (frank / "grader" / "scoring.py").read_text(encoding="utf-8") + "\n\ndef score_check(outcome, most, lang):  # tampered\n"
+        "    return CheckResult(outcome.check, outcome.check, most, most, True, 'ok', 'check.ok')\n",
         encoding="utf-8",
     )
     mutate(frank / "grader" / "config.toml", "min_accuracy = 0.97", "min_accuracy = 0.0")
@@ -208,7 +208,7 @@ def test_tampered_checkout_is_ignored_and_flagged(graded):
     assert frank["status"] == "graded" and frank["total"] == "0"  # his full-marks grader was not used
     assert "protected_files_changed" in frank["flags"].split(";")
     assert set(frank["changed_files"].split(";")) == {
-        "grader/from_report.py",
+        "grader/scoring.py",
         "grader/config.toml",
         ".github/workflows/grade.yml",
         ".github/workflows/extra.yml",
@@ -216,7 +216,7 @@ def test_tampered_checkout_is_ignored_and_flagged(graded):
     unchanged = ("alice-ref", "bob-stubs", "carol-tanh", "dave-nonorm", "erin-rmsprop", "grace-hang", "heidi-hostile", "judy-killer")
     assert all(book[s]["changed_files"] == "" for s in unchanged)
     record = json.loads((graded["out"] / "students" / "frank-tamper" / "batch.json").read_text())
-    assert "grader/from_report.py (modified)" in record["changed_files"]
+    assert "grader/scoring.py (modified)" in record["changed_files"]
     assert ".github/workflows/extra.yml (added)" in record["changed_files"]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from test_feedback_rules import CONFIG, FLATTEN, Outcome, build_facts, compile_facts, context, dense, model, train_facts, verdict_of
+from test_feedback_rules import CONFIG, FLATTEN, Outcome, build_facts, compile_facts, context, dense, model, outcome_of, train_facts, verdict_of
 
 from grader import spec
 from grader.answers import freetext
@@ -72,7 +72,7 @@ CODE_CASES = [
     ("show_sample", {"show_sample": {**SAMPLE, "image_matches": False}}, "show_sample.wrong_image", 0.0),
     ("show_sample", {"printed": "nada"}, "show_sample.label_not_printed", 0.0),
     ("normalize", {}, "normalize.ok", 1.0),
-    ("normalize", {"normalize": {"type": "list"}}, "normalize.not_array", 0.0),
+    ("normalize", {"normalize": {"type": "list", "input_unchanged": True}}, "normalize.not_array", 0.0),
     ("normalize", {"normalize": {**NORMALIZED, "input_unchanged": False}}, "normalize.modified_input", 0.0),
     ("normalize", {"normalize": {**NORMALIZED, "is_float": False, "dtype": "uint8"}}, "normalize.not_float", 0.0),
     ("normalize", {"normalize": {**NORMALIZED, "max_error": 254.0, "max": 255.0}}, "normalize.wrong_values", 0.0),
@@ -112,6 +112,18 @@ def test_code_check(check, changes, key, fraction):
     assert (got_key, got_fraction) == (key, pytest.approx(fraction)), message
 
 
+@pytest.mark.parametrize("accuracy", [0.95, 0.5])
+def test_min_accuracy_reports_the_measured_accuracy_whatever_the_verdict(accuracy):
+    assert outcome_of(check_training.test_min_accuracy, grading_context(accuracy=accuracy)).metrics == {"test_accuracy": accuracy}
+
+
+def test_facts_the_worker_could_not_have_written_are_refused():
+    # A field of the wrong type on the channel: the step does not count, and the message says why.
+    forged = {**NORMALIZED, "input_unchanged": "yes please"}
+    assert verdict_of(check_data.test_normalize, grading_context(normalize=forged))[:2] == ("step.tampered", 0.0)
+    assert verdict_of(check_data.test_load_data, grading_context(load_data={"arrays": "all equal"}))[:2] == ("step.tampered", 0.0)
+
+
 @pytest.mark.parametrize("check", [c for c in spec.checks() if c.step], ids=lambda c: c.id)
 @pytest.mark.parametrize("status", ["timeout", "not_implemented", "error", "memory"])
 def test_a_failed_step_costs_its_checks_with_the_reason(check, status):
@@ -129,7 +141,7 @@ def answers_context(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "solutions" / "exploration_results", tmp_path / "exploration_results")
     monkeypatch.setattr(check_answers, "score_submission_limited", freetext.score_submission)
     check_answers._SCORED.clear()
-    return SimpleNamespace(submission=tmp_path, config=replace(CONFIG), review=[])
+    return SimpleNamespace(submission=tmp_path, config=replace(CONFIG))
 
 
 def run_answer(ctx, check: str) -> tuple[str, float, str]:
@@ -142,7 +154,9 @@ def run_answer(ctx, check: str) -> tuple[str, float, str]:
 @pytest.mark.parametrize("check", spec.check_ids("answer"))
 def test_answer_check(answers_context, check):
     assert run_answer(answers_context, check)[:2] == ("answers.complete", 1.0)
-    assert [r.id for r in answers_context.review] == [check]
+    # The answer goes to the instructor's review list with its outcome.
+    outcome = outcome_of(lambda c, v: check_answers.test_answer(c, v, check), answers_context)
+    assert [r.id for r in outcome.review] == [check]
     (answers_context.submission / "answers" / f"{check}.md").unlink()
     assert run_answer(answers_context, check)[:2] == ("answers.missing_file", 0.0)
 

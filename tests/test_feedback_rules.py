@@ -18,35 +18,38 @@ from gradingkit import ROOT
 
 from grader import i18n
 from grader.checks import check_data, check_model, check_training
-from grader.checks.verdict import CheckFailed, Verdict, part
+from grader.checks.verdict import CheckOutcome, Verdict, part
 from grader.checks.words import found_type, found_types
 from grader.config import ConfigError, load_config
+from grader.facts import ModelDescription, parse, parse_as
 
 CONFIG = load_config()
 
 
 # -- facts ------------------------------------------------------------------
 def dense(units: int, activation: str) -> dict:
-    return {"kind": "dense", "class": "Dense", "units": units, "activation": activation, "use_bias": True}
+    return {"kind": "dense", "class_name": "Dense", "units": units, "activation": activation, "use_bias": True}
 
 
-FLATTEN = {"kind": "flatten", "class": "Flatten"}
+FLATTEN = {"kind": "flatten", "class_name": "Flatten"}
 
 
 def model(*layers: dict, params: int | None = None) -> dict:
     description = {"is_model": True, "type": "Sequential", "layers": list(layers), "input_shape": [None, 28, 28]}
-    description["params"] = check_model.expected_params(description) if params is None else params
+    description["params"] = check_model.expected_params(parse_as(ModelDescription, description)) if params is None else params
     return description
 
 
 def build_facts(default: dict | None = None, **variants: dict) -> dict:
     facts = {
         "default": default or model(FLATTEN, dense(128, "relu"), dense(10, "softmax")),
-        "units_64_tanh": model(FLATTEN, dense(64, "tanh"), dense(10, "softmax")),
-        "list_256_128": model(FLATTEN, dense(256, "relu"), dense(128, "relu"), dense(10, "softmax")),
-        "classes_5": model(FLATTEN, dense(128, "relu"), dense(5, "softmax")),
+        "variants": {
+            "units_64_tanh": model(FLATTEN, dense(64, "tanh"), dense(10, "softmax")),
+            "list_256_128": model(FLATTEN, dense(256, "relu"), dense(128, "relu"), dense(10, "softmax")),
+            "classes_5": model(FLATTEN, dense(128, "relu"), dense(5, "softmax")),
+        },
     }
-    facts.update(variants)
+    facts["variants"].update(variants)
     return facts
 
 
@@ -144,19 +147,26 @@ def context(replaced=(), statuses=None, accuracy=0.95, logits=False, **data: Any
     facts.update(data)
     config = replace(CONFIG, grading=replace(CONFIG.grading, min_accuracy=0.9))
     measurement = SimpleNamespace(accuracy=accuracy, loss=0.2, probabilities=probabilities(logits), inputs_consistent=True, recomputed=True)
-    ctx = SimpleNamespace(run=Run(facts, replaced, statuses), config=config, measurement=measurement, metrics={})
-    ctx.facts = lambda step: ctx.run.outcome(step).data
+    ctx = SimpleNamespace(run=Run(facts, replaced, statuses), config=config, measurement=measurement)
+    ctx.facts = lambda step: parse(step, ctx.run.outcome(step).data)
+    ctx.observed = lambda step: parse(step, ctx.run.outcome(step).data) if ctx.run.outcome(step).status == "ok" else None
     return ctx
+
+
+def outcome_of(check, ctx) -> CheckOutcome:
+    """The outcome the plugin would collect for ``check`` on ``ctx``."""
+    verdict = Verdict()
+    try:
+        check(ctx, verdict)
+    except Exception as error:  # noqa: BLE001 - turned into the outcome, as the plugin does
+        return CheckOutcome.of("check", verdict, error)
+    return CheckOutcome.of("check", verdict, None)
 
 
 def verdict_of(check, ctx) -> tuple[str, float, str]:
     """(key, fraction, Spanish message) of one check on ``ctx``."""
-    verdict = Verdict()
-    try:
-        check(ctx, verdict)
-    except CheckFailed as failed:
-        return failed.key, failed.fraction, i18n.render("es", failed.key, **failed.params)
-    return verdict.key, 1.0, i18n.render("es", verdict.key, **verdict.params)
+    outcome = outcome_of(check, ctx)
+    return outcome.key, outcome.fraction, i18n.render("es", outcome.key, **outcome.params)
 
 
 # -- architecture ---------------------------------------------------------------
@@ -177,7 +187,7 @@ def test_a_wrong_input_among_several_differences_shows_in_expected_and_found():
     ("default", "key", "lost"),
     [
         (model(dense(128, "relu"), dense(10, "softmax")), "architecture.no_flatten", "structure"),
-        (model(FLATTEN, dense(128, "relu"), {"kind": "dropout", "class": "Dropout"}, dense(10, "softmax")), "architecture.extra_layers", "structure"),
+        (model(FLATTEN, dense(128, "relu"), {"kind": "dropout", "class_name": "Dropout"}, dense(10, "softmax")), "architecture.extra_layers", "structure"),
         (model(FLATTEN, dense(10, "softmax")), "architecture.missing_layers", "hidden"),
         (model(FLATTEN, dense(128, "sigmoid"), dense(10, "softmax")), "architecture.hidden_activation", "hidden"),
         (model(FLATTEN, dense(64, "relu"), dense(10, "softmax")), "architecture.units", "hidden"),
@@ -202,7 +212,7 @@ def test_one_architecture_difference_keeps_its_own_message(default, key, lost):
 
 
 def test_hidden_trainable_layer_in_a_flatten_subclass_fails():
-    look_alike = {"kind": "other", "class": "mnist_dense.Flatten", "custom": True, "base": "flatten"}
+    look_alike = {"kind": "other", "class_name": "mnist_dense.Flatten", "custom": True, "base": "flatten"}
     ctx = context(build_model=build_facts(model(look_alike, dense(128, "relu"), dense(10, "softmax"), params=716_706)))
     key, fraction, message = verdict_of(check_model.test_architecture, ctx)
     assert (key, fraction) == ("architecture.custom_layer", pytest.approx(1 - CONFIG.partial.architecture["structure"]))
@@ -210,7 +220,7 @@ def test_hidden_trainable_layer_in_a_flatten_subclass_fails():
 
 
 def test_a_dense_look_alike_is_an_extra_layer_of_its_own_class():
-    look_alike = {"kind": "other", "class": "mnist_dense.Dense", "custom": True, "base": "dense"}
+    look_alike = {"kind": "other", "class_name": "mnist_dense.Dense", "custom": True, "base": "dense"}
     ctx = context(build_model=build_facts(model(FLATTEN, look_alike, dense(128, "relu"), dense(10, "softmax"))))
     key, _, message = verdict_of(check_model.test_architecture, ctx)
     assert key == "architecture.several"

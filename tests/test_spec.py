@@ -96,14 +96,15 @@ COLLECT = """
 import json, sys
 from pathlib import Path
 from grader import grade, spec
-from grader.from_report import result_from_report
+from grader.scoring import result_from_outcomes
 from grader.checks.context import GradingContext
+from grader.checks.plugin import GradingPlugin
 from grader.config import load_config
 
 config = load_config()
-context = GradingContext(config, None, None, None, Path("."))
-report = grade._pytest_report(context, Path(sys.argv[1]))
-result = result_from_report(report, config, "en", {}, [])
+plugin = GradingPlugin(GradingContext(config, None, None, None, Path(".")))
+grade._run_checks(plugin, Path(sys.argv[1]))
+result = result_from_outcomes(plugin.outcomes, config, "en", {}, [])
 check = next(c for c in result.checks if c.id == "labels_seen")
 print(json.dumps({"ids": spec.check_ids("code"), "max_score": result.max_score, "check": [check.title, check.max_score, check.passed]}))
 """

@@ -34,7 +34,7 @@ def free_text(ctx: GradingContext) -> FreeTextScores:
 def test_answer(ctx, verdict, question):
     scores = free_text(ctx)
     score = scores.answers[question]
-    ctx.review.append(AnswerReview(question, scores.texts[question], score.found, score.missing, score.uncertain))
+    verdict.for_review(AnswerReview(question, scores.texts[question], score.found, score.missing, score.uncertain))
     if score.fraction < 1.0:
         fail(score.message_key, fraction=score.fraction, **score.message_params)
     verdict.ok(score.message_key, **score.message_params)

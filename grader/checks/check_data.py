@@ -15,42 +15,41 @@ NORMALIZE_TOLERANCE = 1e-5
 @check("load_data", step="load_data")
 def test_load_data(ctx, verdict):
     facts = ctx.facts("load_data")
-    if not facts["structure_ok"]:
-        fail("load_data.structure", found=found_type(facts.get("type")))
-    for array in facts["arrays"]:
-        if not array["equal"]:
-            fail("load_data.different", name=array["name"], found_type=found_type(array["type"]), shape=array["shape"], dtype=array["dtype"])
+    if not facts.structure_ok:
+        fail("load_data.structure", found=found_type(facts.type))
+    for array in facts.arrays:
+        if not array.equal:
+            fail("load_data.different", name=array.name, found_type=found_type(array.type), shape=array.shape, dtype=array.dtype)
     verdict.ok("load_data.ok")
 
 
 @check("show_sample", step="show_sample")
 def test_show_sample(ctx, verdict):
     facts = ctx.facts("show_sample")
-    if not facts["is_figure"]:
-        fail("show_sample.not_figure", found=found_type(facts["type"]))
-    if facts["images"] == 0:
+    if not facts.is_figure:
+        fail("show_sample.not_figure", found=found_type(facts.type))
+    if facts.images == 0:
         fail("show_sample.no_image")
-    if not facts["image_matches"]:
-        fail("show_sample.wrong_image", index=facts["index"])
+    if not facts.image_matches:
+        fail("show_sample.wrong_image", index=facts.index)
     printed = ctx.run.outcome("show_sample").printed
-    if not re.search(rf"(?<!\d){facts['label']}(?!\d)", printed):
-        fail("show_sample.label_not_printed", label=facts["label"], index=facts["index"])
+    if not re.search(rf"(?<!\d){facts.label}(?!\d)", printed):
+        fail("show_sample.label_not_printed", label=facts.label, index=facts.index)
     verdict.ok("show_sample.ok")
 
 
 @check("normalize", step="normalize")
 def test_normalize(ctx, verdict):
     facts = ctx.facts("normalize")
-    if "dtype" not in facts:
-        shape = facts.get("shape")
-        found = part("found.ndarray_shape", shape=str(tuple(shape))) if facts["type"] == "ndarray" and shape else found_type(facts["type"])
+    if facts.dtype is None:
+        found = part("found.ndarray_shape", shape=str(tuple(facts.shape))) if facts.type == "ndarray" and facts.shape else found_type(facts.type)
         fail("normalize.not_array", found=found)
-    if not facts["input_unchanged"]:
+    if not facts.input_unchanged:
         fail("normalize.modified_input")
-    if not facts["is_float"]:
-        fail("normalize.not_float", dtype=facts["dtype"])
-    if facts["max_error"] is None or facts["max_error"] > NORMALIZE_TOLERANCE:
-        fail("normalize.wrong_values", min=_fmt(facts["min"]), max=_fmt(facts["max"]))
+    if not facts.is_float:
+        fail("normalize.not_float", dtype=facts.dtype)
+    if facts.max_error is None or facts.max_error > NORMALIZE_TOLERANCE:
+        fail("normalize.wrong_values", min=_fmt(facts.min), max=_fmt(facts.max))
     verdict.ok("normalize.ok")
 
 

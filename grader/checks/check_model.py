@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from grader.checks.registry import check
 from grader.checks.verdict import fail, part
 from grader.checks.words import found_type
+from grader.facts import BuildFacts, CompileFacts, ModelDescription
 
 ADAM = "Adam"
 SPARSE_LOSSES = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}
@@ -40,26 +41,26 @@ class Deviation(NamedTuple):
     params: dict[str, Any]
 
 
-def effective_layers(description: dict) -> list[tuple]:
+def effective_layers(description: ModelDescription) -> list[tuple]:
     """Layers as (kind, units, activation); an Activation layer folds into its Dense."""
     layers: list[tuple] = []
-    for layer in description.get("layers", []):
-        kind = layer["kind"]
+    for layer in description.layers:
+        kind = layer.kind
         if kind == "input":
             continue
-        if layer.get("custom") and layer.get("base") == "flatten":
+        if layer.custom and layer.base == "flatten":
             # A Flatten look-alike stands where Flatten goes (its own difference is
             # "custom_layer"), shown by its class name.
-            layers.append(("flatten", None, layer["class"]))
+            layers.append(("flatten", None, layer.class_name))
             continue
         if kind == "activation" and layers and layers[-1][0] == "dense" and layers[-1][2] == "linear":
-            layers[-1] = ("dense", layers[-1][1], layer["activation"])
+            layers[-1] = ("dense", layers[-1][1], layer.activation)
         elif kind == "dense":
-            layers.append(("dense", layer["units"], layer["activation"]))
+            layers.append(("dense", layer.units, layer.activation))
         elif kind == "activation":
-            layers.append(("activation", None, layer["activation"]))
+            layers.append(("activation", None, layer.activation))
         else:
-            layers.append((kind, None, layer["class"]))
+            layers.append((kind, None, layer.class_name))
     return layers
 
 
@@ -82,22 +83,22 @@ def render(layers: list[tuple]) -> str:
     return " -> ".join(parts) or "-"
 
 
-def expected_params(description: dict) -> int | None:
+def expected_params(description: ModelDescription) -> int | None:
     """Weights the described layers hold (Flatten of 28x28, then Dense layers), or None if unknown.
 
     Only a model that starts with Flatten is counted: without it the Dense
     layers act on rows of pixels, which the structure check reports already.
     """
     features, total = None, 0
-    for layer in description.get("layers", []):
-        kind = layer["kind"]
+    for layer in description.layers:
+        kind = layer.kind
         if kind == "flatten" and features is None:
             features = FLATTENED
-        elif kind == "dense" and features is None:
+        elif kind == "dense" and (features is None or layer.units is None):
             return None  # Dense on unflattened images: already a structure difference
         elif kind == "dense":
-            total += features * layer["units"] + (layer["units"] if layer.get("use_bias", True) else 0)
-            features = layer["units"]
+            total += features * layer.units + (layer.units if layer.use_bias else 0)
+            features = layer.units
         elif kind not in ("input", "flatten", "activation", "dropout"):
             return None
     return total
@@ -133,7 +134,7 @@ def _layer_deviations(layers: list[tuple], dense_expected: list[tuple]) -> list[
     return found
 
 
-def _honours(variant: dict, dense_expected: list[tuple], decides: str) -> bool:
+def _honours(variant: ModelDescription, dense_expected: list[tuple], decides: str) -> bool:
     dense = [layer for layer in effective_layers(variant) if layer[0] == "dense"]
     if not dense:
         return False
@@ -145,22 +146,22 @@ def _honours(variant: dict, dense_expected: list[tuple], decides: str) -> bool:
     return hidden == want
 
 
-def architecture_deviations(facts: dict) -> list[Deviation]:
+def architecture_deviations(facts: BuildFacts) -> list[Deviation]:
     """Every difference of build_model's default model and of its parameterised calls."""
-    model = facts["default"]
+    model = facts.default
     deviations = _layer_deviations(effective_layers(model), DEFAULT)
-    custom = sorted({layer["class"] for layer in model.get("layers", []) if layer.get("custom")})
+    custom = sorted({layer.class_name for layer in model.layers if layer.custom})
     if custom:
         deviations.append(Deviation("structure", "architecture.custom_layer", {"names": ", ".join(custom)}))
-    if model.get("input_shape") != INPUT_SHAPE:
-        deviations.append(Deviation("structure", "architecture.input_shape", {"found": str(model.get("input_shape"))}))
+    if model.input_shape != INPUT_SHAPE:
+        deviations.append(Deviation("structure", "architecture.input_shape", {"found": str(model.input_shape)}))
     described = expected_params(model)
-    if described is not None and model.get("params") is not None and model["params"] != described:
-        deviations.append(Deviation("structure", "architecture.param_count", {"found": model["params"], "expected": described}))
+    if described is not None and model.params is not None and model.params != described:
+        deviations.append(Deviation("structure", "architecture.param_count", {"found": model.params, "expected": described}))
     for name, (call, dense, decides) in VARIANTS.items():
-        variant = facts.get(name, {})
-        if "error" in variant:
-            deviations.append(Deviation("parameters", "architecture.parameters_error", {"call": call, "error_type": variant["error"]["type"]}))
+        variant = facts.variants.get(name, ModelDescription())
+        if variant.error is not None:
+            deviations.append(Deviation("parameters", "architecture.parameters_error", {"call": call, "error_type": variant.error.type}))
         elif not _honours(variant, dense, decides):
             deviations.append(
                 Deviation(
@@ -172,32 +173,32 @@ def architecture_deviations(facts: dict) -> list[Deviation]:
     return deviations
 
 
-def compile_deviations(facts: dict) -> list[Deviation]:
+def compile_deviations(facts: CompileFacts) -> list[Deviation]:
     """Every difference of compile_model's settings (the model is compiled: checked before)."""
-    compiled = facts["default"]
+    compiled = facts.default
     deviations = []
-    if compiled["optimizer"] != ADAM:
-        deviations.append(Deviation("optimizer", "compile.optimizer", {"found": optimizer_words(compiled["optimizer"])}))
-    loss = compiled["loss"]
-    if loss.get("name") not in SPARSE_LOSSES:
-        deviations.append(Deviation("loss", "compile.loss", {"found": loss.get("name")}))
-    elif loss.get("from_logits"):
+    if compiled.optimizer != ADAM:
+        deviations.append(Deviation("optimizer", "compile.optimizer", {"found": optimizer_words(compiled.optimizer)}))
+    loss_name = compiled.loss.name if compiled.loss is not None else None
+    if loss_name not in SPARSE_LOSSES:
+        deviations.append(Deviation("loss", "compile.loss", {"found": loss_name}))
+    elif compiled.loss.from_logits:
         deviations.append(Deviation("loss", "compile.from_logits", {}))
-    metrics = [m["name"] for m in compiled["metrics"]]
+    metrics = [m.name for m in compiled.metrics]
     if not ACCURACY_METRICS.intersection(metrics):
         deviations.append(Deviation("metrics", "compile.metrics", {"found": ", ".join(metrics) or "-"}))
-    if not facts["returns_model"]:
+    if not facts.returns_model:
         deviations.append(Deviation("returns_model", "compile.no_return", {}))
-    sgd = facts["sgd"]
-    if "error" in sgd or sgd.get("optimizer") != "SGD":
-        found = optimizer_words(sgd["optimizer"]) if sgd.get("optimizer") else sgd.get("error", {}).get("type")
+    sgd = facts.sgd
+    if sgd.error is not None or sgd.optimizer != "SGD":
+        found = optimizer_words(sgd.optimizer) if sgd.optimizer else sgd.error.type if sgd.error else None
         deviations.append(Deviation("parameter", "compile.parameter", {"found": found}))
     return deviations
 
 
-def optimizer_words(name: str) -> Any:
+def optimizer_words(name: str | None) -> Any:
     """An optimizer's name as reported; a look-alike class says it is the student's own."""
-    if name.startswith("custom:"):
+    if name and name.startswith("custom:"):
         return part("found.custom_class", name=name.partition(":")[2])
     return name
 
@@ -222,26 +223,26 @@ def judge(check: str, deviations: list[Deviation], shares: dict[str, float], con
 @check("architecture", step="build_model")
 def test_architecture(ctx, verdict):
     facts = ctx.facts("build_model")
-    model = facts["default"]
-    if not model.get("is_model"):
-        fail("architecture.not_model", found=found_type(model.get("type")))
+    model = facts.default
+    if not model.is_model:
+        fail("architecture.not_model", found=found_type(model.type))
     layers = render(effective_layers(model))
     deviations = architecture_deviations(facts)
     if deviations:
         context = {"found": layers, "expected": render([("flatten", None, None)] + DEFAULT)}
-        if model.get("input_shape") != INPUT_SHAPE:
+        if model.input_shape != INPUT_SHAPE:
             # Otherwise "expected X; found X" when only the input differs.
-            context = {"found": f"Input({_shape(model.get('input_shape'))}) -> {layers}", "expected": f"Input({_shape(INPUT_SHAPE)}) -> {context['expected']}"}
+            context = {"found": f"Input({_shape(model.input_shape)}) -> {layers}", "expected": f"Input({_shape(INPUT_SHAPE)}) -> {context['expected']}"}
         key, fraction, params = judge("architecture", deviations, ctx.config.partial.architecture, context)
         fail(key, fraction=fraction, **params)
-    verdict.ok("architecture.ok", found=layers, params=model.get("params"))
+    verdict.ok("architecture.ok", found=layers, params=model.params)
 
 
 @check("compile", step="compile_model")
 def test_compile(ctx, verdict):
     facts = ctx.facts("compile_model")
-    compiled = facts["default"]
-    if not compiled.get("is_model") or not compiled.get("compiled"):
+    compiled = facts.default
+    if not compiled.is_model or not compiled.compiled:
         fail("compile.not_compiled")
     deviations = compile_deviations(facts)
     if deviations:

@@ -8,6 +8,7 @@ from grader.checks.check_model import compile_deviations, effective_layers, opti
 from grader.checks.registry import check
 from grader.checks.verdict import fail, part
 from grader.checks.words import found_type, found_types
+from grader.facts import ErrorInfo, NormalizeFacts, TrainFacts
 from grader.spec import function_of
 
 EXPECTED_EPOCHS = 5
@@ -44,12 +45,6 @@ def _status(ctx, step: str) -> str | None:
     return None if outcome is None else outcome.status
 
 
-def _data(ctx, step: str) -> dict:
-    """The step's facts when it ran cleanly, else {} (for hints, never for a verdict)."""
-    outcome = ctx.run.outcome(step)
-    return outcome.data or {} if outcome is not None and outcome.status == "ok" else {}
-
-
 def stand_ins(ctx, steps=PIPELINE) -> list[str]:
     """The steps among ``steps`` whose result the grader replaced with its own."""
     return [s for s in steps if s in ctx.run.replaced or _status(ctx, s) != "ok"]
@@ -65,15 +60,15 @@ def steps_phrase(steps: list[str]) -> list[dict]:
 @check("train", step="train_model")
 def test_train(ctx, verdict):
     facts = ctx.facts("train_model")
-    first = facts.get("first_error")
+    first = facts.first_error
     if first is not None:
         # The student's own compile made the first attempt fail; the second ran on the stand-in compile.
-        compile_facts = _data(ctx, "compile_model")
-        if not compile_facts or not compile_deviations(compile_facts):
+        compile_facts = ctx.observed("compile_model")
+        if compile_facts is None or not compile_deviations(compile_facts):
             _fail_first_attempt(first)
     train_problems(facts)
     fit_range = _fit_data_range(facts)
-    if fit_range is not None and normalize_output_right(_data(ctx, "normalize")):
+    if fit_range is not None and normalize_output_right(ctx.observed("normalize")):
         # normalize (or its stand-in) gave [0, 1]: train_model itself changed the data.
         fail("train.fit_data", min=f"{fit_range[0]:.4g}", max=f"{fit_range[1]:.4g}")
     seconds = round(ctx.run.outcome("train_model").seconds, 1)
@@ -82,51 +77,50 @@ def test_train(ctx, verdict):
         # The student's train_model worked, on a model the grader built: say so, as evaluate and predict do.
         verdict.ok("train.ok_standin", epochs=EXPECTED_EPOCHS, seconds=seconds, steps=steps_phrase(model_replaced))
     elif first is not None:
-        verdict.ok("train.ok_after_standin", epochs=EXPECTED_EPOCHS, seconds=seconds, error_type=first["type"], cause=steps_phrase(["compile_model"]))
+        verdict.ok("train.ok_after_standin", epochs=EXPECTED_EPOCHS, seconds=seconds, error_type=first.type, cause=steps_phrase(["compile_model"]))
     else:
         verdict.ok("train.ok", epochs=EXPECTED_EPOCHS, seconds=seconds)
 
 
-def _fail_first_attempt(first: dict) -> None:
-    if first["type"] == "weights_not_finite":
+def _fail_first_attempt(first: ErrorInfo) -> None:
+    if first.type == "weights_not_finite":
         fail("train.weights_not_finite")
-    fail("step.error", function="train_model", error_type=first["type"], error_message=first.get("message", ""), line=first.get("line") or "?")
+    fail("step.error", function="train_model", error_type=first.type, error_message=first.message, line=first.line or "?")
 
 
-def train_problems(facts: dict) -> None:
+def train_problems(facts: TrainFacts) -> None:
     """Fail on the first thing wrong with one training attempt's facts."""
-    if not facts["fit_calls"]:
-        fail("train.no_fit", found=found_type(facts["returned_type"]))
-    if not facts["weights_changed"]:
+    if not facts.fit_calls:
+        fail("train.no_fit", found=found_type(facts.returned_type))
+    if not facts.weights_changed:
         fail("train.weights_unchanged")
-    if not facts.get("weights_finite", True):
+    if not facts.weights_finite:
         fail("train.weights_not_finite")
-    if not facts["is_history"]:
-        fail("train.not_history", found=found_type(facts["returned_type"]))
-    if not facts["from_fit"]:
+    if not facts.is_history:
+        fail("train.not_history", found=found_type(facts.returned_type))
+    if not facts.from_fit:
         fail("train.not_from_fit")
-    if facts.get("default_epochs") != EXPECTED_EPOCHS:
-        fail("train.epochs", found=facts.get("epochs"), expected=EXPECTED_EPOCHS)
-    if facts.get("epochs") != EXPECTED_EPOCHS:
+    if facts.default_epochs != EXPECTED_EPOCHS:
+        fail("train.epochs", found=facts.epochs, expected=EXPECTED_EPOCHS)
+    if facts.epochs != EXPECTED_EPOCHS:
         # The signature is right; the body trains a fixed number of epochs instead.
-        fail("train.epochs_fixed", found=facts.get("epochs"), expected=EXPECTED_EPOCHS)
-    recorded = facts.get("metrics", [])
-    missing = [m for m in tracked_metrics(recorded) if m not in recorded]
+        fail("train.epochs_fixed", found=facts.epochs, expected=EXPECTED_EPOCHS)
+    missing = [m for m in tracked_metrics(facts.metrics) if m not in facts.metrics]
     if missing:
         fail("train.metrics", missing=", ".join(missing))
-    if facts["epochs_probe"].get("epochs") != 1:
+    if facts.epochs_probe.epochs != 1:
         fail("train.epochs_parameter", fraction=0.5)
 
 
 @check("evaluate", step="evaluate_model")
 def test_evaluate(ctx, verdict):
     facts = ctx.facts("evaluate_model")
-    if "values" not in facts:
-        fail("evaluate.not_pair", found=found_type(facts["type"]))
-    if not facts["numbers"]:
-        fail("evaluate.not_floats", found=found_types(facts["types"]))
-    loss, accuracy = facts["values"]
-    if not facts.get("finite", True):
+    if facts.values is None or len(facts.values) != 2:
+        fail("evaluate.not_pair", found=found_type(facts.type))
+    if not facts.numbers:
+        fail("evaluate.not_floats", found=found_types(facts.types or []))
+    loss, accuracy = facts.values
+    if not facts.finite:
         fail("evaluate.not_finite", found=f"({loss}, {accuracy})")
     measured = ctx.measurement
     tolerance = ctx.config.grading.evaluate_tolerance
@@ -148,37 +142,37 @@ def _series_match(values, expected) -> bool:
     return len(values) == len(expected) and bool(np.allclose(values, expected, rtol=1e-5, atol=1e-6, equal_nan=True))
 
 
-def _part_error(function: str, key: str, error: dict) -> tuple[str, dict]:
-    if error["type"] == "NotImplementedError":
+def _part_error(function: str, key: str, error: ErrorInfo) -> tuple[str, dict]:
+    if error.type == "NotImplementedError":
         return "step.not_implemented", {"function": function}
-    if error["type"] == "MissingFunction":
+    if error.type == "MissingFunction":
         return "step.missing", {"function": function}
-    return key, {"error_type": error["type"], "line": error.get("line") or "?"}
+    return key, {"error_type": error.type, "line": error.line or "?"}
 
 
 @check("history", step="history")
 def test_history(ctx, verdict):
     facts = ctx.facts("history")
-    history, epochs = facts["history"], facts["epochs"]
+    history, epochs = facts.history, facts.epochs
     problems = []
-    frame = facts["frame"]
-    if "error" in frame:
-        problems.append(_part_error("history_frame", "history.frame_error", frame["error"]))
-    elif not frame["is_frame"]:
-        problems.append(("history.not_frame", {"found": found_type(frame["type"])}))
-    elif frame["rows"] != epochs:
-        problems.append(("history.frame_rows", {"found": frame["rows"], "expected": epochs}))
+    frame = facts.frame
+    if frame.error is not None:
+        problems.append(_part_error("history_frame", "history.frame_error", frame.error))
+    elif not frame.is_frame:
+        problems.append(("history.not_frame", {"found": found_type(frame.type)}))
+    elif frame.rows != epochs:
+        problems.append(("history.frame_rows", {"found": frame.rows, "expected": epochs}))
     else:
-        wrong = [m for m in tracked_metrics(history) if m in history and not _series_match(frame["columns"].get(m, []), history[m])]
+        wrong = [m for m in tracked_metrics(history) if m in history and not _series_match(frame.columns.get(m, []), history[m])]
         if wrong:
             problems.append(("history.frame_columns", {"missing": ", ".join(wrong)}))
-    figure = facts["figure"]
-    if "error" in figure:
-        problems.append(_part_error("plot_history", "history.plot_error", figure["error"]))
-    elif not figure["is_figure"]:
-        problems.append(("history.not_figure", {"found": found_type(figure["type"])}))
+    figure = facts.figure
+    if figure.error is not None:
+        problems.append(_part_error("plot_history", "history.plot_error", figure.error))
+    elif not figure.is_figure:
+        problems.append(("history.not_figure", {"found": found_type(figure.type)}))
     else:
-        lines = [line for ax in figure["axes"] for line in ax["lines"]]
+        lines = [line for ax in figure.axes for line in ax.lines]
         missing = [m for m in tracked_metrics(history) if m in history and not any(_series_match(line, history[m]) for line in lines)]
         if missing:
             problems.append(("history.plot_curves", {"missing": ", ".join(missing)}))
@@ -198,15 +192,17 @@ def test_predict(ctx, verdict):
     probabilities = ctx.measurement.probabilities
     tolerance = ctx.config.grading.prediction_tolerance
     totals = []
-    for sample in facts["samples"]:
-        index = sample["index"]
-        if "probs_type" not in sample:
-            fail("predict.not_pair", found=found_type(sample["type"]))
-        if sample["probs_shape"] is None or len(sample["probs_shape"]) != 1 or sample["probs"] is None:
-            fail("predict.probs_shape", found=str(sample["probs_shape"]) if sample["probs_shape"] else found_type(sample["probs_type"]))
-        probs = np.asarray(sample["probs"], dtype=float)
-        if sample["label"] is None:
-            fail("predict.label_type", found=found_type(sample["label_type"]))
+    for sample in facts.samples:
+        index = sample.index
+        if sample.probs_type is None:
+            fail("predict.not_pair", found=found_type(sample.type))
+        if sample.probs_shape is None or len(sample.probs_shape) != 1 or sample.probs is None:
+            fail("predict.probs_shape", found=str(sample.probs_shape) if sample.probs_shape else found_type(sample.probs_type))
+        probs = np.asarray(sample.probs, dtype=float)
+        if sample.label is None:
+            fail("predict.label_type", found=found_type(sample.label_type))
+        if not 0 <= index < len(probabilities):
+            fail("step.tampered", function="predict_sample", names="?")  # the grader asks for indices of the test set only
         expected = probabilities[index]
         if not np.isfinite(probs).all():
             fail("predict.not_finite", index=index)
@@ -214,8 +210,8 @@ def test_predict(ctx, verdict):
         # architecture's fault, not predict_sample's, which must return them as they are.
         if abs(float(probs.sum()) - 1.0) > 1e-3 and abs(float(expected.sum()) - 1.0) <= 1e-3:
             fail("predict.not_probabilities", total=f"{probs.sum():.4f}")
-        if int(np.argmax(probs)) != sample["label"]:
-            fail("predict.label_not_argmax", index=index, label=sample["label"], argmax=int(np.argmax(probs)))
+        if int(np.argmax(probs)) != sample.label:
+            fail("predict.label_not_argmax", index=index, label=sample.label, argmax=int(np.argmax(probs)))
         if probs.shape != expected.shape or not np.allclose(probs, expected, atol=tolerance):
             fail("predict.not_model_output", index=index)
         totals.append(float(probs.sum()))
@@ -240,7 +236,7 @@ def test_min_accuracy(ctx, verdict):
         those = part("min_accuracy.those.one" if len(blocking) == 1 else "min_accuracy.those.several")
         fail("min_accuracy.blocked", steps=steps_phrase(blocking), those=those, accuracy=_standin_accuracy(ctx), threshold=f"{threshold:.2f}")
     measured = ctx.measurement
-    ctx.metrics["test_accuracy"] = round(measured.accuracy, 4)
+    verdict.metric("test_accuracy", round(measured.accuracy, 4))
     if not measured.recomputed:
         # Only the grader's own forward pass counts, never the worker's report.
         fail("min_accuracy.not_recomputed")
@@ -267,52 +263,54 @@ def _out_of_unit_range(low, high) -> bool:
     return high is not None and low is not None and (high > 1.0 + UNIT_TOLERANCE or high < 0.5 or low < -UNIT_TOLERANCE)
 
 
-def _fit_data_range(train_facts: dict) -> tuple[float, float] | None:
+def _fit_data_range(train_facts: TrainFacts) -> tuple[float, float] | None:
     """(min, max) of the first images model.fit received outside [0, 1], else None."""
-    for call in train_facts.get("fit_calls") or []:
-        if _out_of_unit_range(call.get("x_min"), call.get("x_max")):
-            return call["x_min"], call["x_max"]
+    for call in train_facts.fit_calls:
+        if _out_of_unit_range(call.x_min, call.x_max):
+            return call.x_min, call.x_max
     return None
 
 
-def normalize_output_right(normalize_facts: dict) -> bool:
+def normalize_output_right(normalize_facts: NormalizeFacts | None) -> bool:
     """train_model received images in [0, 1]: the student's normalize gave them, or its
     stand-in did (no values observed: it failed, or returned no array)."""
-    if "max_error" not in normalize_facts:
+    if normalize_facts is None or normalize_facts.dtype is None:
         return True
-    error = normalize_facts["max_error"]
-    return error is not None and error <= UNIT_TOLERANCE and normalize_facts.get("is_float", True)
+    error = normalize_facts.max_error
+    return error is not None and error <= UNIT_TOLERANCE and normalize_facts.is_float
 
 
 def _hint_facts(ctx) -> dict:
-    return {step: _data(ctx, step) for step in PIPELINE}
+    return {step: ctx.observed(step) for step in PIPELINE}
 
 
 def accuracy_causes(facts: dict) -> list[dict]:
     """What was observed that explains a low accuracy, one message per cause, with its step.
 
-    ``facts`` maps each pipeline step to its observations ({} when it did not
-    run cleanly). Only differences that were seen are named; if none was, the
-    message says so and points at the learning curves.
+    ``facts`` maps each pipeline step to its observations (None when it did
+    not run cleanly). Only differences that were seen are named; if none was,
+    the message says so and points at the learning curves.
     """
     causes = []
-    calls = facts["train_model"].get("fit_calls") or []
-    low, high = (calls[-1].get("x_min"), calls[-1].get("x_max")) if calls else (facts["normalize"].get("min"), facts["normalize"].get("max"))
+    train, normalized = facts["train_model"], facts["normalize"]
+    calls = train.fit_calls if train is not None else []
+    low, high = (calls[-1].x_min, calls[-1].x_max) if calls else (normalized.min, normalized.max) if normalized is not None else (None, None)
     if _out_of_unit_range(low, high):
         # Whose fault: normalize's output, or train_model changing right data.
-        cause = "fit_range" if calls and normalize_output_right(facts["normalize"]) else "input_range"
+        cause = "fit_range" if calls and normalize_output_right(normalized) else "input_range"
         causes.append(part(f"min_accuracy.cause.{cause}", min=f"{low:.4g}", max=f"{high:.4g}"))
-    model = facts["build_model"].get("default") or {}
-    dense = [layer for layer in effective_layers(model) if layer[0] == "dense"]
-    compiled = facts["compile_model"].get("default") or {}
-    if dense and dense[-1][2] != "softmax" and not (compiled.get("loss") or {}).get("from_logits"):
+    built, compiled = facts["build_model"], facts["compile_model"]
+    dense = [layer for layer in effective_layers(built.default) if layer[0] == "dense"] if built is not None else []
+    compiled = compiled.default if compiled is not None else None
+    from_logits = compiled is not None and compiled.loss is not None and compiled.loss.from_logits
+    if dense and dense[-1][2] != "softmax" and not from_logits:
         causes.append(part("min_accuracy.cause.output_activation", activation=dense[-1][2]))
     if len(dense) >= 2 and dense[0][2] not in ("relu", "tanh"):
         causes.append(part("min_accuracy.cause.hidden_activation", activation=dense[0][2]))
-    optimizer = compiled.get("optimizer")
+    optimizer = compiled.optimizer if compiled is not None else None
     if optimizer and optimizer != "Adam":
         causes.append(part("min_accuracy.cause.optimizer", optimizer=optimizer_words(optimizer)))
-    epochs = facts["train_model"].get("epochs")
+    epochs = train.epochs if train is not None else None
     if isinstance(epochs, int) and epochs < EXPECTED_EPOCHS:
         causes.append(part("min_accuracy.cause.epochs", epochs=epochs, expected=EXPECTED_EPOCHS))
     return causes or [part("min_accuracy.cause.unknown")]

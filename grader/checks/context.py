@@ -1,18 +1,23 @@
-"""What every check can see: the sandbox's observations, the measurement, the config."""
+"""What every check can see: the sandbox's observations, the measurement, the config.
+
+A step's observations reach a check typed (``grader.facts``): ``facts(step)``
+for the step a check grades (a failed step fails the check), ``observed(step)``
+for hints drawn from another step (None when it did not run cleanly).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from grader import facts as observations
 from grader.checks.verdict import fail
 from grader.config import Config
 from grader.measure import Measurement, measure
-from grader.results import AnswerReview
 from grader.sandbox.supervisor import SandboxRun, StepOutcome
 from grader.spec import function_of
 
@@ -24,8 +29,6 @@ class GradingContext:
     x_test: np.ndarray
     y_test: np.ndarray
     submission: Path
-    metrics: dict[str, Any] = field(default_factory=dict)
-    review: list[AnswerReview] = field(default_factory=list)
 
     @cached_property
     def measurement(self) -> Measurement:
@@ -44,7 +47,21 @@ class GradingContext:
         if outcome.status != "ok":
             key, params = step_failure(outcome, self.config)
             fail(key, **params)
-        return outcome.data
+        try:
+            return observations.parse(step, outcome.data)
+        except observations.MalformedFacts:
+            # Not what the worker writes: the student's code wrote on the grader's channel.
+            fail("step.tampered", function=function_of(step), names="?")
+
+    def observed(self, step: str) -> Any:
+        """The step's observations when it ran cleanly, else None: for hints, never for a verdict."""
+        outcome = self.run.outcome(step)
+        if outcome is None or outcome.status != "ok":
+            return None
+        try:
+            return observations.parse(step, outcome.data)
+        except observations.MalformedFacts:
+            return None
 
     def _import_failure(self) -> dict[str, Any] | None:
         """Why the module could not be loaded, when neither import nor salvage worked."""

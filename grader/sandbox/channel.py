@@ -7,6 +7,7 @@ the output file), so nothing the student prints can pass for an event.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import Any
@@ -15,11 +16,14 @@ MAX_LINE = 1 << 20  # an event larger than this is the worker's bug or a forgery
 
 
 def _plain(value: Any) -> Any:
-    """NumPy scalars as numbers, anything else unknown as text.
+    """A step's facts (``grader.facts`` dataclasses) as objects, NumPy scalars
+    as numbers, anything else unknown as text.
 
     NaN and infinities travel as Python's json writes them (``NaN``), and
     come back as floats: the checks must see a NaN as a NaN.
     """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
     item = getattr(value, "item", None)
     plain = item() if callable(item) and getattr(value, "ndim", None) == 0 else None
     return plain if isinstance(plain, (int, float, bool)) else str(value)

@@ -1,7 +1,8 @@
 """Plain-data descriptions of what the student's functions returned.
 
-Runs inside the worker. Everything returned here is JSON-ready: the
-supervisor's checks judge these descriptions, never live Keras objects.
+Runs inside the worker. Everything returned here is a plain dataclass of
+``grader.facts``: the parent's checks judge these descriptions, never live
+Keras objects.
 Activations are identified by what they compute, not by their names, so a
 string, ``tf.nn.relu``, ``keras.activations.relu`` or an ``Activation`` layer
 are all recognised the same way.
@@ -13,6 +14,8 @@ from typing import Any
 
 import keras
 import numpy as np
+
+from grader.facts import Axes, CompileDescription, FigureDescription, Layer, LossDescription, ModelDescription
 
 MAX_VALUES = 4096  # larger images or curves are described by their shape only
 _PROBE = np.array([[-3.0, -1.0, -0.25, 0.0, 0.5, 2.0]], dtype="float32")
@@ -68,59 +71,60 @@ def _exact_kind(layer: Any) -> tuple[str, str | None]:
     return "other", next((kind for cls, kind in _LAYER_KINDS if isinstance(layer, cls)), None)
 
 
-def describe_layer(layer: Any) -> dict[str, Any]:
+def describe_layer(layer: Any) -> Layer:
     kind, base = _exact_kind(layer)
-    info: dict[str, Any] = {"class": type(layer).__name__}
+    described = Layer(kind=kind, class_name=type(layer).__name__)
     if base is not None:
         # A look-alike may compute anything: named with its module (mnist_dense.Flatten)
         # so it never reads as Keras's own, and judged apart from the real kinds.
-        info.update(custom=True, base=base, **{"class": f"{type(layer).__module__}.{type(layer).__name__}"})
+        described.custom, described.base = True, base
+        described.class_name = f"{type(layer).__module__}.{type(layer).__name__}"
     if kind == "dense":
-        info["units"] = int(layer.units)
-        info["activation"] = classify_activation(layer.activation)
-        info["use_bias"] = bool(layer.use_bias)
+        described.units = int(layer.units)
+        described.activation = classify_activation(layer.activation)
+        described.use_bias = bool(layer.use_bias)
     elif kind == "activation":
-        info["activation"] = classify_activation(layer)
-    info["kind"] = kind
-    for attribute in ("input_shape", "output_shape"):
-        try:
-            info[attribute] = _shape(getattr(layer, attribute)) if kind != "input" else None
-        except (AttributeError, ValueError):
-            info[attribute] = None
-    return info
+        described.activation = classify_activation(layer)
+    if kind != "input":
+        for attribute in ("input_shape", "output_shape"):
+            try:
+                setattr(described, attribute, _shape(getattr(layer, attribute)))
+            except (AttributeError, ValueError):
+                pass
+    return described
 
 
-def describe_model(model: Any) -> dict[str, Any]:
+def describe_model(model: Any) -> ModelDescription:
     """Type, input shape and layers of whatever build_model returned."""
     if not isinstance(model, keras.Model):
-        return {"is_model": False, "type": type(model).__name__}
-    description: dict[str, Any] = {
-        "is_model": True,
-        "type": type(model).__name__,
-        "is_sequential": isinstance(model, keras.Sequential),
-        "built": bool(model.built),
-        "layers": [describe_layer(layer) for layer in model.layers],
-    }
+        return ModelDescription(is_model=False, type=type(model).__name__)
+    described = ModelDescription(
+        is_model=True,
+        type=type(model).__name__,
+        is_sequential=isinstance(model, keras.Sequential),
+        built=bool(model.built),
+        layers=[describe_layer(layer) for layer in model.layers],
+    )
     try:
-        description["input_shape"] = _shape(model.inputs[0].shape) if model.inputs else None
-        description["output_shape"] = _shape(model.outputs[0].shape) if model.outputs else None
-        description["params"] = int(model.count_params())
+        described.input_shape = _shape(model.inputs[0].shape) if model.inputs else None
+        described.output_shape = _shape(model.outputs[0].shape) if model.outputs else None
+        described.params = int(model.count_params())
     except (AttributeError, ValueError):
-        description.update(input_shape=None, output_shape=None, params=None)
-    return description
+        described.input_shape = described.output_shape = described.params = None
+    return described
 
 
-def _loss_or_metric(item: Any) -> dict[str, Any]:
-    """Serialized compile argument -> {"name", "from_logits"}."""
+def _loss_or_metric(item: Any) -> LossDescription:
+    """Serialized compile argument -> its name and from_logits."""
     if isinstance(item, str):
-        return {"name": item, "from_logits": False}
+        return LossDescription(item)
     if isinstance(item, dict):
         config = item.get("config")
         if item.get("class_name") == "function":
-            return {"name": str(config), "from_logits": False}
+            return LossDescription(str(config))
         from_logits = bool(config.get("from_logits", False)) if isinstance(config, dict) else False
-        return {"name": str(item.get("class_name")), "from_logits": from_logits}
-    return {"name": type(item).__name__, "from_logits": False}
+        return LossDescription(str(item.get("class_name")), from_logits)
+    return LossDescription(type(item).__name__)
 
 
 def _per_output(losses: Any) -> bool:
@@ -136,47 +140,45 @@ def optimizer_name(optimizer: Any) -> str:
     return name if isinstance(official, type) and cls is official else f"custom:{name}"
 
 
-def describe_compile(model: Any) -> dict[str, Any]:
+def describe_compile(model: Any) -> CompileDescription:
     """Optimizer class, loss and metrics the model was compiled with."""
     if not isinstance(model, keras.Model):
-        return {"is_model": False, "type": type(model).__name__}
+        return CompileDescription(is_model=False, type=type(model).__name__)
     if not getattr(model, "compiled", False):
-        return {"is_model": True, "compiled": False}
+        return CompileDescription(compiled=False)
     try:
         config = model.get_compile_config() or {}
     except (TypeError, ValueError, AttributeError) as error:
-        return {"is_model": True, "compiled": True, "error": type(error).__name__}
-    optimizer = model.optimizer
+        return CompileDescription(compiled=True, config_error=type(error).__name__)
     losses = config.get("loss")
     metrics = config.get("metrics") or []
     if isinstance(metrics, dict):
         metrics = list(metrics.values())
-    return {
-        "is_model": True,
-        "compiled": True,
+    return CompileDescription(
+        compiled=True,
         # The exact class: AdamW is a subclass of Adam, and a class named
         # Adam may derive from SGD; neither passes for keras.optimizers.Adam.
-        "optimizer": optimizer_name(optimizer),
-        "loss": {"name": "multiple"} if _per_output(losses) else _loss_or_metric(losses),
-        "metrics": [_loss_or_metric(m) for m in metrics],
-    }
+        optimizer=optimizer_name(model.optimizer),
+        loss=LossDescription("multiple") if _per_output(losses) else _loss_or_metric(losses),
+        metrics=[_loss_or_metric(m) for m in metrics],
+    )
 
 
-def describe_figure(figure: Any) -> dict[str, Any]:
+def describe_figure(figure: Any) -> FigureDescription:
     """Images and line data of a matplotlib Figure."""
     from matplotlib.figure import Figure
 
     if not isinstance(figure, Figure):
-        return {"is_figure": False, "type": type(figure).__name__}
+        return FigureDescription(is_figure=False, type=type(figure).__name__)
     axes = []
     for ax in figure.get_axes():
         images = [np.asarray(im.get_array()) for im in ax.get_images()]
         lines = [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()]
+        # Only small data is sent: an MNIST image, one value per epoch.
         axes.append(
-            {
-                # Only small data is sent: an MNIST image, one value per epoch.
-                "images": [im.tolist() if im.size <= MAX_VALUES else {"shape": list(im.shape)} for im in images],
-                "lines": [y.tolist() if y.size <= MAX_VALUES else [] for y in lines],
-            }
+            Axes(
+                images=[im.tolist() if im.size <= MAX_VALUES else {"shape": list(im.shape)} for im in images],
+                lines=[y.tolist() if y.size <= MAX_VALUES else [] for y in lines],
+            )
         )
-    return {"is_figure": True, "axes": axes}
+    return FigureDescription(is_figure=True, type=type(figure).__name__, axes=axes)

@@ -12,6 +12,7 @@ they are re-run silently (cheap) or restored from a checkpoint (training).
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import numbers
@@ -23,6 +24,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from grader import facts as observed
 from grader.sandbox import fallbacks, introspect
 
 SAMPLE_INDEX = 7
@@ -43,7 +45,7 @@ class Pipeline:
         self.history: keras.callbacks.History | None = None
         # Told of each training epoch (the terminal shows "epoch k/N"); set by the worker.
         self.progress: Callable[..., None] | None = None
-        self.compiled: dict[str, Any] | None = None  # how the student's compile_model compiled the model
+        self.compiled: observed.CompileDescription | None = None  # how the student's compile_model compiled the model
         self._genuine: list[Any] = []
         self._returned: Any = None
 
@@ -58,68 +60,63 @@ class Pipeline:
         return isinstance(value, np.ndarray) and value.shape == like.shape and np.issubdtype(value.dtype, np.number) and bool(np.isfinite(value).all())
 
     # -- load_data ------------------------------------------------------------
-    def load_data(self) -> dict[str, Any]:
+    def load_data(self) -> observed.LoadDataFacts:
         value = self.function("load_data")()
         names = ("x_train", "y_train", "x_test", "y_test")
         reference = (self.x_train, self.y_train, self.x_test, self.y_test)
         try:
             (a, b), (c, d) = value
         except (TypeError, ValueError):
-            return {"structure_ok": False, "type": type(value).__name__}
+            return observed.LoadDataFacts(structure_ok=False, type=type(value).__name__)
         arrays = []
         for name, got, expected in zip(names, (a, b, c, d), reference):
             is_array = isinstance(got, np.ndarray)
             arrays.append(
-                {
-                    "name": name,
-                    "type": type(got).__name__,
-                    "shape": list(got.shape) if is_array else None,
-                    "dtype": str(got.dtype) if is_array else None,
-                    "equal": bool(is_array and got.shape == expected.shape and np.array_equal(got, expected)),
-                }
+                observed.ArrayFacts(
+                    name=name,
+                    type=type(got).__name__,
+                    shape=[int(d) for d in got.shape] if is_array else None,
+                    dtype=str(got.dtype) if is_array else None,
+                    equal=bool(is_array and got.shape == expected.shape and np.array_equal(got, expected)),
+                )
             )
-        return {"structure_ok": True, "arrays": arrays}
+        return observed.LoadDataFacts(structure_ok=True, type=type(value).__name__, arrays=arrays)
 
     # -- show_sample ------------------------------------------------------------
-    def show_sample(self) -> dict[str, Any]:
+    def show_sample(self) -> observed.ShowSampleFacts:
         import matplotlib.pyplot as plt
 
         figure = self.function("show_sample")(self.x_train.copy(), self.y_train.copy(), SAMPLE_INDEX)
         description = introspect.describe_figure(figure)
         expected = self.x_train[SAMPLE_INDEX]
-        images = [im for ax in description.get("axes", []) for im in ax["images"]]
+        images = [im for ax in description.axes for im in ax.images]
         matches = any(np.asarray(im).shape == expected.shape and np.allclose(im, expected) for im in images)
         plt.close("all")
-        return {
-            "is_figure": description["is_figure"],
-            "type": description.get("type", "Figure"),
-            "images": len(images),
-            "image_matches": bool(matches),
-            "label": int(self.y_train[SAMPLE_INDEX]),
-            "index": SAMPLE_INDEX,
-        }
+        return observed.ShowSampleFacts(
+            is_figure=description.is_figure,
+            type=description.type,
+            images=len(images),
+            image_matches=bool(matches),
+            label=int(self.y_train[SAMPLE_INDEX]),
+            index=SAMPLE_INDEX,
+        )
 
     # -- normalize ------------------------------------------------------------
-    def normalize(self) -> dict[str, Any]:
+    def normalize(self) -> observed.NormalizeFacts:
         normalize = self.function("normalize")
         probe = self.x_train[:2000].copy()
         result = normalize(probe)
-        facts: dict[str, Any] = {
-            "type": type(result).__name__,
-            "input_unchanged": bool(np.array_equal(probe, self.x_train[:2000])),
-        }
+        facts = observed.NormalizeFacts(type=type(result).__name__, input_unchanged=bool(np.array_equal(probe, self.x_train[:2000])))
         if isinstance(result, np.ndarray) and result.shape == probe.shape:
             numeric = np.issubdtype(result.dtype, np.number)
-            facts.update(
-                dtype=str(result.dtype),
-                is_float=bool(np.issubdtype(result.dtype, np.floating)),
-                min=float(result.min()) if numeric else None,
-                max=float(result.max()) if numeric else None,
-                max_error=float(np.max(np.abs(result - probe / 255.0))) if numeric else None,
-                shares_input=bool(np.shares_memory(result, probe)),
-            )
-        else:
-            facts["shape"] = list(np.shape(result)) if isinstance(result, np.ndarray) else None
+            facts.dtype = str(result.dtype)
+            facts.is_float = bool(np.issubdtype(result.dtype, np.floating))
+            facts.min = float(result.min()) if numeric else None
+            facts.max = float(result.max()) if numeric else None
+            facts.max_error = float(np.max(np.abs(result - probe / 255.0))) if numeric else None
+            facts.shares_input = bool(np.shares_memory(result, probe))
+        elif isinstance(result, np.ndarray):
+            facts.shape = [int(d) for d in result.shape]
         self.restore_normalize()
         return facts
 
@@ -137,20 +134,17 @@ class Pipeline:
             self.x_test_n = fallbacks.normalize(self.x_test)
 
     # -- build_model ------------------------------------------------------------
-    def build_model(self) -> dict[str, Any]:
+    def build_model(self) -> observed.BuildFacts:
         build = self.function("build_model")
         keras.utils.set_random_seed(self.seed)
         model = build()
-        facts = {"default": introspect.describe_model(model)}
-        facts["default"]["output_on_batch"] = _output_shape(model)
+        facts = observed.BuildFacts(default=_describe_built(model))
         variants = {"units_64_tanh": ((64, "tanh"), {}), "list_256_128": (([256, 128],), {}), "classes_5": ((), {"num_classes": 5})}
         for name, (args, kwargs) in variants.items():
             try:
-                variant = build(*args, **kwargs)
-                facts[name] = introspect.describe_model(variant)
-                facts[name]["output_on_batch"] = _output_shape(variant)
+                facts.variants[name] = _describe_built(build(*args, **kwargs))
             except Exception as error:  # noqa: BLE001 - reported as this variant's failure
-                facts[name] = {"error": describe_error(error)}
+                facts.variants[name] = observed.ModelDescription(error=describe_error(error))
         self.restore_build(model=model)
         return facts
 
@@ -166,20 +160,17 @@ class Pipeline:
             self.model = fallbacks.build_model()
 
     # -- compile_model ------------------------------------------------------------
-    def compile_model(self) -> dict[str, Any]:
+    def compile_model(self) -> observed.CompileFacts:
         compile_model = self.function("compile_model")
         returned = compile_model(self.model)
-        facts = {
-            "returns_model": returned is self.model,
-            "default": introspect.describe_compile(self.model),
-        }
-        self.compiled = facts["default"]
+        self.compiled = introspect.describe_compile(self.model)
         try:
             other = self._fresh_model()
             compile_model(other, "sgd")
-            facts["sgd"] = introspect.describe_compile(other)
+            sgd = introspect.describe_compile(other)
         except Exception as error:  # noqa: BLE001 - reported as the variant's failure
-            facts["sgd"] = {"error": describe_error(error)}
+            sgd = observed.CompileDescription(error=describe_error(error))
+        facts = observed.CompileFacts(returns_model=returned is self.model, default=self.compiled, sgd=sgd)
         if not getattr(self.model, "compiled", False):
             self.replaced.add("compile_model")
             fallbacks.compile_model(self.model)
@@ -200,7 +191,7 @@ class Pipeline:
         return model if isinstance(model, keras.Model) else fallbacks.build_model()
 
     # -- train_model ------------------------------------------------------------
-    def train_model(self) -> dict[str, Any]:
+    def train_model(self) -> observed.TrainFacts:
         """Train with the student's function; if that fails, once more on a stand-in compile.
 
         A wrong compile_model (a loss that does not fit the integer labels)
@@ -219,14 +210,14 @@ class Pipeline:
                 raise
             first = describe_error(error)
         else:
-            if facts["weights_finite"] or not self._compile_suspect():
+            if facts.weights_finite or not self._compile_suspect():
                 return self._keep_training(facts, x, y)
-            first = {"type": "weights_not_finite", "message": "", "line": None, "function": None}
+            first = observed.ErrorInfo(type="weights_not_finite")
         self.model.set_weights(initial)
         fallbacks.compile_model(self.model)
         self.replaced.add("compile_model")
         facts = self._train_once(train, x, y)
-        facts.update(first_error=first, stand_ins=["compile_model"])
+        facts.first_error, facts.stand_ins = first, ["compile_model"]
         return self._keep_training(facts, x, y)
 
     def _compile_suspect(self) -> bool:
@@ -234,11 +225,11 @@ class Pipeline:
         in what can break training (optimizer, loss, from_logits): only then is a retry worth it."""
         if "compile_model" in self.replaced:
             return False
-        compiled = self.compiled or {}
-        loss = compiled.get("loss") or {}
-        return compiled.get("optimizer") != "Adam" or loss.get("name") not in fallbacks.SPARSE_LOSSES or bool(loss.get("from_logits"))
+        compiled = self.compiled or observed.CompileDescription()
+        loss = compiled.loss or observed.LossDescription("")
+        return compiled.optimizer != "Adam" or loss.name not in fallbacks.SPARSE_LOSSES or loss.from_logits
 
-    def _train_once(self, train: Callable[..., Any], x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    def _train_once(self, train: Callable[..., Any], x: np.ndarray, y: np.ndarray) -> observed.TrainFacts:
         keras.utils.set_random_seed(self.seed)
         before = _weights_digest(self.model)
         fits = _intercept_fit(self.model, self.progress)
@@ -247,29 +238,29 @@ class Pipeline:
         finally:
             # Later fits (a retry, the stand-in training) are not the student's: neither recorded nor reported.
             self.model.__dict__.pop("fit", None)
-        facts = {
-            "returned_type": type(returned).__name__,
-            "is_history": isinstance(returned, keras.callbacks.History),
-            "from_fit": any(call["history"] is returned for call in fits),
-            "fit_calls": [{k: v for k, v in call.items() if k != "history"} for call in fits],
-            "weights_changed": _weights_digest(self.model) != before,
-            "weights_finite": all(bool(np.isfinite(w).all()) for w in self.model.get_weights()),
-            "default_epochs": _default(train, "epochs"),
-        }
+        facts = observed.TrainFacts(
+            returned_type=type(returned).__name__,
+            is_history=isinstance(returned, keras.callbacks.History),
+            from_fit=any(history is returned for _, history in fits),
+            fit_calls=[call for call, _ in fits],
+            weights_changed=_weights_digest(self.model) != before,
+            weights_finite=all(bool(np.isfinite(w).all()) for w in self.model.get_weights()),
+            default_epochs=_default(train, "epochs"),
+        )
         if isinstance(returned, keras.callbacks.History):
-            facts["epochs"] = len(getattr(returned, "epoch", []) or [])
-            facts["metrics"] = sorted(getattr(returned, "history", {}) or {})
-        self._genuine = [call["history"] for call in fits if call["history"] is not None]
+            facts.epochs = len(getattr(returned, "epoch", []) or [])
+            facts.metrics = sorted(str(k) for k in getattr(returned, "history", {}) or {})
+        self._genuine = [history for _, history in fits if history is not None]
         self._returned = returned
         return facts
 
-    def _keep_training(self, facts: dict[str, Any], x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    def _keep_training(self, facts: observed.TrainFacts, x: np.ndarray, y: np.ndarray) -> observed.TrainFacts:
         """Keep the student's training if it trained; else the stand-in's. Checkpoint it."""
-        facts["epochs_probe"] = self._epochs_probe(self.function("train_model"))
-        if not self._genuine or not facts["weights_changed"] or not facts["weights_finite"]:
+        facts.epochs_probe = self._epochs_probe(self.function("train_model"))
+        if not self._genuine or not facts.weights_changed or not facts.weights_finite:
             self._fallback_training(x, y)
         else:
-            self.history = self._returned if facts["from_fit"] else self._genuine[-1]
+            self.history = self._returned if facts.from_fit else self._genuine[-1]
         self._checkpoint()
         return facts
 
@@ -278,7 +269,7 @@ class Pipeline:
             return self.x_train_n[: self.train_subset], self.y_train[: self.train_subset]
         return self.x_train_n, self.y_train
 
-    def _epochs_probe(self, train: Callable[..., Any]) -> dict[str, Any]:
+    def _epochs_probe(self, train: Callable[..., Any]) -> observed.EpochsProbe:
         """train_model(..., epochs=1) on a throwaway model must train one epoch.
 
         The model is compiled by the student's compile_model when that works,
@@ -298,8 +289,8 @@ class Pipeline:
         try:
             result = train(model, self.x_train_n[:EPOCHS_PROBE_SAMPLES], self.y_train[:EPOCHS_PROBE_SAMPLES], epochs=1)
         except Exception as error:  # noqa: BLE001 - reported in the train check
-            return {"error": describe_error(error)}
-        return {"epochs": len(getattr(result, "epoch", []) or []) if isinstance(result, keras.callbacks.History) else None}
+            return observed.EpochsProbe(error=describe_error(error))
+        return observed.EpochsProbe(epochs=len(getattr(result, "epoch", []) or []) if isinstance(result, keras.callbacks.History) else None)
 
     def _fallback_training(self, x: np.ndarray, y: np.ndarray) -> None:
         self.replaced.add("train_model")
@@ -321,7 +312,7 @@ class Pipeline:
         np.save(self.state_dir / "x_test_n.npy", np.asarray(self.x_test_n, dtype="float32"))
         probabilities = self.model.predict(self.x_test_n, batch_size=1000, verbose=0)
         np.save(self.state_dir / "probabilities.npy", np.asarray(probabilities, dtype="float32"))
-        (self.state_dir / "model.json").write_text(json.dumps(introspect.describe_model(self.model)))
+        (self.state_dir / "model.json").write_text(json.dumps(dataclasses.asdict(introspect.describe_model(self.model))))
 
     def restore_train(self, dead: bool = False) -> None:
         checkpoint = self.state_dir / "weights.npz"
@@ -338,7 +329,7 @@ class Pipeline:
         self.history.set_model(self.model)
 
     # -- evaluate_model ------------------------------------------------------------
-    def evaluate_model(self) -> dict[str, Any]:
+    def evaluate_model(self) -> observed.EvaluateFacts:
         evaluate = self.function("evaluate_model")
         # Graded on the reference loss and metric, whatever compile_model chose:
         # evaluate_model is judged for calling evaluate, not for the compile step.
@@ -346,34 +337,32 @@ class Pipeline:
         if not _reference_loss_and_metric(introspect.describe_compile(self.model)):
             fallbacks.compile_model(self.model)
         result = evaluate(self.model, self.x_test_n.copy(), self.y_test.copy())
-        facts: dict[str, Any] = {"type": type(result).__name__}
+        facts = observed.EvaluateFacts(type=type(result).__name__)
         if isinstance(result, (tuple, list)) and len(result) == 2:
-            facts["types"] = [type(v).__name__ for v in result]
-            facts["numbers"] = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in result)
-            facts["values"] = [float(v) if isinstance(v, numbers.Real) else None for v in result]
-            facts["finite"] = facts["numbers"] and all(np.isfinite(v) for v in facts["values"])
+            facts.types = [type(v).__name__ for v in result]
+            facts.numbers = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in result)
+            facts.values = [float(v) if isinstance(v, numbers.Real) else None for v in result]
+            facts.finite = facts.numbers and all(np.isfinite(v) for v in facts.values)
         return facts
 
     # -- history ------------------------------------------------------------
-    def history_step(self) -> dict[str, Any]:
+    def history_step(self) -> observed.HistoryFacts:
         import matplotlib.pyplot as plt
 
-        facts: dict[str, Any] = {"history": _plain_history(self.history), "epochs": len(self.history.epoch)}
+        facts = observed.HistoryFacts(history=_plain_history(self.history), epochs=len(self.history.epoch))
         try:
-            frame = self.function("history_frame")(self.history)
-            facts["frame"] = _describe_frame(frame)
+            facts.frame = _describe_frame(self.function("history_frame")(self.history))
         except Exception as error:  # noqa: BLE001 - history_frame and plot_history are graded apart
-            facts["frame"] = {"error": describe_error(error)}
+            facts.frame = observed.FrameFacts(error=describe_error(error))
         try:
-            figure = self.function("plot_history")(self.history)
-            facts["figure"] = introspect.describe_figure(figure)
+            facts.figure = introspect.describe_figure(self.function("plot_history")(self.history))
         except Exception as error:  # noqa: BLE001
-            facts["figure"] = {"error": describe_error(error)}
+            facts.figure = observed.FigureDescription(error=describe_error(error))
         plt.close("all")
         return facts
 
     # -- predict ------------------------------------------------------------
-    def predict(self) -> dict[str, Any]:
+    def predict(self) -> observed.PredictFacts:
         predict = self.function("predict_sample")
         probabilities = np.load(self.state_dir / "probabilities.npy")
         wrong = np.flatnonzero(probabilities.argmax(axis=1) != self.y_test)
@@ -381,26 +370,24 @@ class Pipeline:
         samples = []
         for index in indices:
             result = predict(self.model, self.x_test_n.copy(), index)
-            sample: dict[str, Any] = {"index": index, "type": type(result).__name__}
+            sample = observed.Prediction(index=index, type=type(result).__name__)
             if isinstance(result, (tuple, list)) and len(result) == 2:
                 probs, label = result
                 array = np.asarray(probs) if isinstance(probs, np.ndarray) else None
-                sample.update(
-                    probs_type=type(probs).__name__,
-                    probs_shape=list(array.shape) if array is not None else None,
-                    probs=array.astype(float).ravel().tolist() if array is not None and array.size <= 100 else None,
-                    label_type=type(label).__name__,
-                    label=int(label) if isinstance(label, numbers.Integral) and not isinstance(label, bool) else None,
-                )
+                sample.probs_type = type(probs).__name__
+                sample.probs_shape = [int(d) for d in array.shape] if array is not None else None
+                sample.probs = array.astype(float).ravel().tolist() if array is not None and array.size <= 100 else None
+                sample.label_type = type(label).__name__
+                sample.label = int(label) if isinstance(label, numbers.Integral) and not isinstance(label, bool) else None
             samples.append(sample)
-        return {"samples": samples}
+        return observed.PredictFacts(samples=samples)
 
 
 class MissingFunction(Exception):
     """The student's module does not define a step's function."""
 
 
-def describe_error(error: BaseException) -> dict[str, Any]:
+def describe_error(error: BaseException) -> observed.ErrorInfo:
     """Type, message and the student's line; never a frame of the grader."""
     import traceback
 
@@ -411,20 +398,16 @@ def describe_error(error: BaseException) -> dict[str, Any]:
             line, function = frame.lineno, frame.name
     if isinstance(error, SyntaxError) and str(error.filename or "").endswith("mnist_dense.py"):
         line = error.lineno
-    described = {"type": type(error).__name__, "message": " ".join(str(error).split())[:400], "line": line, "function": function}
+    described = observed.ErrorInfo(type=type(error).__name__, message=" ".join(str(error).split())[:400], line=line, function=function)
     if isinstance(error, SystemExit):
-        described["code"] = 0 if error.code is None else error.code if isinstance(error.code, int) else 1
+        described.code = 0 if error.code is None else error.code if isinstance(error.code, int) else 1
     return described
 
 
-def _reference_loss_and_metric(compiled: dict[str, Any]) -> bool:
+def _reference_loss_and_metric(compiled: observed.CompileDescription) -> bool:
     """Compiled with exactly the reference loss and metric (as strings), so evaluate gives what the reference gives."""
-    loss = compiled.get("loss") or {}
-    return (
-        loss.get("name") == "sparse_categorical_crossentropy"
-        and not loss.get("from_logits")
-        and [m.get("name") for m in compiled.get("metrics", [])] == ["accuracy"]
-    )
+    loss = compiled.loss
+    return loss is not None and loss.name == "sparse_categorical_crossentropy" and not loss.from_logits and [m.name for m in compiled.metrics] == ["accuracy"]
 
 
 def _fresh_like(weight: np.ndarray) -> np.ndarray:
@@ -464,9 +447,15 @@ class _EpochReporter(keras.callbacks.Callback):
         self.report(epoch=epoch + 1, epochs=self.epochs if isinstance(self.epochs, int) else None)
 
 
-def _intercept_fit(model: keras.Model, progress: Callable[..., None] | None = None) -> list[dict[str, Any]]:
-    """Record every call of ``model.fit``: what data reached it, what it returned."""
-    calls: list[dict[str, Any]] = []
+def _describe_built(model: Any) -> observed.ModelDescription:
+    described = introspect.describe_model(model)
+    described.output_on_batch = _output_shape(model)
+    return described
+
+
+def _intercept_fit(model: keras.Model, progress: Callable[..., None] | None = None) -> list[tuple[observed.FitCall, Any]]:
+    """Record every call of ``model.fit``: what data reached it, and the History it returned."""
+    calls: list[tuple[observed.FitCall, Any]] = []
     real_fit = model.fit
 
     def fit(x=None, y=None, *args: Any, **kwargs: Any) -> Any:
@@ -474,17 +463,18 @@ def _intercept_fit(model: keras.Model, progress: Callable[..., None] | None = No
             epochs = kwargs.get("epochs", args[1] if len(args) > 1 else 1)
             kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _EpochReporter(progress, epochs)]
         array = np.asarray(x) if isinstance(x, np.ndarray) else None
-        call: dict[str, Any] = {
-            "epochs": kwargs.get("epochs", args[1] if len(args) > 1 else 1),
-            "batch_size": kwargs.get("batch_size", args[0] if args else None),
-            "x_min": float(array.min()) if array is not None and array.size else None,
-            "x_max": float(array.max()) if array is not None and array.size else None,
-            "x_shape": list(array.shape) if array is not None else None,
-            "history": None,
-        }
-        calls.append(call)
-        call["history"] = real_fit(x, y, *args, **kwargs)
-        return call["history"]
+        call = observed.FitCall(
+            epochs=_plain(kwargs.get("epochs", args[1] if len(args) > 1 else 1)),
+            batch_size=_plain(kwargs.get("batch_size", args[0] if args else None)),
+            x_min=float(array.min()) if array is not None and array.size else None,
+            x_max=float(array.max()) if array is not None and array.size else None,
+            x_shape=[int(d) for d in array.shape] if array is not None else None,
+        )
+        index = len(calls)
+        calls.append((call, None))
+        history = real_fit(x, y, *args, **kwargs)
+        calls[index] = (call, history)
+        return history
 
     object.__setattr__(model, "fit", fit)
     return calls
@@ -509,11 +499,11 @@ def _plain_history(history: Any) -> dict[str, list[float]]:
     return {str(k): [float(x) for x in v] for k, v in raw.items()}
 
 
-def _describe_frame(frame: Any) -> dict[str, Any]:
+def _describe_frame(frame: Any) -> observed.FrameFacts:
     if not isinstance(frame, pd.DataFrame):
-        return {"is_frame": False, "type": type(frame).__name__}
+        return observed.FrameFacts(is_frame=False, type=type(frame).__name__)
     columns = {}
     for column in frame.columns:
         values = pd.to_numeric(frame[column], errors="coerce")
         columns[str(column)] = [float(v) for v in values]
-    return {"is_frame": True, "rows": int(len(frame)), "columns": columns}
+    return observed.FrameFacts(is_frame=True, type=type(frame).__name__, rows=int(len(frame)), columns=columns)
