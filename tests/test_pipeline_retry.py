@@ -55,11 +55,11 @@ def test_wrong_loss_is_retried_on_the_standin_compile(tmp_path):
     epochs: list[tuple] = []
     steps.progress = lambda **event: epochs.append((event["epoch"], event["epochs"]))
     facts = steps.train_model()
-    assert facts["first_error"]["type"] == "ValueError" and facts["stand_ins"] == ["compile_model"]
-    assert facts["epochs"] == 5 and facts["from_fit"] and facts["weights_changed"]
+    assert facts.first_error.type == "ValueError" and facts.stand_ins == ["compile_model"]
+    assert facts.epochs == 5 and facts.from_fit and facts.weights_changed
     assert "compile_model" in steps.replaced and "train_model" not in steps.replaced
     assert epochs == [(k, 5) for k in range(1, 6)]
-    assert facts["epochs_probe"] == {"epochs": 1}
+    assert facts.epochs_probe.epochs == 1 and facts.epochs_probe.error is None
     assert isinstance(steps.model.loss, str) and steps.model.loss == "sparse_categorical_crossentropy"
 
 
@@ -75,5 +75,5 @@ def test_a_train_bug_with_a_correct_compile_is_not_retried(tmp_path):
 def test_a_correct_pipeline_trains_once(tmp_path):
     steps = pipeline(student(), tmp_path)
     facts = steps.train_model()
-    assert "first_error" not in facts and facts["epochs"] == 5
+    assert facts.first_error is None and facts.epochs == 5
     assert isinstance(steps.history, keras.callbacks.History) and steps.replaced == set()
