@@ -112,6 +112,37 @@ def test_code_check(check, changes, key, fraction):
     assert (got_key, got_fraction) == (key, pytest.approx(fraction)), message
 
 
+@pytest.mark.parametrize("ending", ["timeout", "memory", "exited", "crashed", "tampered", "not_run", "ok"])
+@pytest.mark.parametrize("check", ["evaluate", "predict", "min_accuracy"])
+def test_no_trained_model_to_measure_says_how_training_ended(check, ending):
+    # A sabotaged training (a thread that outlives every attempt) leaves nothing to measure:
+    # the student's own step is named, never "the grader could not evaluate this step".
+    ctx = grading_context()
+    ctx.__dict__["measurement"] = None
+    if ending == "not_run":
+        del ctx.run.outcomes["train_model"]
+    else:
+        ctx.run.outcomes["train_model"].status = ending
+    if check == "min_accuracy" and ending != "ok":
+        ctx.run.replaced.add("train_model")  # a failed training is replaced: min_accuracy is blocked, with no accuracy to give
+        key, fraction, message = verdict_of(TEST_OF[check], ctx)
+        assert (key, fraction) == ("min_accuracy.blocked", 0.0) and "?" in message
+        return
+    key, fraction, message = verdict_of(TEST_OF[check], ctx)
+    assert (key, fraction) == ("measure.no_model", 0.0)
+    assert "train_model" in message and "calificador no pudo" not in message
+    said = {
+        "ok": "no estaban donde",
+        "not_run": "no llegó a ejecutarse",
+        "timeout": "tiempo límite",
+        "memory": "memoria",
+        "exited": "exit",
+        "crashed": "se cayó",
+        "tampered": "modificó",
+    }
+    assert said[ending] in message
+
+
 @pytest.mark.parametrize("accuracy", [0.95, 0.5])
 def test_min_accuracy_reports_the_measured_accuracy_whatever_the_verdict(accuracy):
     assert outcome_of(check_training.test_min_accuracy, grading_context(accuracy=accuracy)).metrics == {"test_accuracy": accuracy}

@@ -12,6 +12,8 @@ from grader.facts import ErrorInfo, NormalizeFacts, TrainFacts
 from grader.spec import function_of
 
 EXPECTED_EPOCHS = 5
+# How train_model can have ended without leaving a trained model, each said in the catalogue (measure.status.*).
+TRAIN_ENDINGS = ("timeout", "memory", "exited", "crashed", "tampered", "not_run")
 # How far a normalized pixel may stray from [0, 1] (the data's own rounding).
 UNIT_TOLERANCE = 1e-5
 
@@ -122,7 +124,7 @@ def test_evaluate(ctx, verdict):
     loss, accuracy = facts.values
     if not facts.finite:
         fail("evaluate.not_finite", found=f"({loss}, {accuracy})")
-    measured = ctx.measurement
+    measured = _measured(ctx, "evaluate_model")
     tolerance = ctx.config.grading.evaluate_tolerance
     # Written as "not close" so that a NaN from anywhere fails.
     if not abs(accuracy - measured.accuracy) <= tolerance:
@@ -189,7 +191,7 @@ def test_history(ctx, verdict):
 @check("predict", step="predict")
 def test_predict(ctx, verdict):
     facts = ctx.facts("predict")
-    probabilities = ctx.measurement.probabilities
+    probabilities = _measured(ctx, "predict").probabilities
     tolerance = ctx.config.grading.prediction_tolerance
     totals = []
     for sample in facts.samples:
@@ -235,7 +237,7 @@ def test_min_accuracy(ctx, verdict):
     if blocking:
         those = part("min_accuracy.those.one" if len(blocking) == 1 else "min_accuracy.those.several")
         fail("min_accuracy.blocked", steps=steps_phrase(blocking), those=those, accuracy=_standin_accuracy(ctx), threshold=f"{threshold:.2f}")
-    measured = ctx.measurement
+    measured = _measured(ctx, None)
     verdict.metric("test_accuracy", round(measured.accuracy, 4))
     if not measured.recomputed:
         # Only the grader's own forward pass counts, never the worker's report.
@@ -253,10 +255,20 @@ def test_min_accuracy(ctx, verdict):
 
 def _standin_accuracy(ctx) -> str:
     """The accuracy of the model the grader measured (with its stand-ins), as text; "?" if none."""
-    try:
-        return f"{ctx.measurement.accuracy:.4f}"
-    except (OSError, ValueError, KeyError):
-        return "?"
+    return "?" if ctx.measurement is None else f"{ctx.measurement.accuracy:.4f}"
+
+
+def _measured(ctx, step: str | None):
+    """The grader's measurement of the trained model; fails the check, saying why, when there is none."""
+    if ctx.measurement is None:
+        outcome = ctx.run.outcome("train_model")
+        status = outcome.status if outcome is not None else "not_run"
+        fail(
+            "measure.no_model",
+            function=function_of(step) if step else "min_accuracy",
+            status=part(f"measure.status.{status}" if status in TRAIN_ENDINGS else "measure.status.other"),
+        )
+    return ctx.measurement
 
 
 def _out_of_unit_range(low, high) -> bool:

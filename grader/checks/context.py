@@ -7,6 +7,7 @@ for hints drawn from another step (None when it did not run cleanly).
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -31,9 +32,17 @@ class GradingContext:
     submission: Path
 
     @cached_property
-    def measurement(self) -> Measurement:
-        # The copy the supervisor took when training ended: later steps cannot rewrite it.
-        return measure(self.run.evidence_dir or self.run.state_dir, self.x_test, self.y_test)
+    def measurement(self) -> Measurement | None:
+        """The grader's own measurement of the trained model; None when no trained model was left.
+
+        The copy the supervisor took when training ended: later steps cannot
+        rewrite it. Without one (training, even the stand-in's, never ended
+        within its limit) there is nothing to measure.
+        """
+        try:
+            return measure(self.run.evidence_dir or self.run.state_dir, self.x_test, self.y_test)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return None
 
     def facts(self, step: str) -> Any:
         """The step's observations; fails the check when the step did not run cleanly."""
