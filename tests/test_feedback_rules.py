@@ -412,6 +412,15 @@ def test_min_accuracy_blocked_gives_the_standin_accuracy_and_the_step():
     key, fraction, message = verdict_of(check_training.test_min_accuracy, ctx)
     assert (key, fraction) == ("min_accuracy.blocked", 0.0)
     assert "0.8123" in message and "tu paso 4 (build_model) y paso 6 (train_model)." in message and "corrige esos pasos" in message
+    # The figure comes from the stand-in's short training, and the message says so.
+    assert "entrenamiento de sustitución corto (1 época con 6 000 imágenes)" in message
+
+
+def test_min_accuracy_blocked_by_the_model_alone_is_not_called_a_short_training():
+    # Only build_model was replaced: the student's own training ran, so no "short training" caveat.
+    key, _, message = verdict_of(check_training.test_min_accuracy, context(replaced={"build_model"}, accuracy=0.9712))
+    assert key == "min_accuracy.blocked" and "0.9712 en prueba (mínimo 0.90); es una referencia" in message
+    assert "sustitución corto" not in message
 
 
 @pytest.mark.parametrize(

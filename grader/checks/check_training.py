@@ -9,7 +9,7 @@ from grader.checks.registry import check
 from grader.checks.verdict import fail, part
 from grader.checks.words import found_type, found_types
 from grader.facts import ErrorInfo, NormalizeFacts, TrainFacts
-from grader.spec import function_of
+from grader.spec import STANDIN_EPOCHS, STANDIN_SAMPLES, function_of
 
 EXPECTED_EPOCHS = 5
 # How train_model can have ended without leaving a trained model, each said in the catalogue (measure.status.*).
@@ -236,7 +236,15 @@ def test_min_accuracy(ctx, verdict):
     threshold = ctx.config.grading.min_accuracy
     if blocking:
         those = part("min_accuracy.those.one" if len(blocking) == 1 else "min_accuracy.those.several")
-        fail("min_accuracy.blocked", steps=steps_phrase(blocking), those=those, accuracy=_standin_accuracy(ctx), threshold=f"{threshold:.2f}")
+        # The figure comes from the stand-in's short training when train_model was replaced: say so.
+        training = (
+            part("min_accuracy.training.standin", epochs=STANDIN_EPOCHS, samples=f"{STANDIN_SAMPLES:,}".replace(",", " "))
+            if "train_model" in replaced
+            else part("min_accuracy.training.student")
+        )
+        fail(
+            "min_accuracy.blocked", steps=steps_phrase(blocking), those=those, accuracy=_standin_accuracy(ctx), threshold=f"{threshold:.2f}", training=training
+        )
     measured = _measured(ctx, None)
     verdict.metric("test_accuracy", round(measured.accuracy, 4))
     if not measured.recomputed:

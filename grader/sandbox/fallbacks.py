@@ -13,7 +13,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-QUICK_TRAIN_SAMPLES = 6000
+from grader.spec import STANDIN_EPOCHS, STANDIN_SAMPLES
+
 # The loss names (string or class) the reference compile is equivalent to.
 SPARSE_LOSSES = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy")
 
@@ -40,9 +41,9 @@ def compile_model(model: keras.Model) -> keras.Model:
 
 def train_model(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray) -> keras.callbacks.History:
     return model.fit(
-        x_train[:QUICK_TRAIN_SAMPLES],
-        y_train[:QUICK_TRAIN_SAMPLES],
-        epochs=1,
+        x_train[:STANDIN_SAMPLES],
+        y_train[:STANDIN_SAMPLES],
+        epochs=STANDIN_EPOCHS,
         validation_split=0.1,
         verbose=0,
     )
