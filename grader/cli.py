@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from grader import i18n
-from grader.config import ConfigError, load_config
+from grader.config import load_config
 from grader.errors import GradingError
 
 # name -> module with a ``main(argv) -> int``; ``python -m grader NAME --help``
@@ -89,11 +89,8 @@ def grade_main(argv: list[str]) -> int:
                 progress=progress,
             )
             result = grade(request)
-    except ConfigError as error:
-        print(i18n.render(args.lang, "error.prefix", reason=i18n.render(args.lang, "error.config", detail=error)), file=sys.stderr)
-        return 2
-    except GradingError as error:
-        print(i18n.render(args.lang, "error.prefix", reason=error), file=sys.stderr)
+    except GradingError as error:  # a bad config among them, in the chosen language
+        print(i18n.render(args.lang, "error.prefix", reason=error.sentence(args.lang)), file=sys.stderr)
         return 2
     if not args.quiet:
         print_result(result, str(args.out))

@@ -1,7 +1,9 @@
 """Typed grading configuration, loaded from ``grader/config.toml``.
 
 Every key carries a description (``field(metadata={"doc": ...})``) so that the
-instructor documentation and error messages can say what a key means.
+instructor documentation and error messages can say what a key means. A
+value that is wrong is a ``ConfigError`` naming the file, the table and the
+key, its sentence in the catalogues (``config.*``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from grader import spec
+from grader import i18n, spec
 from grader.errors import GradingError
 from grader.sandbox.isolation import LEVELS
 
@@ -121,7 +123,30 @@ class Config:
 
 
 class ConfigError(GradingError, ValueError):
-    """The configuration file is missing a key or has a wrong value (one sentence naming the key)."""
+    """The configuration file is missing a key or has a wrong value: one sentence naming the file, the table and the key.
+
+    It carries a catalogue key (``config.<key>``) and its fields, rendered
+    where the language is known: ``sentence(lang)`` is what ``python -m
+    grader`` prints; ``str()`` is the file and the English detail, for the
+    instructor's tools.
+    """
+
+    def __init__(self, path: Path | str, key: str, /, **params: Any) -> None:
+        self.path, self.key, self.params = str(path), f"config.{key}", params
+        super().__init__(f"{self.path}: {self.detail('en')}")
+
+    def detail(self, lang: str) -> str:
+        """What is wrong, naming the table and the key."""
+        return i18n.render(lang, self.key, **self.params)
+
+    def sentence(self, lang: str) -> str:
+        """The whole error in ``lang``, naming the file too."""
+        return i18n.render(lang, "error.config", path=self.path, detail=self.detail(lang))
+
+
+def _word(key: str) -> dict[str, Any]:
+    """What a value should be, in words of the message's language (a catalogue part)."""
+    return {"key": f"config.want.{key}", "params": {}}
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -131,7 +156,7 @@ def load_config(path: Path | None = None) -> Config:
         with open(path, "rb") as handle:
             raw = tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(f"{path}: cannot be read as TOML ({error})") from error
+        raise ConfigError(path, "unreadable", detail=str(error)) from error
     config = Config(
         grading=_typed(GradingSettings, raw.get("grading", {}), "grading", path),
         isolation=_typed(IsolationSettings, raw.get("isolation", {}), "isolation", path),
@@ -150,12 +175,12 @@ def load_config(path: Path | None = None) -> Config:
 def _numbers(values: Any, table: str, path: Path, kind: type) -> dict[str, Any]:
     """A table of numbers of ``kind`` (int: whole numbers >= 0; float: seconds > 0)."""
     if not isinstance(values, dict):
-        raise ConfigError(f"{path}: [{table}] must be a table")
+        raise ConfigError(path, "not_table", table=table)
     for key, value in values.items():
         number = isinstance(value, int) if kind is int else isinstance(value, (int, float))
         if isinstance(value, bool) or not number or (value < 0 if kind is int else value <= 0):
-            want = "a whole number of points >= 0" if kind is int else "a number of seconds > 0"
-            raise ConfigError(f"{path}: [{table}] {key} must be {want}, got {value!r}")
+            want = _word("points" if kind is int else "seconds")
+            raise ConfigError(path, "wrong_value", table=table, key=key, want=want, value=repr(value))
     return {key: kind(value) for key, value in values.items()}
 
 
@@ -170,23 +195,26 @@ def _check_free_text(config: Config, path: Path) -> None:
         if "exploration" in config.points:
             load_exploration_settings(config.exploration)
     except (RubricError, TypeError) as error:
-        raise ConfigError(f"{path}: {error}") from error
+        raise ConfigError(path, "free_text", detail=str(error)) from error
 
 
-TYPE_WORDS = {int: "a whole number", float: "a number", str: "a text in quotes"}
+# What a value of the settings' tables should be, by the type of its default.
+TYPE_WORDS = {int: "integer", float: "number", str: "text"}
 
 
 def _typed(cls: type, values: dict[str, Any], table: str, path: Path) -> Any:
     """``cls(**values)``, refusing unknown keys and values of the wrong type."""
+    if not isinstance(values, dict):
+        raise ConfigError(path, "not_table", table=table)
     known = {f.name: f for f in fields(cls)}
     unknown = set(values) - set(known)
     if unknown:
-        raise ConfigError(f"{path}: unknown [{table}] keys: {sorted(unknown)}")
+        raise ConfigError(path, "unknown_keys", table=table, keys=sorted(unknown))
     typed = {}
     for name, value in values.items():
         want = type(known[name].default)
         if isinstance(value, bool) or not isinstance(value, (int, float) if want is float else want):
-            raise ConfigError(f"{path}: [{table}] {name} must be {TYPE_WORDS.get(want, want.__name__)}, got {value!r}")
+            raise ConfigError(path, "wrong_value", table=table, key=name, want=_word(TYPE_WORDS[want]), value=repr(value))
         typed[name] = float(value) if want is float else value
     return cls(**typed)
 
@@ -194,16 +222,20 @@ def _typed(cls: type, values: dict[str, Any], table: str, path: Path) -> Any:
 def _partial(raw: dict[str, Any], path: Path) -> PartialCredit:
     defaults = PartialCredit()
     aspects = {"architecture": ARCHITECTURE_ASPECTS, "compile": COMPILE_ASPECTS}
+    if not isinstance(raw, dict):
+        raise ConfigError(path, "not_table", table="partial")
     unknown = set(raw) - set(aspects)
     if unknown:
-        raise ConfigError(f"{path}: unknown [partial] tables: {sorted(unknown)}")
+        raise ConfigError(path, "unknown_tables", table="partial", tables=sorted(unknown))
     shares: dict[str, dict[str, float]] = {}
     for check, names in aspects.items():
-        table = dict(raw.get(check, getattr(defaults, check)))
+        table = raw.get(check, getattr(defaults, check))
+        if not isinstance(table, dict):
+            raise ConfigError(path, "not_table", table=f"partial.{check}")
         if set(table) != set(names) or any(isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 for v in table.values()):
-            raise ConfigError(f"{path}: [partial.{check}] needs a share >= 0 for each of {list(names)}")
+            raise ConfigError(path, "partial_shares", table=f"partial.{check}", aspects=list(names))
         if abs(sum(table.values()) - 1.0) > 1e-9:
-            raise ConfigError(f"{path}: [partial.{check}] shares add up to {sum(table.values())}, not 1")
+            raise ConfigError(path, "partial_sum", table=f"partial.{check}", total=sum(table.values()))
         shares[check] = {k: float(v) for k, v in table.items()}
     return PartialCredit(**shares)
 
@@ -211,19 +243,19 @@ def _partial(raw: dict[str, Any], path: Path) -> PartialCredit:
 def _validate(config: Config, path: Path) -> None:
     missing_steps = [s for s in spec.STEP_NAMES if s not in config.time_limits]
     if missing_steps:
-        raise ConfigError(f"{path}: [time_limits] lacks {missing_steps}")
+        raise ConfigError(path, "lacks", table="time_limits", keys=missing_steps)
     unknown_steps = sorted(set(config.time_limits) - set(spec.STEP_NAMES))
     if unknown_steps:
-        raise ConfigError(f"{path}: [time_limits] has unknown steps {unknown_steps}; the steps are {list(spec.STEP_NAMES)}")
+        raise ConfigError(path, "unknown_steps", table="time_limits", keys=unknown_steps, steps=list(spec.STEP_NAMES))
     registered = spec.checks()
     unknown_checks = sorted(set(config.points) - {c.points_key for c in registered})
     if unknown_checks:
-        raise ConfigError(f"{path}: [points] has checks no check module declares: {unknown_checks}")
+        raise ConfigError(path, "unknown_checks", table="points", keys=unknown_checks)
     missing_checks = [c.points_key for c in registered if not c.optional and c.points_key not in config.points]
     if missing_checks:
-        raise ConfigError(f"{path}: [points] lacks {missing_checks}")
-    if any(p < 0 for p in config.points.values()):
-        raise ConfigError(f"{path}: [points] must not be negative")
+        raise ConfigError(path, "lacks", table="points", keys=missing_checks)
+    # [points] are whole numbers >= 0 already (_numbers).
     for key in ("minimum", "roads"):
-        if getattr(config.isolation, key) not in LEVELS:
-            raise ConfigError(f"{path}: [isolation] {key} must be one of {list(LEVELS)}")
+        value = getattr(config.isolation, key)
+        if value not in LEVELS:
+            raise ConfigError(path, "one_of", table="isolation", key=key, choices=list(LEVELS), value=repr(value))

@@ -10,3 +10,8 @@ from __future__ import annotations
 
 class GradingError(RuntimeError):
     """Grading could not happen at all; the message says why, in one sentence."""
+
+    def sentence(self, lang: str) -> str:
+        """The sentence in ``lang``: most are rendered where they are raised, in the request's language
+        (``ConfigError`` is raised before the language is known, and renders here)."""
+        return str(self)

@@ -44,7 +44,8 @@ def catalogue(lang: str) -> dict[str, str]:
     return merged
 
 
-def render(lang: str, key: str, **params: Any) -> str:
+def render(lang: str, key: str, /, **params: Any) -> str:
+    """The message ``key`` of ``lang`` with its fields (a field may itself be named key or lang)."""
     return catalogue(lang)[key].format(**{name: _field(lang, value) for name, value in params.items()})
 
 

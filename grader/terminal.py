@@ -19,6 +19,7 @@ from rich.text import Text
 
 from grader import i18n
 from grader.results import GradingResult
+from grader.sandbox.protocol import Phase
 
 # The title shown for each step of the worker (phases show their step's title).
 STEP_TITLES = {
@@ -77,12 +78,15 @@ class ProgressDisplay:
 
 def describe(event: dict[str, Any], lang: str) -> str:
     """One progress line for a supervisor event, in ``lang``."""
-    step, _, phase = str(event.get("step", "")).partition(":")
-    title = i18n.render(lang, STEP_TITLES.get(step, "progress.import"))
+    try:
+        phase: Phase | None = Phase.parse(str(event.get("step", "")))
+    except ValueError:
+        phase = None  # the supervisor passes on only the phases it accepted
+    title = i18n.render(lang, STEP_TITLES.get(phase.step if phase else "", "progress.import"))
     epoch, epochs = event.get("epoch"), event.get("epochs")
     if event.get("event") == "epoch" and isinstance(epoch, int):
         return i18n.render(lang, "progress.epoch", title=title, epoch=epoch, epochs=epochs if isinstance(epochs, int) else "?")
-    if phase == "fallback":
+    if phase is not None and phase.kind == "fallback":
         # The step failed; its stand-in runs so the next steps can be graded (not a second try of the student's code).
         return i18n.render(lang, "progress.fallback", title=title)
     return title

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import cli, config_doc
+from grader import cli, config_doc, i18n
 from grader.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,13 +82,99 @@ def test_a_bad_mnist_npz_is_one_sentence_and_exit_2(tmp_path, monkeypatch, capsy
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("lang", ["es", "en"])
-def test_a_bad_config_is_one_sentence_and_exit_2(tmp_path, capsys, lang):
+@pytest.mark.parametrize(
+    ("lang", "sentence"),
+    [
+        ("es", "No se pudo calificar: la configuración {path} no es válida: [grading] min_accuracy debe ser un número, pero es 'high'."),
+        ("en", "Could not grade: the configuration {path} is not valid: [grading] min_accuracy must be a number, got 'high'."),
+    ],
+)
+def test_a_bad_config_is_one_sentence_in_the_chosen_language_and_exit_2(tmp_path, capsys, lang, sentence):
     bad = _edited(tmp_path, "min_accuracy = 0.97", 'min_accuracy = "high"')
-    code = cli.main(["--submission", str(ROOT / "solutions"), "--out", str(tmp_path / "out"), "--config", str(bad), "--lang", lang, "--quiet"])
-    err = capsys.readouterr().err.strip()
-    assert code == 2 and "\n" not in err and "[grading] min_accuracy" in err
-    assert ("configuración no es válida" if lang == "es" else "configuration is not valid") in err
+    argv = ["--submission", str(ROOT / "solutions"), "--out", str(tmp_path / "out"), "--config", str(bad), "--quiet"]
+    code = cli.main(argv + (["--lang", lang] if lang != "es" else []))  # Spanish is the default
+    assert code == 2 and capsys.readouterr().err.strip() == sentence.format(path=bad)
+    assert not (tmp_path / "out").exists()
+
+
+def _with(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    text = CONFIG_TEXT
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _similarity(path: Path) -> None:
+    from grader.instructor.similarity import Settings
+
+    Settings.from_config(path)
+
+
+FIRST_LINE = CONFIG_TEXT.splitlines(keepends=True)[0]
+# Every sentence of the config.* catalogue keys: the edit, what it must name (table, key).
+CONFIG_ERRORS = {
+    "unreadable": ([("[grading]\n", "[grading\n")], "TOML"),
+    "not_table": ([(FIRST_LINE, "grading = 3\n"), ("[grading]\n", "[grading_moved]\n")], "[grading]"),
+    "wrong_value-integer": ([("seed = 1234", "seed = 1.5")], "[grading] seed"),
+    "wrong_value-number": ([("min_accuracy = 0.97", 'min_accuracy = "high"')], "[grading] min_accuracy"),
+    "wrong_value-text": ([('minimum = "process"', "minimum = 3")], "[isolation] minimum"),
+    "wrong_value-points": ([("history = 4\n", "history = 4.5\n")], "[points] history"),
+    "wrong_value-seconds": ([("train_model = 600", "train_model = 0")], "[time_limits] train_model"),
+    "one_of": ([('roads = "namespaces"', 'roads = "docker"')], "[isolation] roads"),
+    "unknown_keys": ([("[quick]\n", "[quick]\nsubset = 1\n")], "[quick]"),
+    "unknown_tables": ([("[partial.compile]\n", "[partial.compiler]\n")], "[partial]"),
+    "lacks": ([("predict = 30\n", "")], "[time_limits]"),
+    "unknown_steps": ([("[time_limits]\n", "[time_limits]\nfit = 10\n")], "[time_limits]"),
+    "unknown_checks": ([("[points]\n", "[points]\nbonus = 1\n")], "[points]"),
+    "partial_shares": ([("hidden = 0.2 ", "hidden = -0.2 ")], "[partial.architecture]"),
+    "partial_sum": ([("hidden = 0.2 ", "hidden = 0.3 ")], "[partial.architecture]"),
+    "not_numbers": ([("threshold = 0.5", "threshold = -1")], "[similarity]"),
+    "free_text": ([("min_sections = 10", "min_sections = 99")], "[exploration]"),
+}
+
+
+def _raised(tmp_path: Path, case: str) -> ConfigError:
+    edits, _ = CONFIG_ERRORS[case]
+    path = _with(tmp_path, *edits)
+    with pytest.raises(ConfigError) as raised:
+        (_similarity if case == "not_numbers" else load_config)(path)
+    return raised.value
+
+
+@pytest.mark.parametrize("case", CONFIG_ERRORS)
+def test_every_config_error_is_one_sentence_in_each_language_naming_file_table_and_key(tmp_path, case):
+    error = _raised(tmp_path, case)
+    assert error.key == "config." + case.partition("-")[0]
+    names = CONFIG_ERRORS[case][1]
+    sentences = {lang: error.sentence(lang) for lang in ("es", "en")}
+    for sentence in sentences.values():
+        assert str(tmp_path / "config.toml") in sentence and names in sentence, sentence
+        assert "\n" not in sentence and "{" not in sentence, sentence
+    assert sentences["es"].startswith("la configuración") and sentences["en"].startswith("the configuration")
+    assert error.detail("es") != error.detail("en")
+    assert str(error) == f"{tmp_path / 'config.toml'}: {error.detail('en')}"  # what the instructor's tools print
+
+
+def test_every_config_sentence_of_the_catalogues_is_reached(tmp_path):
+    reached = set()
+    for case in CONFIG_ERRORS:
+        folder = tmp_path / case
+        folder.mkdir()
+        error = _raised(folder, case)
+        reached |= {error.key} | {p["key"] for p in error.params.values() if isinstance(p, dict)}
+    for lang in ("es", "en"):
+        assert {k for k in i18n.catalogue(lang) if k.startswith("config.")} == reached, lang
+
+
+def test_every_setting_has_words_for_its_type():
+    from grader import config as config_module
+
+    for table in (config_module.GradingSettings, config_module.IsolationSettings, config_module.QuickSettings):
+        for setting in fields(table):
+            assert type(setting.default) in config_module.TYPE_WORDS, (table.__name__, setting.name)
 
 
 def _module_level_imports(path: Path) -> set[str]:

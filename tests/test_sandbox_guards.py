@@ -20,6 +20,7 @@ import pytest
 from grader.config import load_config
 from grader.sandbox import supervisor as supervisor_module
 from grader.sandbox.channel import parse_line
+from grader.sandbox.protocol import Phase, StepStatus
 from grader.sandbox.supervisor import Supervisor
 
 
@@ -82,20 +83,41 @@ def test_forged_events_mark_the_running_step(supervisor):
     assert supervisor.outcomes["load_data"].seconds == 0.0  # malformed fields, no crash
 
 
+def test_a_status_or_phase_the_worker_never_sends_is_a_forgery(supervisor):
+    _feed(
+        supervisor,
+        {"event": "start", "step": "load_data"},
+        {**_end("load_data"), "status": "passed"},
+        {"event": "start", "step": "normalize:retry"},
+        {"event": "start", "step": "normalize"},
+        {**_end("normalize"), "status": None},
+    )
+    assert supervisor.outcomes["load_data"].status is StepStatus.TAMPERED
+    assert supervisor.outcomes["normalize"].status is StepStatus.TAMPERED
+    assert supervisor.tampered == {"load_data": ["grader channel", "grader channel"], "normalize": ["grader channel"]}
+
+
+def test_statuses_are_recorded_as_the_enum(supervisor):
+    _feed(supervisor, {"event": "start", "step": "load_data"}, {**_end("load_data"), "status": "not_implemented"})
+    assert supervisor.outcomes["load_data"].status is StepStatus.NOT_IMPLEMENTED
+    assert supervisor.current is None and supervisor.last == Phase("load_data")
+    assert not supervisor.tampered
+
+
 def test_death_while_restoring_is_held_against_that_step(supervisor):
     _feed(supervisor, {"event": "start", "step": "train_model"}, _end("train_model"))
     supervisor.workers = 2
-    supervisor._died("train_model:restore", "crashed", {"code": -11})
+    supervisor._died(Phase("train_model", "restore"), StepStatus.CRASHED, {"code": -11})
     assert supervisor.dead == ["train_model"]
     assert supervisor.outcomes["train_model"].status == "crashed"
     assert not supervisor.finished
-    supervisor._died("train_model:fallback", "crashed", {"code": -11})
+    supervisor._died(Phase("train_model", "fallback"), StepStatus.CRASHED, {"code": -11})
     assert supervisor.finished  # no endless restarts
 
 
 def test_the_first_worker_dying_before_any_event_is_a_grading_error(supervisor):
     with pytest.raises(supervisor_module.SandboxError):
-        supervisor._died(None, "exited", {"code": 1})
+        supervisor._died(None, StepStatus.EXITED, {"code": 1})
 
 
 def test_guard_undoes_replaced_functions_and_settings(tmp_path):

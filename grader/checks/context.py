@@ -19,6 +19,7 @@ from grader import facts as observations
 from grader.checks.verdict import fail
 from grader.config import Config
 from grader.measure import Measurement, measure
+from grader.sandbox.protocol import StepStatus
 from grader.sandbox.supervisor import SandboxRun, StepOutcome
 from grader.spec import function_of
 
@@ -82,7 +83,7 @@ class GradingContext:
 
 
 # Step statuses with a message of their own (step.<status>); any other is step.error.
-FAILURE_STATUSES = ("not_implemented", "missing", "timeout", "error", "exited", "crashed", "memory", "tampered")
+FAILURE_STATUSES = tuple(s for s in StepStatus if s is not StepStatus.OK)
 
 
 def step_failure(outcome: StepOutcome, config: Config) -> tuple[str, dict[str, Any]]:

@@ -40,7 +40,8 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from grader.config import DEFAULT_CONFIG, Config, ConfigError, load_config
+from grader.config import DEFAULT_CONFIG, Config, load_config
+from grader.errors import GradingError
 from grader.i18n import LANGUAGES, render
 from grader.instructor import class_report, gradebook, lms, records, roster, similarity, workspace
 from grader.instructor.dataset_guard import DatasetGuard, sha256_file
@@ -127,7 +128,7 @@ class Batch:
             problem = _isolation_error(self.config, args.lang)
             if problem is not None:
                 # Each student runs at the strongest level (--require-isolation roads): stop before any.
-                raise ConfigError(problem)
+                raise GradingError(problem)
         self.config_bytes = self.config_path.read_bytes()
         self.similarity_settings = similarity.Settings.from_config(self.config_path)  # a bad table stops before any grading
         manifest = args.manifest
@@ -439,7 +440,7 @@ def main(argv: list[str]) -> int:
             print("\n".join(s.id for s in subs))
             return 0
         batch = Batch(args)
-    except (roster.RosterError, ConfigError, ManifestError, ReleaseError, OSError) as error:
+    except (roster.RosterError, GradingError, ManifestError, ReleaseError, OSError) as error:  # GradingError: a bad config too
         print(f"batch: {error}", file=sys.stderr)
         return 2
     previous = signal.signal(signal.SIGTERM, _on_term)
@@ -452,8 +453,6 @@ def main(argv: list[str]) -> int:
         print(f"batch: {error}", file=sys.stderr)
         return 2
     except Exception as error:
-        from grader.grade import GradingError
-
         if isinstance(error, GradingError):
             print(f"batch: {error}", file=sys.stderr)
             return 2

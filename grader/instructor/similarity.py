@@ -71,10 +71,10 @@ class Settings:
         known = {f.name for f in fields(cls)}
         unknown = set(table) - known
         if unknown:
-            raise ConfigError(f"{path}: unknown [similarity] keys: {sorted(unknown)}")
+            raise ConfigError(path, "unknown_keys", table="similarity", keys=sorted(unknown))
         wrong = sorted(k for k, v in table.items() if isinstance(v, bool) or not isinstance(v, int | float) or v < 0)
         if wrong:
-            raise ConfigError(f"{path}: [similarity] {wrong} must be numbers of 0 or more")
+            raise ConfigError(path, "not_numbers", table="similarity", keys=wrong)
         return cls(**table)
 
 

@@ -12,6 +12,8 @@ import json
 import os
 from typing import Any
 
+from grader.sandbox.protocol import StepStatus
+
 MAX_LINE = 1 << 20  # an event larger than this is the worker's bug or a forgery
 
 
@@ -41,7 +43,7 @@ class Channel:
             # Observations this large come from an absurd result (a figure of
             # the whole dataset): the step is reported as failed, not lost.
             error = {"type": "ResultTooLarge", "message": f"{len(data)} bytes", "line": None, "function": None}
-            data = (json.dumps(dict(event, data=None, status="error", error=error), default=_plain) + "\n").encode("utf-8")
+            data = (json.dumps(dict(event, data=None, status=StepStatus.ERROR, error=error), default=_plain) + "\n").encode("utf-8")
         while data:
             written = os.write(self._fd, data)
             data = data[written:]

@@ -10,8 +10,10 @@ killed when its step ends, including daemons that left the process group
 The worker's events follow a fixed order: ``start`` and ``end`` of a step,
 ``start`` of a phase (``step:restore``, ``step:fallback``: re-creating a
 step's state, which runs no report of its own), ``tampered`` inside a phase,
-and ``done``. An event out of that order was written by the student's code,
-which shares the worker's process: the step it ran in is marked tampered.
+and ``done``. An event out of that order, or naming a phase or a status the
+worker never sends (``grader.sandbox.protocol``), was written by the
+student's code, which shares the worker's process: the step it ran in is
+marked tampered.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from grader.sandbox.channel import MAX_LINE, parse_line
 from grader.sandbox.isolation import Isolation, Paths
 from grader.sandbox.memory import MemoryCgroup
 from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, kill_group, prctl
+from grader.sandbox.protocol import Phase, StepStatus
 from grader.sandbox.untrusted import copy_regular, remove_entry
 from grader.spec import STEP_NAMES
 
@@ -58,7 +61,7 @@ class SandboxError(RuntimeError):
 @dataclass
 class StepOutcome:
     step: str
-    status: str
+    status: StepStatus
     error: dict[str, Any] | None = None
     data: Any = None
     seconds: float = 0.0
@@ -147,7 +150,7 @@ class Supervisor:
         self.peak_mb = 0.0
         self.finished = False
         self.workers = 0
-        self.last: str | None = None  # the last step or phase the worker started
+        self.last: Phase | None = None  # the last step or phase the worker started
         self.tampered: dict[str, list[str]] = {}
         self.strays = 0
         self.restored: set[str] = set()
@@ -166,10 +169,10 @@ class Supervisor:
         for step, names in self.tampered.items():
             if step.startswith("import"):
                 # Undone right after the import: nothing graded depends on it.
-                outcome = self.outcomes.setdefault(step, StepOutcome(step=step, status="tampered"))
+                outcome = self.outcomes.setdefault(step, StepOutcome(step=step, status=StepStatus.TAMPERED))
                 outcome.tampered = sorted(set(outcome.tampered + names))
             else:
-                self.outcomes[step] = StepOutcome(step=step, status="tampered", error={"names": names[:10]}, tampered=names)
+                self.outcomes[step] = StepOutcome(step=step, status=StepStatus.TAMPERED, error={"names": names[:10]}, tampered=names)
         return SandboxRun(
             outcomes=self.outcomes,
             replaced=self.replaced | set(self.dead) | {s for s in self.tampered if not s.startswith("import")},
@@ -187,7 +190,7 @@ class Supervisor:
     def _plan(self) -> Path:
         # Steps that killed a worker or were tampered with are replaced by
         # their stand-in in the next worker; the others are re-created.
-        tampered = {s for s, o in self.outcomes.items() if o.status == "tampered"} | set(self.tampered)
+        tampered = {s for s, o in self.outcomes.items() if o.status == StepStatus.TAMPERED} | set(self.tampered)
         unusable = list(dict.fromkeys(self.dead + sorted(s for s in tampered if not s.startswith("import"))))
         done = [s for s in self.outcomes if s not in unusable]
         plan = {
@@ -256,7 +259,7 @@ class Supervisor:
                 self.cgroup.remove()
 
     def _watch(self, process: subprocess.Popen, lines: queue.Queue) -> None:
-        self.current: str | None = None
+        self.current: Phase | None = None
         deadline = time.monotonic() + self.config.time_limit("import") + 60.0  # start-up
         while True:
             try:
@@ -277,44 +280,45 @@ class Supervisor:
             self.peak_mb = max(self.peak_mb, memory)
             if memory > self.config.grading.memory_limit_mb:
                 self._kill(process)
-                self._died(self.current, "memory", {"memory_mb": round(memory)})
+                self._died(self.current, StepStatus.MEMORY, {"memory_mb": round(memory)})
                 return
             if time.monotonic() > deadline:
                 self._kill(process)
-                self._died(self.current, "timeout", {})
+                self._died(self.current, StepStatus.TIMEOUT, {})
                 return
         code = self.isolation.exit_status(process.wait())
         if self.cgroup is not None and self.cgroup.oom_killed():
-            self._died(self.current, "memory", {"memory_mb": self.config.grading.memory_limit_mb})
+            self._died(self.current, StepStatus.MEMORY, {"memory_mb": self.config.grading.memory_limit_mb})
             return
-        self._died(self.current, "exited" if code >= 0 else "crashed", {"code": code})
+        self._died(self.current, StepStatus.EXITED if code >= 0 else StepStatus.CRASHED, {"code": code})
 
     def _handle(self, event: dict[str, Any] | None, process: subprocess.Popen, deadline: float) -> float:
         """Act on one event; return the new deadline."""
         kind = event.get("event") if event else None
-        step = str(event.get("step")) if event else ""
-        in_phase = self.current is None or ":" in self.current
-        limit = self.config.time_limits.get(_owner(step).split("-")[0])
+        phase = _phase_of(event)
+        in_phase = self.current is None or not self.current.is_step
+        limit = self.config.time_limits.get(phase.limit_key) if phase is not None else None
         if kind == "start" and in_phase and limit is not None:
-            if not self.evidence and _after_training(_owner(step)):
+            if not self.evidence and _after_training(phase.step):
                 self._secure_evidence()  # a stand-in training in a restore or fallback phase
-            self.current = self.last = step
-            self._tell({"event": "start", "step": step})
+            self.current = self.last = phase
+            self._tell({"event": "start", "step": str(phase)})
             return time.monotonic() + float(limit) + GRACE_SECONDS
-        if kind == "progress" and step == self.current:
+        if kind == "progress" and phase is not None and phase == self.current:
             # Epoch k of N: only ever displayed, so a forged one changes no grade.
-            self._tell({"event": "epoch", "step": step, "epoch": event.get("epoch"), "epochs": event.get("epochs")})
+            self._tell({"event": "epoch", "step": str(phase), "epoch": event.get("epoch"), "epochs": event.get("epochs")})
             return deadline
-        if kind == "end" and step == self.current and ":" not in step:
-            self._record(event)
-            self.current, self.last = None, step
+        if kind == "end" and phase is not None and phase == self.current and phase.is_step:
+            self._record(event, phase.step)
+            self.current, self.last = None, phase
             self.strays += _kill_strays(self.protected or {process.pid})
-            if step == "train_model":
+            if phase.step == "train_model":
                 self._secure_evidence()
             return time.monotonic() + BETWEEN_STEPS_SECONDS
-        if kind == "tampered" and self.current is not None and _owner(self.current) == step:
+        if kind == "tampered" and phase is not None and phase.is_step and self.current is not None and self.current.step == phase.step:
+            # Reported by the worker inside a phase, under the phase's step.
             names = event.get("names")
-            self.tampered.setdefault(step, []).extend(str(n) for n in (names if isinstance(names, list) else []))
+            self.tampered.setdefault(phase.step, []).extend(str(n) for n in (names if isinstance(names, list) else []))
             return deadline
         if kind == "done" and in_phase:
             replaced = event.get("replaced")
@@ -322,21 +326,26 @@ class Supervisor:
             self.finished = True
             return deadline
         # Out of order or unreadable: the student's code wrote to the channel.
-        culprit = _owner(self.current or self.last or "import")
-        self.tampered.setdefault(culprit, []).append("grader channel")
+        self._forged((self.current or self.last or Phase("import")).step)
         return deadline
+
+    def _forged(self, step: str) -> None:
+        """The student's code wrote to the channel while ``step`` ran: its facts are not trusted."""
+        self.tampered.setdefault(step, []).append("grader channel")
 
     def _tell(self, event: dict[str, Any]) -> None:
         if self.progress is not None:
             self.progress(event)
 
-    def _record(self, event: dict[str, Any]) -> None:
-        step = str(event.get("step"))
+    def _record(self, event: dict[str, Any], step: str) -> None:
         seconds = event.get("seconds")
         error, tampered = event.get("error"), event.get("tampered")
+        status = StepStatus.parse(event.get("status"))
+        if status != event.get("status"):
+            self._forged(step)  # a status the worker never sends
         outcome = StepOutcome(
             step=step,
-            status=str(event.get("status")),
+            status=status,
             error=error if isinstance(error, dict) else None,
             data=event.get("data"),
             seconds=float(seconds) if isinstance(seconds, (int, float)) else 0.0,
@@ -344,12 +353,12 @@ class Supervisor:
             tampered=[str(n) for n in tampered] if isinstance(tampered, list) else [],
         )
         self.outcomes[step] = outcome
-        if step == "import" and outcome.status == "ok":
+        if step == "import" and outcome.status == StepStatus.OK:
             self.import_mode = "import"
-        elif step == "import-salvage" and outcome.status == "ok":
+        elif step == "import-salvage" and outcome.status == StepStatus.OK:
             self.import_mode = "salvaged"
 
-    def _died(self, phase: str | None, status: str, details: dict[str, Any]) -> None:
+    def _died(self, phase: Phase | None, status: StepStatus, details: dict[str, Any]) -> None:
         """Record a dead worker against the step (or phase) it was running."""
         phase = phase or self.last
         if phase is None:
@@ -358,7 +367,7 @@ class Supervisor:
             # A restarted worker stopped before running any step: keep what the first one saw.
             self.finished = True
             return
-        step, _, kind = phase.partition(":")
+        step = phase.step
         if step in self.dead:
             # It died again even without running that step: give up, keep what we have.
             self.finished = True
@@ -367,7 +376,7 @@ class Supervisor:
         previous = self.outcomes.get(step)
         # A death while re-creating a step that had worked is that step's fault;
         # while standing in for a failed one, its own failure stays the reason.
-        if not kind or previous is None or previous.status == "ok":
+        if phase.is_step or previous is None or previous.status == StepStatus.OK:
             self.outcomes[step] = StepOutcome(step=step, status=status, error=details or None)
         if step == "import":
             self.import_mode = None
@@ -409,9 +418,12 @@ class Supervisor:
         kill_descendants()
 
 
-def _owner(phase: str) -> str:
-    """The step a phase belongs to: ``train_model:restore`` -> ``train_model``."""
-    return phase.partition(":")[0]
+def _phase_of(event: dict[str, Any] | None) -> Phase | None:
+    """The step or phase an event names; None when it names none the worker runs (a forgery)."""
+    try:
+        return Phase.parse(str(event.get("step"))) if event else None
+    except ValueError:
+        return None
 
 
 def _child_setup(cgroup: MemoryCgroup | None) -> Callable[[], None]:

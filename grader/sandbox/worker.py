@@ -24,6 +24,7 @@ from typing import Any
 
 from grader.sandbox.channel import Channel
 from grader.sandbox.guard import Guard
+from grader.sandbox.protocol import Phase, StepStatus
 
 MAX_FILE_BYTES = 1 << 30
 # SIGALRM interrupts a step on POSIX; elsewhere a timer thread interrupts the main thread.
@@ -51,18 +52,18 @@ def _quiet_runtime(threads: int) -> None:
     tf.config.experimental.enable_op_determinism()
 
 
-def _status(error: BaseException, missing: type) -> str:
+def _status(error: BaseException, missing: type) -> StepStatus:
     if isinstance(error, StepTimeout):
-        return "timeout"
+        return StepStatus.TIMEOUT
     if isinstance(error, NotImplementedError):
-        return "not_implemented"
+        return StepStatus.NOT_IMPLEMENTED
     if isinstance(error, missing):
-        return "missing"
+        return StepStatus.MISSING
     if isinstance(error, SystemExit):
-        return "exited"
+        return StepStatus.EXITED
     if isinstance(error, MemoryError):
-        return "memory"
-    return "error"
+        return StepStatus.MEMORY
+    return StepStatus.ERROR
 
 
 class Runner:
@@ -83,39 +84,40 @@ class Runner:
 
     def run(self, step: str, action: Callable[[], Any], recover: Callable[[], Any] | None) -> Any:
         """Run one step and report it; put its stand-in in place on failure."""
-        self.send(event="start", step=step, limit=self.limit(step))
+        limit = self.limit(Phase(step))
+        self.send(event="start", step=step, limit=limit)
         start = time.monotonic()
         offset = self.output.tell()
-        data, status, error = self.timed(action, self.limit(step))
+        data, status, error = self.timed(action, limit)
         tampered = self.undo()
         if tampered and not step.startswith("import"):
             # The step replaced functions the grader observes it with: its facts may be forged.
-            data, status, error = None, "tampered", {"names": tampered[:10]}
+            data, status, error = None, StepStatus.TAMPERED, {"names": tampered[:10]}
         seconds = time.monotonic() - start
         printed = _printed_since(self.output, offset)
         self.send(event="end", step=step, status=status, error=error, data=data, seconds=seconds, printed=printed, tampered=tampered[:10])
-        if status != "ok" and recover is not None:
-            self.phase(f"{step}:fallback", recover)
+        if status != StepStatus.OK and recover is not None:
+            self.phase(Phase(step, "fallback"), recover)
         return data
 
-    def phase(self, name: str, action: Callable[[], Any], fallback: Callable[[], Any] | None = None) -> None:
+    def phase(self, phase: Phase, action: Callable[[], Any], fallback: Callable[[], Any] | None = None) -> None:
         """Re-create a step's state without reporting it; use ``fallback`` if that fails.
 
         Announced to the supervisor, so a phase that hangs or kills the
         worker is held against its own step.
         """
-        step = name.partition(":")[0]
-        self.send(event="start", step=name, limit=self.limit(step))
-        _, status, _ = self.timed(action, self.limit(step))
+        limit = self.limit(phase)
+        self.send(event="start", step=str(phase), limit=limit)
+        _, status, _ = self.timed(action, limit)
         tampered = self.undo()
         if tampered:
-            self.send(event="tampered", step=step, names=tampered[:10])
-        if (status != "ok" or tampered) and fallback is not None:
-            self.timed(fallback, self.limit(step))
+            self.send(event="tampered", step=phase.step, names=tampered[:10])
+        if (status != StepStatus.OK or tampered) and fallback is not None:
+            self.timed(fallback, limit)
             self.undo()
 
-    def limit(self, step: str) -> float:
-        return float(self.plan["time_limits"][step.partition(":")[0].split("-")[0]])
+    def limit(self, phase: Phase) -> float:
+        return float(self.plan["time_limits"][phase.limit_key])
 
 
 class _Alarm:
@@ -150,11 +152,11 @@ class _Alarm:
         self.cancel()
 
 
-def _timed(action: Callable[[], Any], limit: float, describe: Callable[..., Any], missing: type) -> tuple[Any, str, dict[str, Any] | None]:
+def _timed(action: Callable[[], Any], limit: float, describe: Callable[..., Any], missing: type) -> tuple[Any, StepStatus, dict[str, Any] | None]:
     """``action()``, interrupted after ``limit`` seconds."""
     with _Alarm(limit) as alarm:
         try:
-            return action(), "ok", None
+            return action(), StepStatus.OK, None
         except BaseException as caught:  # noqa: BLE001 - the student's code may raise anything
             alarm.cancel()
             if alarm.fired and isinstance(caught, KeyboardInterrupt):
@@ -223,9 +225,9 @@ def main(plan_path: str) -> int:
 
     mode = plan.get("import_mode")  # how an earlier worker got the module
     if mode == "import":
-        phase("import:restore", plain_import, salvage)
+        phase(Phase("import", "restore"), plain_import, salvage)
     elif mode == "salvaged":
-        phase("import-salvage:restore", salvage)
+        phase(Phase("import-salvage", "restore"), salvage)
     elif "import-salvage" in dead:
         pass  # even the definitions alone killed the worker: no module
     elif "import" in dead:
@@ -243,10 +245,10 @@ def main(plan_path: str) -> int:
     for step, action, restore in steps:
         if step in dead:
             if restore is not None:
-                phase(f"{step}:fallback", lambda r=restore: r(dead=True))
+                phase(Phase(step, "fallback"), lambda r=restore: r(dead=True))
         elif step in done:
             if restore is not None:
-                phase(f"{step}:restore", restore, lambda r=restore: r(dead=True))
+                phase(Phase(step, "restore"), restore, lambda r=restore: r(dead=True))
         else:
             run(step, action, (lambda r=restore: r(dead=True)) if restore else None)
     send(event="done", replaced=sorted(pipeline.replaced))
