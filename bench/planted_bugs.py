@@ -27,7 +27,13 @@ MODULES = (
     "grader/checks/check_training.py",
     "grader/scoring.py",
 )
-FAST_TESTS = ("tests/test_check_table.py", "tests/test_feedback_rules.py", "tests/test_answer_points.py", "tests/test_facts.py")
+FAST_TESTS = (
+    "tests/test_check_table.py",
+    "tests/test_check_details.py",
+    "tests/test_feedback_rules.py",
+    "tests/test_answer_points.py",
+    "tests/test_facts.py",
+)
 FLIP = {
     ast.Eq: "!=",
     ast.NotEq: "==",
