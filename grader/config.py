@@ -9,7 +9,7 @@ key, its sentence in the catalogues (``config.*``).
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,12 @@ class Config:
     exploration: dict[str, Any] = doc("What the exploration check looks for (see grader/answers).", {})
     partial: PartialCredit = field(default_factory=PartialCredit, metadata={"doc": "Partial credit per aspect."})
     quick: QuickSettings = field(default_factory=QuickSettings, metadata={"doc": "The quick self-check (--quick)."})
+    # Derived at load, not keys of the file: the rubric compiled (question id ->
+    # grader.answers.rubric.QuestionRubric) and [exploration] typed, or None when
+    # those checks have no points. The raw tables above stay, as the form that
+    # crosses to the free-text scorer's child process.
+    answers: dict[str, Any] | None = field(default=None, compare=False, metadata={"derived": True})
+    exploration_settings: Any = field(default=None, compare=False, metadata={"derived": True})
 
     def time_limit(self, step: str) -> float:
         return float(self.time_limits[step])
@@ -168,8 +174,7 @@ def load_config(path: Path | None = None) -> Config:
         quick=_typed(QuickSettings, raw.get("quick", {}), "quick", path),
     )
     _validate(config, path)
-    _check_free_text(config, path)
-    return config
+    return _with_free_text(config, path)
 
 
 def _numbers(values: Any, table: str, path: Path, kind: type) -> dict[str, Any]:
@@ -184,18 +189,17 @@ def _numbers(values: Any, table: str, path: Path, kind: type) -> dict[str, Any]:
     return {key: kind(value) for key, value in values.items()}
 
 
-def _check_free_text(config: Config, path: Path) -> None:
-    """Compile the rubric and read the exploration settings now, when their checks have points."""
+def _with_free_text(config: Config, path: Path) -> Config:
+    """``config`` with the rubric compiled and the exploration settings typed, when their checks have points."""
     from grader.answers.exploration import load_exploration_settings
     from grader.answers.rubric import RubricError, load_rubric
 
     try:
-        if any(q in config.points for q in spec.ANSWER_IDS):
-            load_rubric(config.rubric)
-        if "exploration" in config.points:
-            load_exploration_settings(config.exploration)
+        answers = load_rubric(config.rubric) if any(q in config.points for q in spec.ANSWER_IDS) else None
+        exploration = load_exploration_settings(config.exploration) if "exploration" in config.points else None
     except (RubricError, TypeError) as error:
         raise ConfigError(path, "free_text", detail=str(error)) from error
+    return replace(config, answers=answers, exploration_settings=exploration)
 
 
 # What a value of the settings' tables should be, by the type of its default.

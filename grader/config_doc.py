@@ -32,6 +32,8 @@ QUESTION_DOC = "a comprehension question: its title, question text, min_words, t
 def describe(config: Config) -> list[str]:
     lines: list[str] = []
     for table in fields(config):
+        if table.metadata.get("derived"):
+            continue  # computed from the tables above, not a key of the file
         value = getattr(config, table.name)
         lines += ["", f"[{table.name}]  # {table.metadata.get('doc', '')}"]
         if is_dataclass(value):

@@ -197,7 +197,7 @@ def test_exploration_check(answers_context):
     assert (key, fraction) == ("exploration.complete", 1.0)
     shutil.rmtree(answers_context.submission / "exploration_results")
     key, fraction, _ = run_answer(answers_context, "exploration")
-    assert key == "exploration.table_missing" and fraction == pytest.approx(1 - CONFIG.exploration["table_weight"])
+    assert key == "exploration.table_missing" and fraction == pytest.approx(1 - CONFIG.exploration_settings.table_weight)
     (answers_context.submission / "exploration.md").unlink()
     assert run_answer(answers_context, "exploration")[:2] == ("exploration.missing_file", 0.0)
 

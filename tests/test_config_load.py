@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 
 import pytest
 
-from grader import cli, config_doc, i18n
+from grader import cli, config_doc, i18n, spec
 from grader.config import ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,7 +54,7 @@ def test_the_config_command_describes_every_key(capsys):
     assert cli.main(["config"]) == 0
     printed = capsys.readouterr().out
     config = load_config()
-    for table in fields(config):
+    for table in (t for t in fields(config) if not t.metadata.get("derived")):
         assert f"[{table.name}]  # {table.metadata['doc']}" in printed
         value = getattr(config, table.name)
         keys = [f.name for f in fields(value)] if is_dataclass(value) else list(value)
@@ -206,3 +207,23 @@ def test_no_import_cycle_between_the_grader_modules():
 
     cycles = [c for c in map(cycle_from, sorted(graph)) if c]
     assert not cycles, cycles[0]
+
+
+def test_the_rubric_is_compiled_and_the_exploration_typed_at_load():
+    from grader.answers.exploration import ExplorationSettings
+    from grader.answers.rubric import QuestionRubric
+
+    config = load_config()
+    assert set(config.answers) == set(spec.ANSWER_IDS) and all(isinstance(r, QuestionRubric) for r in config.answers.values())
+    assert isinstance(config.exploration_settings, ExplorationSettings) and config.exploration_settings.exercises
+
+
+def test_a_config_that_grades_the_code_alone_compiles_no_rubric(tmp_path):
+    text = (ROOT / "grader" / "config.toml").read_text(encoding="utf-8")
+    code_only = re.sub(r"(?m)^(q[1-7]|exploration) = \d+\n", "", text)
+    path = tmp_path / "config.toml"
+    path.write_text(code_only, encoding="utf-8")
+    config = load_config(path)
+    assert config.answers is None and config.exploration_settings is None
+    tables = [line for line in config_doc.describe(config) if line.startswith("[")]
+    assert not any(line.startswith(("[answers]", "[exploration_settings]")) for line in tables)  # derived, not keys of the file

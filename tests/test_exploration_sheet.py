@@ -76,6 +76,7 @@ def test_settings(settings):
     assert settings.exercises == tuple(EXERCISES)
     assert settings.results_table == "exploration_results/results.csv"
     assert load_exploration_settings(load_config()) == settings
+    assert load_config().exploration_settings == settings  # typed once, at load
     assert settings.table_path("/repo") == Path("/repo/exploration_results/results.csv")
     with pytest.raises(RubricError, match="unknown keys"):
         ExplorationSettings.from_raw({"exercises": EXERCISES, "min_section": 3})

@@ -45,7 +45,8 @@ def student_files() -> list[str]:
 def optional_student_files(config: Config) -> list[str]:
     """Files the student generates and may commit (the exploration results table,
     which the grader reads relative to the submission folder, assignment/)."""
-    return ["assignment/" + str(config.exploration.get("results_table", DEFAULT_RESULTS_TABLE))]
+    settings = config.exploration_settings
+    return ["assignment/" + (settings.results_table if settings is not None else DEFAULT_RESULTS_TABLE)]
 
 
 def sha256_bytes(content: bytes) -> str:
