@@ -81,9 +81,19 @@ def plants(source: str) -> list[tuple[int, str, str]]:
     return found
 
 
+# A planted bug that makes the fast tests hang (a loop that no longer ends) is
+# noticed too: the run is stopped after this long and counted as caught.
+HANG_SECONDS = 120
+
+
 def fails(copy: Path, tests: list[str]) -> bool:
-    """True when the fast tests fail on ``copy`` (the planted bug was noticed)."""
-    run = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], cwd=copy, capture_output=True, text=True)
+    """True when the fast tests fail (or hang) on ``copy``: the planted bug was noticed."""
+    try:
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], cwd=copy, capture_output=True, text=True, timeout=HANG_SECONDS
+        )
+    except subprocess.TimeoutExpired:
+        return True
     return run.returncode != 0
 
 
