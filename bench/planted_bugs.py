@@ -86,15 +86,14 @@ def plants(source: str) -> list[tuple[int, str, str]]:
 HANG_SECONDS = 120
 
 
-def fails(copy: Path, tests: list[str]) -> bool:
-    """True when the fast tests fail (or hang) on ``copy``: the planted bug was noticed."""
+def verdict(copy: Path, tests: list[str]) -> str:
+    """How the fast tests take ``copy``: "failed" or "hung" (the planted bug was noticed), or "passed"."""
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
     try:
-        run = subprocess.run(
-            [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests], cwd=copy, capture_output=True, text=True, timeout=HANG_SECONDS
-        )
+        run = subprocess.run(command, cwd=copy, capture_output=True, text=True, timeout=HANG_SECONDS)
     except subprocess.TimeoutExpired:
-        return True
-    return run.returncode != 0
+        return "hung"
+    return "passed" if run.returncode == 0 else "failed"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,10 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         for part in ("grader", "tests", "solutions", "assignment", "pytest.ini"):
             source = ROOT / part
             (shutil.copytree if source.is_dir() else shutil.copy)(source, copy / part, **({"ignore": ignore} if source.is_dir() else {}))
-        if fails(copy, tests):
+        if verdict(copy, tests) != "passed":
             print("the fast tests fail on the unchanged code: fix them first")
             return 2
-        total, survivors = 0, []
+        total, survivors, hung = 0, [], []
         for module in modules:
             path = copy / module
             original = path.read_text(encoding="utf-8")
@@ -123,11 +122,17 @@ def main(argv: list[str] | None = None) -> int:
                 planted = lines.copy()
                 planted[number - 1] = flipped + ("\n" if line.endswith("\n") or lines[number - 1].endswith("\n") else "")
                 path.write_text("".join(planted), encoding="utf-8")
-                if not fails(copy, tests):
-                    survivors.append(f"{module}:{number}: {line.strip()}  ->  {flipped.strip()}")
+                seen = verdict(copy, tests)
+                where = f"{module}:{number}: {line.strip()}  ->  {flipped.strip()}"
+                if seen == "passed":
+                    survivors.append(where)
+                elif seen == "hung":
+                    hung.append(where)
             path.write_text(original, encoding="utf-8")
     for survivor in survivors:
         print("survived", survivor)
+    for where in hung:
+        print(f"hung (tests stopped after {HANG_SECONDS} s, counted as caught)", where)
     print(
         f"planted {total} bugs in {len(modules)} modules; {total - len(survivors)} caught by the fast tests, {len(survivors)} survived ({time.monotonic() - started:.0f} s)"
     )
