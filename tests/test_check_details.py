@@ -9,8 +9,9 @@ comparison in the judging code fail in seconds.
 from __future__ import annotations
 
 import pytest
+from test_check_table import grading_context
 
-from test_feedback_rules import FLATTEN, NORMALIZED, RAW_PIXELS, build_facts, compile_facts, context, dense, model, train_facts, verdict_of
+from test_feedback_rules import FLATTEN, NORMALIZED, RAW_PIXELS, Outcome, build_facts, compile_facts, context, dense, model, train_facts, verdict_of
 
 from grader import spec
 from grader.checks import check_data, check_model, check_training
@@ -114,3 +115,49 @@ def test_the_grade_lists_every_check_with_points_and_a_missing_outcome_costs_onl
     predict = next(c for c in result.checks if c.id == "predict")
     assert predict.score == 0 and predict.message_key == "check.internal_error"
     assert result.score == result.max_score - CONFIG.points["predict"]
+
+
+# -- what every check sees (GradingContext) -------------------------------------------------
+def test_observed_gives_the_facts_of_a_clean_step_only():
+    ctx = grading_context(statuses={"normalize": "error"})
+    assert ctx.observed("normalize") is None and ctx.observed("predict_nothing") is None
+    assert ctx.observed("build_model").default.is_model
+
+
+@pytest.mark.parametrize(
+    ("salvage", "key", "said"),
+    [
+        (None, "step.import_failed", "SyntaxError en la línea 4"),
+        (Outcome("import-salvage", "ok"), "load_data.ok", ""),
+        (Outcome("import-salvage", "error", None, {"type": "IndentationError", "line": 9}), "step.import_failed", "IndentationError en la línea 9"),
+    ],
+)
+def test_a_module_that_cannot_be_loaded_fails_every_step_with_the_first_error(salvage, key, said):
+    ctx = grading_context()
+    ctx.run.outcomes["import"] = Outcome("import", "error", None, {"type": "SyntaxError", "line": 4})
+    if salvage is not None:
+        ctx.run.outcomes["import-salvage"] = salvage
+    got, _, message = verdict_of(check_data.test_load_data, ctx)
+    assert got == key and said in message
+
+
+def test_a_timeout_names_the_steps_own_limit():
+    _, _, message = verdict_of(check_training.test_train, grading_context(statuses={"train_model": "timeout"}))
+    assert f"{int(CONFIG.time_limits['train_model'])} s" in message
+
+
+# -- the answers' readers -----------------------------------------------------------------
+def test_spanish_with_few_function_words_is_not_taken_for_english():
+    from grader.answers.rubric import looks_english
+
+    assert looks_english("The network learns the weights of each layer and it is trained with the data")
+    assert not looks_english("La red neuronal aprende pesos mediante descenso de gradiente estocástico adaptativo")
+
+
+def test_an_answer_without_its_end_marker_runs_to_the_end():
+    from grader.answers.markdown import extract_answer
+
+    both = extract_answer("# P1\n<!-- respuesta -->\nUna respuesta.\n<!-- fin de la respuesta -->\nnota")
+    assert both.markers_found and "nota" not in both.text
+    start_only = extract_answer("# P1\n<!-- respuesta -->\nUna respuesta.\nnota")
+    assert not start_only.markers_found and "nota" in start_only.text
