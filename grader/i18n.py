@@ -9,10 +9,16 @@ A field may itself be a message: ``{"key": ..., "params": {...}}`` (see
 language and joined. That is how one verdict lists several findings, or names
 a value's type in words a student knows, without the check knowing the
 language.
+
+When ``GRADER_KEYS_LOG`` names a file, every key ``render`` looks up (parts
+included) is appended to it, once per process, for the test suite's check
+that every key is reached by some test (``tests/key_coverage.py``). The
+sandboxed worker renders nothing and never inherits the variable.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from functools import cache
 from pathlib import Path
@@ -20,6 +26,8 @@ from typing import Any
 
 LANGUAGES = ("es", "en")
 MESSAGES_DIR = Path(__file__).with_name("messages")
+KEYS_LOG_ENV = "GRADER_KEYS_LOG"
+_logged: set[tuple[str, str]] = set()  # (log file, key) already appended by this process
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -44,9 +52,26 @@ def catalogue(lang: str) -> dict[str, str]:
     return merged
 
 
+def _log_key(key: str) -> None:
+    """Append ``key`` to the ``GRADER_KEYS_LOG`` file, if set: one O_APPEND write, safe across processes."""
+    path = os.environ.get(KEYS_LOG_ENV)
+    if path and (path, key) not in _logged:
+        _logged.add((path, key))
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError:
+            return  # a record for the tests never stops a grading
+        try:
+            os.write(fd, f"{key}\n".encode())
+        finally:
+            os.close(fd)
+
+
 def render(lang: str, key: str, /, **params: Any) -> str:
     """The message ``key`` of ``lang`` with its fields (a field may itself be named key or lang)."""
-    return catalogue(lang)[key].format(**{name: _field(lang, value) for name, value in params.items()})
+    template = catalogue(lang)[key]
+    _log_key(key)
+    return template.format(**{name: _field(lang, value) for name, value in params.items()})
 
 
 def _is_part(value: Any) -> bool:
