@@ -29,6 +29,7 @@ ALLOWED: dict[str, str] = {}
 _SAVED = pytest.StashKey[str | None]()  # the variable's value before this session
 _LOG = pytest.StashKey[Path]()
 _DESELECTED = pytest.StashKey[int]()
+_REPORT = pytest.StashKey[list[str]]()  # what the terminal summary prints
 
 
 def catalogue_keys() -> set[str]:
@@ -52,7 +53,7 @@ def partial_run(config: pytest.Config, deselected: int = 0) -> str | None:
     option = config.option
     if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
         tests = config.rootpath / "tests"
-        if [Path(arg).resolve() for arg in config.args] != [tests.resolve()]:
+        if [(config.invocation_params.dir / arg).resolve() for arg in config.args] != [tests.resolve()]:
             return "paths or node ids given"
     reasons = {
         "-k": getattr(option, "keyword", ""),
@@ -60,7 +61,7 @@ def partial_run(config: pytest.Config, deselected: int = 0) -> str | None:
         "--deselect": getattr(option, "deselect", None),
         "--ignore": getattr(option, "ignore", None) or getattr(option, "ignore_glob", None),
         "--lf": getattr(option, "lf", False),
-        "--sw": getattr(option, "stepwise", False),
+        "--sw": getattr(option, "stepwise", False) or getattr(option, "stepwise_skip", False),
         "--collect-only": getattr(option, "collectonly", False),
         "--setup-only/--setup-plan": getattr(option, "setuponly", False) or getattr(option, "setupplan", False),
     }
@@ -117,10 +118,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     skipped = len(reporter.stats.get("skipped", [])) if reporter is not None else 0
     if skipped:
         lines.append(f"{skipped} test(s) were skipped; some of these keys may be theirs.")
-    if reporter is not None:
-        reporter.write_sep("=", "message keys never reached", red=True, bold=True)
-        for line in lines:
-            reporter.write_line(line)
-    else:
+    if reporter is None:
         print("\n".join(lines), file=sys.stderr)
+    config.stash[_REPORT] = lines
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    lines = config.stash.get(_REPORT, None)
+    if lines:
+        terminalreporter.section("message keys never reached", sep="=", red=True, bold=True)
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -14,6 +14,7 @@ import pytest
 from key_coverage import ALLOWED, catalogue_keys, read_log, unreached
 
 from grader import i18n
+from grader.config import load_config
 from grader.sandbox import supervisor
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,8 +44,12 @@ def test_without_the_variable_nothing_is_written(tmp_path: Path) -> None:
     assert done.returncode == 0 and list(tmp_path.iterdir()) == []
 
 
-def test_the_sandboxed_worker_does_not_inherit_the_log() -> None:
-    assert i18n.KEYS_LOG_ENV not in supervisor.INHERITED_ENV
+def test_the_sandboxed_worker_does_not_inherit_the_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(i18n.KEYS_LOG_ENV, str(tmp_path / "keys.log"))
+    module = tmp_path / "mnist_dense.py"
+    module.write_text("")
+    worker_env = supervisor.Supervisor(load_config(), module, tmp_path / "mnist.npz", tmp_path / "sandbox")._environment()
+    assert i18n.KEYS_LOG_ENV not in supervisor.INHERITED_ENV and i18n.KEYS_LOG_ENV not in worker_env
 
 
 def test_the_comparison_names_each_key_not_reached_nor_allowed(tmp_path: Path) -> None:
@@ -57,6 +62,7 @@ def test_the_comparison_names_each_key_not_reached_nor_allowed(tmp_path: Path) -
 INNER = """
 import os, subprocess, sys
 from grader import i18n
+from grader.config import load_config
 
 SPARED = os.environ["INNER_SPARED"]
 
