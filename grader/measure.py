@@ -81,8 +81,8 @@ def forward(layers: list[Layer], weights: list[np.ndarray], images: np.ndarray) 
             activation = layer.activation or "linear"
             logits = x if activation == "softmax" else None
             x = _activation(activation, x)
-        elif kind == "flatten":
-            logits = None
+        # Flatten (of the 2-D output) and Dropout (at inference) change nothing:
+        # the softmax's input stays the logits.
     return (x, logits) if position == len(weights) else None
 
 

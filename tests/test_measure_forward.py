@@ -133,3 +133,10 @@ def test_without_a_forward_pass_the_reported_output_is_used_and_said(tmp_path):
     _checkpoint(tmp_path, [flatten(), Layer("other", "Secret")], [W2], (raw / 255.0).astype("float32"), reported)
     measured = measure(tmp_path, raw, LABELS)
     assert not measured.recomputed and measured.accuracy == 1.0  # min_accuracy refuses it: not_recomputed
+
+
+def test_layers_that_change_nothing_after_the_softmax_keep_its_logits():
+    layers = [flatten(), dense(16, "relu"), dense(10, "softmax"), Layer("dropout", "Dropout"), flatten()]
+    output, logits = forward(layers, [W1, B1, W2, B2], IMAGES)
+    pre = np.maximum(IMAGES.reshape(12, -1) @ W1 + B1, 0) @ W2 + B2
+    assert np.allclose(output, ACTIVATIONS["softmax"](pre), atol=1e-5) and np.allclose(logits, pre, atol=1e-5)
