@@ -199,17 +199,21 @@ def test_training_evidence_is_copied_when_training_ends(tmp_path, monkeypatch):
     assert sup.evidence
 
 
-def test_measurement_of_an_unknown_layer_is_not_recomputed(tmp_path):
+@pytest.mark.parametrize(
+    "layer",
+    [{"kind": "secret", "class_name": "Secret"}, {"kind": "dense", "units": "many"}],
+    ids=["unknown_layer", "malformed_description"],
+)
+def test_a_description_it_cannot_compute_is_not_recomputed(tmp_path, layer):
     from grader.measure import measure
 
-    (tmp_path / "model.json").write_text(json.dumps({"layers": [{"kind": "secret", "class_name": "Secret"}]}))
+    (tmp_path / "model.json").write_text(json.dumps({"layers": [layer]}))
     np.savez(tmp_path / "weights.npz", w0=np.zeros((784, 10), "float32"))
     x_test = np.zeros((20, 28, 28), "uint8")
     np.save(tmp_path / "x_test_n.npy", x_test.astype("float32"))
     labels = np.arange(20) % 10
     np.save(tmp_path / "probabilities.npy", np.eye(10, dtype="float32")[labels])
-    measured = measure(tmp_path, x_test, labels)
-    assert not measured.recomputed  # min_accuracy then fails with min_accuracy.not_recomputed
+    assert not measure(tmp_path, x_test, labels).recomputed  # min_accuracy then fails with min_accuracy.not_recomputed
 
 
 def test_portable_timeout_needs_no_sigalrm(monkeypatch):
@@ -297,15 +301,3 @@ def test_batch_stops_before_grading_without_the_roads_level(monkeypatch):
     assert sentence is not None and "bubblewrap" in sentence and sentence.count(". ") == 0
     monkeypatch.setattr(isolation, "namespaces_available", lambda: True)
     assert batch._isolation_error(load_config(), "en") is None
-
-
-def test_measurement_of_a_malformed_description_is_not_recomputed(tmp_path):
-    from grader.measure import measure
-
-    (tmp_path / "model.json").write_text(json.dumps({"layers": [{"kind": "dense", "units": "many"}]}))
-    np.savez(tmp_path / "weights.npz", w0=np.zeros((784, 10), "float32"))
-    x_test = np.zeros((20, 28, 28), "uint8")
-    np.save(tmp_path / "x_test_n.npy", x_test.astype("float32"))
-    labels = np.arange(20) % 10
-    np.save(tmp_path / "probabilities.npy", np.eye(10, dtype="float32")[labels])
-    assert not measure(tmp_path, x_test, labels).recomputed
