@@ -1,18 +1,6 @@
-"""Shared fixtures and the suite's scheduling.
-
-``synthetic_shard`` writes batch output folders (students/<id>/score.json +
-batch.json, run.json) without grading anything, for the class-report,
-browser and merge tests.
-
-Two test files at a time: with pytest-xdist installed (requirements-dev.txt)
-``python -m pytest`` runs on two workers, each taking whole files
-(``--dist loadfile``), so a module's shared gradings (its module-scoped
-fixtures) are made once, and the end-to-end gradings of one file overlap
-with the quick tests of another instead of leaving a core idle. ``-n 0``
-runs everything in this process, one test at a time. The option is set here
-rather than in pytest.ini because pytest.ini is released to the students,
-whose environment (requirements.txt) has no xdist.
-"""
+"""Shared fixtures. ``synthetic_shard`` writes batch output folders
+(students/<id>/score.json + batch.json, run.json) without grading anything,
+for the class-report, browser and merge tests."""
 
 from __future__ import annotations
 
@@ -26,39 +14,6 @@ from grader.instructor import records
 from grader.results import AnswerReview, CheckResult, GradingResult
 
 pytest_plugins = ["key_coverage"]  # every catalogue key is reached by some test
-
-WORKERS = 2
-# The files that take longest (end-to-end gradings), longest first: started
-# first, so that no worker is left at the end with one long file while the
-# other is idle. Every other file keeps its place after them.
-LONGEST_FIRST = (
-    "test_hostile.py",
-    "test_mutants.py",
-    "test_batch.py",
-    "test_mutants_multi.py",
-    "test_core_grading.py",
-    "test_classroom50_bundle.py",
-    "test_gradescope_autograder.py",
-    "test_determinism.py",
-    "test_explore.py",
-)
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_cmdline_main(config: pytest.Config) -> None:
-    """``-n 2 --dist loadfile`` unless the command line chose (``-n N``) or xdist is absent."""
-    if hasattr(config, "workerinput") or not config.pluginmanager.hasplugin("xdist"):
-        return
-    if config.option.numprocesses is None and not config.option.collectonly and not config.option.usepdb:
-        config.option.numprocesses = WORKERS
-        if config.option.dist == "no":
-            config.option.dist = "loadfile"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
-
 
 HOSTILE = "<script>alert('x')</script> & <b>negrita</b>"
 POINTS = {"normalize": 10, "architecture": 18, "compile": 12, "q1": 3, "q2": 3}

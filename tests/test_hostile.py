@@ -91,12 +91,6 @@ class Case:
     survivors: list[str]
 
 
-def limits(name: str) -> dict[str, float]:
-    """The step time limits the case is graded with: the suite's, or its own ``config``."""
-    own = EXPECTED[name].get("config", {})
-    return {step: own.get(step, seconds) for step, seconds in STEP_LIMITS.items()}
-
-
 def _survivors(name: str, repo: Path) -> list[str]:
     """Processes started by the case: its marker in their command line, or its grader copy in PYTHONPATH."""
     found = []
@@ -135,7 +129,7 @@ def graded(tmp_path_factory) -> dict[str, Case]:
     mnist_npz()
     base = tmp_path_factory.mktemp("hostile")
     # The slowest first, so the pool does not end on one long case.
-    order = sorted(CASES, key=lambda n: -sum(limits(n)[s] for s in EXPECTED[n].get("timeouts", [])))
+    order = sorted(CASES, key=lambda n: -sum(STEP_LIMITS[s] for s in EXPECTED[n].get("timeouts", [])))
     with ThreadPoolExecutor(max_workers=2) as pool:
         cases = dict(zip(order, pool.map(lambda n: _grade_case(base, n), order)))
     for name, case in sorted(cases.items()):  # shown with -s
@@ -176,7 +170,7 @@ def test_hostile_case(graded, name):
     assert case.config_after == case.config_before
 
     # Time: the limits it ran into, plus a margin.
-    budget = MARGIN_SECONDS + sum(limits(name)[s] + GRACE for s in expected.get("timeouts", []))
+    budget = MARGIN_SECONDS + sum(STEP_LIMITS[s] + GRACE for s in expected.get("timeouts", []))
     assert result.seconds <= budget, f"{result.seconds:.0f} s > {budget} s"
 
     # Nothing the student wrote or printed is a result.
