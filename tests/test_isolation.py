@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -216,7 +217,10 @@ def test_a_description_it_cannot_compute_is_not_recomputed(tmp_path, layer):
     assert not measure(tmp_path, x_test, labels).recomputed  # min_accuracy then fails with min_accuracy.not_recomputed
 
 
-def test_portable_timeout_needs_no_sigalrm(monkeypatch):
+@pytest.mark.parametrize("sigint", [signal.default_int_handler, signal.SIG_IGN], ids=["sigint_default", "sigint_ignored"])
+def test_portable_timeout_needs_no_sigalrm(monkeypatch, sigint):
+    # Started as a background job, the grader inherits SIGINT ignored: the timeout must still fire.
+    previous = signal.signal(signal.SIGINT, sigint)
     monkeypatch.setattr(worker, "HAS_ALARM", False)
 
     def spin():
@@ -227,6 +231,7 @@ def test_portable_timeout_needs_no_sigalrm(monkeypatch):
     data, status, error = worker._timed(spin, 0.5, describe=lambda e: {"type": type(e).__name__}, missing=LookupError)
     assert status == "timeout" and time.monotonic() - start < 5
     assert worker._timed(lambda: 7, 5, describe=lambda e: {}, missing=LookupError)[:2] == (7, "ok")
+    signal.signal(signal.SIGINT, previous)
 
 
 def test_process_control_off_linux_does_nothing(monkeypatch):

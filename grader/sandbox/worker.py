@@ -133,6 +133,10 @@ class _Alarm:
             signal.signal(signal.SIGALRM, _on_alarm)
             signal.setitimer(signal.ITIMER_REAL, self.limit)
         else:
+            # interrupt_main() raises KeyboardInterrupt only through SIGINT's Python
+            # handler: a grader started with SIGINT ignored (a background job, nohup)
+            # would otherwise never stop a step that hangs.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
             self.timer = threading.Timer(self.limit, self._interrupt)
             self.timer.daemon = True
             self.timer.start()
