@@ -39,7 +39,8 @@ from grader.exporters import outputs
 from grader.protect import FileGuard
 from grader.results import GradingResult
 from grader.sandbox import isolation
-from grader.sandbox.supervisor import SandboxError, Supervisor
+from grader.sandbox.observer import Observer
+from grader.sandbox.supervisor import SandboxError
 from grader.sandbox.untrusted import open_regular
 from grader.scoring import result_from_outcomes
 
@@ -185,7 +186,7 @@ def grade(request: Request) -> GradingResult:
         workdir = Path(private)
         os.chmod(workdir, 0o700)
         config = effective_config(request)
-        supervisor = Supervisor(
+        supervisor = Observer(
             config,
             module,
             dataset,

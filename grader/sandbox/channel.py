@@ -12,8 +12,6 @@ import json
 import os
 from typing import Any
 
-from grader.sandbox.protocol import StepStatus
-
 MAX_LINE = 1 << 20  # an event larger than this is the worker's bug or a forgery
 
 
@@ -39,11 +37,11 @@ class Channel:
 
     def send(self, **event: Any) -> None:
         data = (json.dumps(event, ensure_ascii=False, default=_plain) + "\n").encode("utf-8")
-        if len(data) > MAX_LINE and "data" in event:
+        if len(data) > MAX_LINE and ("data" in event or "value" in event):
             # Observations this large come from an absurd result (a figure of
             # the whole dataset): the step is reported as failed, not lost.
-            error = {"type": "ResultTooLarge", "message": f"{len(data)} bytes", "line": None, "function": None}
-            data = (json.dumps(dict(event, data=None, status=StepStatus.ERROR, error=error), default=_plain) + "\n").encode("utf-8")
+            error = {"kind": "error", "type": "ResultTooLarge", "message": f"{len(data)} bytes", "line": None, "function": None}
+            data = (json.dumps(dict(event, data=None, value=None, ok=False, status="error", error=error), default=_plain) + "\n").encode("utf-8")
         while data:
             written = os.write(self._fd, data)
             data = data[written:]

@@ -1,8 +1,10 @@
 """Plain-data descriptions of what the student's functions returned.
 
-Runs inside the worker. Everything returned here is a plain dataclass of
-``grader.facts``: the parent's checks judge these descriptions, never live
-Keras objects.
+Runs inside the answerer (the process that imported the student's code):
+everything returned here is a plain dict, the shape of a ``grader.facts``
+description, which crosses as a return value. The observer parses it into the
+typed facts (``grader.facts.parse_as``) and trusts none of it beyond that:
+a forged description is only a forged return value.
 Activations are identified by what they compute, not by their names, so a
 string, ``tf.nn.relu``, ``keras.activations.relu`` or an ``Activation`` layer
 are all recognised the same way.
@@ -14,8 +16,6 @@ from typing import Any
 
 import keras
 import numpy as np
-
-from grader.facts import Axes, CompileDescription, FigureDescription, Layer, LossDescription, ModelDescription
 
 MAX_VALUES = 4096  # larger images or curves are described by their shape only
 _PROBE = np.array([[-3.0, -1.0, -0.25, 0.0, 0.5, 2.0]], dtype="float32")
@@ -71,60 +71,57 @@ def _exact_kind(layer: Any) -> tuple[str, str | None]:
     return "other", next((kind for cls, kind in _LAYER_KINDS if isinstance(layer, cls)), None)
 
 
-def describe_layer(layer: Any) -> Layer:
+def describe_layer(layer: Any) -> dict[str, Any]:
     kind, base = _exact_kind(layer)
-    described = Layer(kind=kind, class_name=type(layer).__name__)
+    described: dict[str, Any] = {"kind": kind, "class_name": type(layer).__name__}
     if base is not None:
         # A look-alike may compute anything: named with its module (mnist_dense.Flatten)
         # so it never reads as Keras's own, and judged apart from the real kinds.
-        described.custom, described.base = True, base
-        described.class_name = f"{type(layer).__module__}.{type(layer).__name__}"
+        described.update(custom=True, base=base, class_name=f"{type(layer).__module__}.{type(layer).__name__}")
     if kind == "dense":
-        described.units = int(layer.units)
-        described.activation = classify_activation(layer.activation)
-        described.use_bias = bool(layer.use_bias)
+        described.update(units=int(layer.units), activation=classify_activation(layer.activation), use_bias=bool(layer.use_bias))
     elif kind == "activation":
-        described.activation = classify_activation(layer)
+        described["activation"] = classify_activation(layer)
     if kind != "input":
         for attribute in ("input_shape", "output_shape"):
             try:
-                setattr(described, attribute, _shape(getattr(layer, attribute)))
+                described[attribute] = _shape(getattr(layer, attribute))
             except (AttributeError, ValueError):
                 pass
     return described
 
 
-def describe_model(model: Any) -> ModelDescription:
+def describe_model(model: Any) -> dict[str, Any]:
     """Type, input shape and layers of whatever build_model returned."""
     if not isinstance(model, keras.Model):
-        return ModelDescription(is_model=False, type=type(model).__name__)
-    described = ModelDescription(
-        is_model=True,
-        type=type(model).__name__,
-        is_sequential=isinstance(model, keras.Sequential),
-        built=bool(model.built),
-        layers=[describe_layer(layer) for layer in model.layers],
-    )
+        return {"is_model": False, "type": type(model).__name__}
+    described: dict[str, Any] = {
+        "is_model": True,
+        "type": type(model).__name__,
+        "is_sequential": isinstance(model, keras.Sequential),
+        "built": bool(model.built),
+        "layers": [describe_layer(layer) for layer in model.layers],
+    }
     try:
-        described.input_shape = _shape(model.inputs[0].shape) if model.inputs else None
-        described.output_shape = _shape(model.outputs[0].shape) if model.outputs else None
-        described.params = int(model.count_params())
+        described["input_shape"] = _shape(model.inputs[0].shape) if model.inputs else None
+        described["output_shape"] = _shape(model.outputs[0].shape) if model.outputs else None
+        described["params"] = int(model.count_params())
     except (AttributeError, ValueError):
-        described.input_shape = described.output_shape = described.params = None
+        described["input_shape"] = described["output_shape"] = described["params"] = None
     return described
 
 
-def _loss_or_metric(item: Any) -> LossDescription:
+def _loss_or_metric(item: Any) -> dict[str, Any]:
     """Serialized compile argument -> its name and from_logits."""
     if isinstance(item, str):
-        return LossDescription(item)
+        return {"name": item}
     if isinstance(item, dict):
         config = item.get("config")
         if item.get("class_name") == "function":
-            return LossDescription(str(config))
+            return {"name": str(config)}
         from_logits = bool(config.get("from_logits", False)) if isinstance(config, dict) else False
-        return LossDescription(str(item.get("class_name")), from_logits)
-    return LossDescription(type(item).__name__)
+        return {"name": str(item.get("class_name")), "from_logits": from_logits}
+    return {"name": type(item).__name__}
 
 
 def _per_output(losses: Any) -> bool:
@@ -140,45 +137,45 @@ def optimizer_name(optimizer: Any) -> str:
     return name if isinstance(official, type) and cls is official else f"custom:{name}"
 
 
-def describe_compile(model: Any) -> CompileDescription:
+def describe_compile(model: Any) -> dict[str, Any]:
     """Optimizer class, loss and metrics the model was compiled with."""
     if not isinstance(model, keras.Model):
-        return CompileDescription(is_model=False, type=type(model).__name__)
+        return {"is_model": False, "type": type(model).__name__}
     if not getattr(model, "compiled", False):
-        return CompileDescription(compiled=False)
+        return {"compiled": False}
     try:
         config = model.get_compile_config() or {}
     except (TypeError, ValueError, AttributeError) as error:
-        return CompileDescription(compiled=True, config_error=type(error).__name__)
+        return {"compiled": True, "config_error": type(error).__name__}
     losses = config.get("loss")
     metrics = config.get("metrics") or []
     if isinstance(metrics, dict):
         metrics = list(metrics.values())
-    return CompileDescription(
-        compiled=True,
+    return {
+        "compiled": True,
         # The exact class: AdamW is a subclass of Adam, and a class named
         # Adam may derive from SGD; neither passes for keras.optimizers.Adam.
-        optimizer=optimizer_name(model.optimizer),
-        loss=LossDescription("multiple") if _per_output(losses) else _loss_or_metric(losses),
-        metrics=[_loss_or_metric(m) for m in metrics],
-    )
+        "optimizer": optimizer_name(model.optimizer),
+        "loss": {"name": "multiple"} if _per_output(losses) else _loss_or_metric(losses),
+        "metrics": [_loss_or_metric(m) for m in metrics],
+    }
 
 
-def describe_figure(figure: Any) -> FigureDescription:
+def describe_figure(figure: Any) -> dict[str, Any]:
     """Images and line data of a matplotlib Figure."""
     from matplotlib.figure import Figure
 
     if not isinstance(figure, Figure):
-        return FigureDescription(is_figure=False, type=type(figure).__name__)
+        return {"is_figure": False, "type": type(figure).__name__}
     axes = []
     for ax in figure.get_axes():
         images = [np.asarray(im.get_array()) for im in ax.get_images()]
         lines = [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()]
         # Only small data is sent: an MNIST image, one value per epoch.
         axes.append(
-            Axes(
-                images=[im.tolist() if im.size <= MAX_VALUES else {"shape": list(im.shape)} for im in images],
-                lines=[y.tolist() if y.size <= MAX_VALUES else [] for y in lines],
-            )
+            {
+                "images": [im.tolist() if im.size <= MAX_VALUES and im.dtype.kind in "biuf" else {"shape": list(im.shape)} for im in images],
+                "lines": [y.tolist() if y.size <= MAX_VALUES else [] for y in lines],
+            }
         )
-    return FigureDescription(is_figure=True, type=type(figure).__name__, axes=axes)
+    return {"is_figure": True, "type": type(figure).__name__, "axes": axes[:64]}

@@ -230,10 +230,22 @@ class Supervisor:
         return env
 
     def _run_worker(self) -> None:
+        process = self._spawn("grader.sandbox.worker", self._plan())
+        self.protected = set()
+        try:
+            self._watch(process, _lines(process.stdout))
+        finally:
+            self._stop(process)
+            process.stdout.close()
+            if self.cgroup is not None:
+                self.cgroup.remove()
+
+    def _spawn(self, module: str, plan: Path, stdin: Any = subprocess.DEVNULL) -> subprocess.Popen:
+        """Start ``python -m module plan`` in the sandbox, under the memory limit (the observer's answerer too)."""
         # The channel is the worker's standard output: the worker moves it to
         # another descriptor before anything else runs, and points its own
         # stdout at the output file (portable: no inherited extra descriptor).
-        command = self.isolation.command([sys.executable, "-m", "grader.sandbox.worker", str(self._plan())], self.paths, GRADER_PACKAGE)
+        command = self.isolation.command([sys.executable, "-m", module, str(plan)], self.paths, GRADER_PACKAGE)
         # The kernel's hard wall, above the RSS watch's limit by what the tmpfs may hold.
         limit = self.config.grading.memory_limit_mb + 2 * self.isolation.tmpfs_mb
         self.cgroup = MemoryCgroup.create(limit) if POSIX else None
@@ -244,23 +256,16 @@ class Supervisor:
                 command,
                 cwd=self.cwd,
                 env=self._environment(),
-                stdin=subprocess.DEVNULL,
+                stdin=stdin,
                 stdout=subprocess.PIPE,
                 stderr=log,
                 **posix,
             )
-        self.protected = set()
-        try:
-            self._watch(process, _lines(process.stdout))
-        finally:
-            self._stop(process)
-            process.stdout.close()
-            if self.cgroup is not None:
-                self.cgroup.remove()
+        return process
 
-    def _watch(self, process: subprocess.Popen, lines: queue.Queue) -> None:
+    def _watch(self, process: subprocess.Popen, lines: queue.Queue, deadline: float | None = None) -> None:
         self.current: Phase | None = None
-        deadline = time.monotonic() + self.config.time_limit("import") + 60.0  # start-up
+        deadline = deadline or time.monotonic() + self.config.time_limit("import") + 60.0  # start-up
         while True:
             try:
                 line = lines.get(timeout=POLL_SECONDS)
