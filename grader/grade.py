@@ -217,6 +217,7 @@ def grade(request: Request) -> GradingResult:
             grading_seconds=round(time.monotonic() - started, 1),
             workers=run.workers,
             memory_wall=run.memory_wall,
+            grader_peak_memory_mb=_own_peak_mb(),
         )
         if modified:
             metrics["modified_files"] = [os.path.relpath(p, GRADER_DIR.parent) for p in modified]
@@ -227,6 +228,16 @@ def grade(request: Request) -> GradingResult:
             metrics["train_subset"] = config.grading.train_subset
         _write_outputs(request.out, result, report, run.output_file, config)
     return result
+
+
+def _own_peak_mb() -> float | None:
+    """This process's peak memory (the observer and the judge; never the student's code), where the OS tells it."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
 
 
 def _test_set(lang: str) -> tuple:

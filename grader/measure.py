@@ -17,6 +17,7 @@ against.
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import numpy as np
 from grader.facts import Layer, MalformedFacts, ModelDescription, parse_as
 
 SUPPORTED = {"input", "flatten", "dense", "activation", "dropout"}
+MAX_WEIGHTS_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -72,6 +74,8 @@ def forward(layers: list[Layer], weights: list[np.ndarray], images: np.ndarray) 
         elif kind == "dense":
             if position + 1 + bool(layer.use_bias) > len(weights):
                 return None
+            if layer.units is not None and (weights[position].ndim != 2 or weights[position].shape[-1] != layer.units):
+                return None  # the description does not match the weights: nothing is recomputed from it
             x = x @ weights[position]
             position += 1
             if layer.use_bias:
@@ -114,15 +118,30 @@ def inputs_are_pixelwise(raw: np.ndarray, transformed: np.ndarray) -> bool:
     return bool(np.all(spread <= 1e-6))
 
 
+def load_weights(path: Path, max_bytes: int = MAX_WEIGHTS_BYTES) -> list[np.ndarray]:
+    """The weights of a checkpoint (an npz), read only if it is stored uncompressed and within ``max_bytes``.
+
+    The observer writes the checkpoint itself, from arrays it checked; the cap
+    makes loading more than a declared, bounded size impossible even so: a
+    deflated member (a decompression bomb) or one larger than the cap is a
+    ValueError before anything is inflated.
+    """
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if any(m.compress_type != zipfile.ZIP_STORED for m in members) or sum(m.file_size for m in members) > max_bytes:
+            raise ValueError("checkpoint compressed or over its size cap")
+    with np.load(path, allow_pickle=False) as archive:
+        return [archive[f"w{i}"] for i in range(len(archive.files))]
+
+
 def measure(state_dir: Path, x_test: np.ndarray, y_test: np.ndarray) -> Measurement:
     try:
         layers = parse_as(ModelDescription, json.loads((state_dir / "model.json").read_text())).layers
     except MalformedFacts:
         layers = [Layer(kind="unknown", class_name="?")]  # not what the worker writes: nothing is recomputed from it
-    with np.load(state_dir / "weights.npz") as archive:
-        weights = [archive[f"w{i}"] for i in range(len(archive.files))]
-    images = np.load(state_dir / "x_test_n.npy")
-    reported = np.load(state_dir / "probabilities.npy")
+    weights = load_weights(state_dir / "weights.npz")
+    images = np.load(state_dir / "x_test_n.npy", allow_pickle=False)
+    reported = np.load(state_dir / "probabilities.npy", allow_pickle=False)
     consistent = images.shape == x_test.shape and inputs_are_pixelwise(x_test, images)
     if not consistent:
         images = x_test.astype("float32") / 255.0

@@ -181,6 +181,10 @@ def test_hostile_case(graded, name):
     for forged in expected.get("absent", []):
         assert forged not in result.summary and forged not in score_text, forged
 
+    # The grading process itself stayed small (a decompression bomb is never inflated there).
+    if "max_grader_peak_mb" in expected and result.score["metrics"].get("grader_peak_memory_mb") is not None:
+        assert result.score["metrics"]["grader_peak_memory_mb"] <= expected["max_grader_peak_mb"]
+
     # No process it started is still running, no file it wrote outside survives.
     assert case.survivors == []
     for pattern in expected.get("leftovers", []):

@@ -570,6 +570,8 @@ class Observer(Supervisor):
     def build_model(self) -> observed.BuildFacts:
         self.answer("call", function="build_model", seed=self.seed, keep="model", send=False)
         facts = observed.BuildFacts(default=self.describe_model("model"))
+        if facts.default.is_model and not _matches_weights(facts.default, self.weights("model")[0]):
+            raise wire.WireError("the model's description does not match its weights")
         variants = {"units_64_tanh": ((64, "tanh"), {}), "list_256_128": (([256, 128],), {}), "classes_5": ((), {"num_classes": 5})}
         for name, (args, kwargs) in variants.items():
             try:
@@ -930,6 +932,27 @@ class Observer(Supervisor):
                 sample.label = _integer(label)
             samples.append(sample)
         return observed.PredictFacts(samples=samples)
+
+
+def _matches_weights(description: observed.ModelDescription, weights: list[np.ndarray]) -> bool:
+    """The described Dense layers agree with the weights' shapes (a description the answerer forged does not).
+
+    Only checkable when every layer with weights is a plain Dense; otherwise True.
+    """
+    if any(layer.kind not in ("input", "flatten", "dense", "activation", "dropout") for layer in description.layers):
+        return True
+    position = 0
+    for layer in description.layers:
+        if layer.kind != "dense":
+            continue
+        if position >= len(weights) or weights[position].ndim != 2 or weights[position].shape[1] != layer.units:
+            return False
+        position += 1
+        if layer.use_bias:
+            if position >= len(weights) or weights[position].shape != (layer.units,):
+                return False
+            position += 1
+    return position == len(weights)
 
 
 def _same_image(image: Any, expected: np.ndarray) -> bool:

@@ -92,10 +92,11 @@ def read_array(folder: Path, ref: Any, max_bytes: int = MAX_ARRAY_BYTES) -> np.n
         fd = os.open(folder / name, os.O_RDONLY | _NOFOLLOW)
     except OSError as error:
         raise WireError(f"array file: {type(error).__name__}") from error
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise WireError("array file is not a regular file")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise WireError("array file is not a regular file")
         try:
             version = np.lib.format.read_magic(handle)
             if version == (1, 0):
