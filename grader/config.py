@@ -263,3 +263,28 @@ def _validate(config: Config, path: Path) -> None:
         value = getattr(config.isolation, key)
         if value not in LEVELS:
             raise ConfigError(path, "one_of", table="isolation", key=key, choices=list(LEVELS), value=repr(value))
+
+
+# The keys the observation (running the student's code) depends on; every
+# other key ([points], [partial], [rubric], [exploration], min_accuracy and
+# the tolerances) only changes the judgement, so a class can be judged again
+# from its stored observations (``batch --rejudge``) after a change of them.
+# A table listed with None: all its keys.
+OBSERVATION_KEYS: dict[str, tuple[str, ...] | None] = {
+    "grading": ("seed", "train_subset", "memory_limit_mb", "output_limit_kb"),
+    "time_limits": None,
+    "isolation": None,
+    "quick": ("train_subset",),
+}
+
+
+def observation_settings(config: Config) -> dict[str, Any]:
+    """The values of ``config`` an observation depends on (OBSERVATION_KEYS), as plain data."""
+    settings: dict[str, Any] = {}
+    for table, keys in OBSERVATION_KEYS.items():
+        value = getattr(config, table)
+        if keys is None:
+            settings[table] = dict(value) if isinstance(value, dict) else {f.name: getattr(value, f.name) for f in fields(value)}
+        else:
+            settings[table] = {key: getattr(value, key) for key in keys}
+    return settings

@@ -13,39 +13,30 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import site
 import sys
-import sysconfig
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import pytest
-import pytest_jsonreport.plugin  # noqa: F401 - loaded before any student code runs
-
-from grader import data, fetch_data, i18n
-from grader.checks.context import GradingContext
-from grader.checks.plugin import GradingPlugin
-from grader.config import Config
+from grader import data, fetch_data, i18n, observations
+from grader.config import Config, observation_settings
 from grader.errors import GradingError
 from grader.exporters import outputs
+from grader.judge import _run_checks, judge_path, judge_report  # noqa: F401 - _run_checks, judge_path: used by tests through grade
+from grader.observations import Observations
 from grader.protect import FileGuard
 from grader.results import GradingResult
 from grader.sandbox import isolation
 from grader.sandbox.observer import Observer
 from grader.sandbox.supervisor import SandboxError
 from grader.sandbox.untrusted import open_regular
-from grader.scoring import result_from_outcomes
 
 GRADER_DIR = Path(__file__).resolve().parent
-CHECKS_DIR = GRADER_DIR / "checks"
 OUTPUT_MARKER = ".grader-output"
 MODULE_FILE = "mnist_dense.py"
 
@@ -80,84 +71,6 @@ def effective_config(request: Request) -> Config:
 def _check_out_dir(out: Path, lang: str) -> None:
     if out.exists() and any(out.iterdir()) and not (out / OUTPUT_MARKER).exists():
         raise GradingError(i18n.render(lang, "error.out_not_ours", out=out))
-
-
-def _run_checks(plugin: GradingPlugin, workdir: Path) -> dict:
-    """Run every check with ``plugin`` (which collects their outcomes); the raw report.json."""
-    report_path = workdir / "report.json"
-    # Only the grader's own checks and plugins: no ini file, conftest.py or
-    # installed plugin from around the submission (which it may have written).
-    args = [
-        str(CHECKS_DIR),
-        "-q",
-        "-c",
-        os.devnull,
-        "--confcutdir",
-        str(CHECKS_DIR),
-        "--disable-plugin-autoload",
-        "-p",
-        "pytest_jsonreport.plugin",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "python_files=check_*.py",
-        "-o",
-        "addopts=",
-        "--rootdir",
-        str(CHECKS_DIR),
-        "--import-mode=importlib",  # no rootdir inserted into sys.path
-        "--json-report",
-        f"--json-report-file={report_path}",
-        "--json-report-omit=collectors",
-    ]
-    with open(os.devnull, "w") as devnull:
-        stdout = sys.stdout
-        sys.stdout = devnull
-        try:
-            with _installed_paths_only():
-                pytest.main(args, plugins=[plugin])
-        finally:
-            sys.stdout = stdout
-    return json.loads(report_path.read_text())
-
-
-def _trusted_roots() -> list[Path]:
-    """Where the Python installation keeps modules: the only import folders of the checks."""
-    names = ("stdlib", "platstdlib", "purelib", "platlib")
-    roots = {Path(sysconfig.get_paths()[name]).resolve() for name in names}
-    user = site.getusersitepackages() if site.ENABLE_USER_SITE else None
-    if user:
-        roots.add(Path(user).resolve())
-    return sorted(roots)
-
-
-def judge_path(path: list[str]) -> list[str]:
-    """``path`` without the working folder, PYTHONPATH or any folder outside the installation.
-
-    The grader package is already imported; its modules load through the
-    package, never through ``sys.path``. A module a submission wrote into the
-    repository root (``difflib.py``) is then never imported by the checks.
-    """
-    roots = _trusted_roots()
-    kept = []
-    for entry in path:
-        if not entry:
-            continue
-        resolved = Path(entry).resolve()
-        if any(resolved.is_relative_to(root) for root in roots) or (resolved.suffix == ".zip" and resolved.is_relative_to(Path(sys.base_prefix).resolve())):
-            kept.append(entry)
-    return kept
-
-
-@contextmanager
-def _installed_paths_only() -> Iterator[None]:
-    saved = list(sys.path)
-    sys.path[:] = judge_path(sys.path)
-    sys.path_importer_cache.clear()
-    try:
-        yield
-    finally:
-        sys.path[:] = saved
 
 
 def _isolation(request: Request) -> isolation.Isolation:
@@ -206,27 +119,29 @@ def grade(request: Request) -> GradingResult:
         checking = getattr(request.progress, "checking", None)
         if callable(checking):
             checking()  # the worker is done; the checks run now
-        plugin = GradingPlugin(GradingContext(config, run, x_test, y_test, request.submission))
-        report = _run_checks(plugin, workdir)
-
         flags = _flags(run, modified)
         metrics: dict = dict(
-            test_accuracy=None,
             peak_memory_mb=run.peak_memory_mb,
             train_seconds=round(run.outcomes["train_model"].seconds, 1) if "train_model" in run.outcomes else None,
-            grading_seconds=round(time.monotonic() - started, 1),
             workers=run.workers,
             memory_wall=run.memory_wall,
-            grader_peak_memory_mb=_own_peak_mb(),
         )
         if modified:
             metrics["modified_files"] = [os.path.relpath(p, GRADER_DIR.parent) for p in modified]
-        result = result_from_outcomes(plugin.outcomes, config, lang, metrics, flags)
-        result.isolation = run.isolation
-        if request.quick:
-            result.mode = "quick"
-            metrics["train_subset"] = config.grading.train_subset
-        _write_outputs(request.out, result, report, run.output_file, config)
+        seen = Observations(
+            run=run,
+            submission=request.submission,
+            metrics=metrics,
+            flags=flags,
+            settings=observation_settings(config),
+            mode="quick" if request.quick else "full",
+        )
+        kept = observations.write(workdir / "kept", seen, request.submission)
+        seen = observations.read(workdir / "kept")
+        result, report = judge_report(seen, config, lang, (x_test, y_test), workdir)
+        result.metrics["grading_seconds"] = round(time.monotonic() - started, 1)
+        result.metrics["grader_peak_memory_mb"] = _own_peak_mb()
+        _write_outputs(request.out, result, report, run.output_file, config, kept)
     return result
 
 
@@ -275,7 +190,7 @@ def _flags(run, modified: list[str]) -> list[str]:
     return flags
 
 
-def _write_outputs(out: Path, result: GradingResult, report: dict, student_output: Path, config: Config) -> None:
+def _write_outputs(out: Path, result: GradingResult, report: dict, student_output: Path, config: Config, kept: Path | None = None) -> None:
     """Write every exporter's files into a new folder, then swap it in for ``out``."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -288,6 +203,8 @@ def _write_outputs(out: Path, result: GradingResult, report: dict, student_outpu
             (staging / name).write_bytes(content)
         else:
             (staging / name).write_text(content, encoding="utf-8")
+    if kept is not None:
+        shutil.copytree(kept, staging / observations.FOLDER)
     if out.exists():
         shutil.rmtree(out)
     staging.rename(out)

@@ -71,7 +71,7 @@ def hostile_source(name: str) -> str:
 
 
 EXPECTED = tomllib.loads((HERE / "expected.toml").read_text(encoding="utf-8"))
-OUTPUT_FILES = {".grader-output", *outputs.OUTPUT_FILES}
+OUTPUT_FILES = {".grader-output", "observations", *outputs.OUTPUT_FILES}
 GRACE = 5  # grader/sandbox/supervisor.py GRACE_SECONDS
 # What a grading takes beyond the limits it runs into: start-up, a worker
 # restart, the checks, on a loaded two-core machine running two at a time.
