@@ -374,3 +374,38 @@ def test_rerun_skips_unchanged_submissions(graded, tmp_path):
     done = run(*args)
     assert done.returncode == 0, done.stderr
     assert json.loads((out / "run.json").read_text())["graded"] == ["bob-stubs", "ivan-empty", "judy-killer"]
+
+
+def test_rejudge_regrades_from_observations_without_running_student_code(graded, tmp_path):
+    """batch --rejudge: the same grades when nothing changed; new points applied in seconds; recorded (issue 17)."""
+    out = tmp_path / "out"
+    shutil.copytree(graded["out"], out, symlinks=True)
+    before = without_timing(read_gradebook(out / "gradebook.csv"))
+    started = time.monotonic()
+    done = run("batch", str(graded["subs"]), "--out", str(out), "--config", str(graded["config"]), "--rejudge", *ENGLISH)
+    same_seconds = time.monotonic() - started
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert without_timing(read_gradebook(out / "gradebook.csv")) == before
+    meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert "alice-ref" in meta["rejudged"] and "bob-stubs" in meta["rejudged"] and "grace-hang" not in meta["rejudged"]
+    assert json.loads((out / "students" / "alice-ref" / "batch.json").read_text(encoding="utf-8"))["rejudged"]
+
+    # Double the architecture's points: only the judgement changes.
+    config = tmp_path / "more-points.toml"
+    text = graded["config"].read_text(encoding="utf-8")
+    points = load_config(graded["config"]).points
+    config.write_text(re.sub(r"(?m)^architecture = \S+", f"architecture = {points['architecture'] * 2}", text, count=1), encoding="utf-8")
+    started = time.monotonic()
+    done = run("batch", str(graded["subs"]), "--out", str(out), "--config", str(config), "--rejudge", *ENGLISH)
+    seconds = time.monotonic() - started
+    assert done.returncode == 0, done.stdout + done.stderr
+    book = read_gradebook(out / "gradebook.csv")
+    assert float(book["alice-ref"]["architecture"]) == points["architecture"] * 2
+    assert float(book["alice-ref"]["total"]) == float(before["alice-ref"]["total"]) + points["architecture"]
+    assert float(book["carol-tanh"]["architecture"]) < points["architecture"] * 2  # still loses it
+    assert book["grace-hang"]["status"] == "timeout"  # not observed: kept as it was
+    score = json.loads((out / "students" / "alice-ref" / "score.json").read_text(encoding="utf-8"))
+    assert score["max_score"] == load_config(config).max_score
+    print(f"\nbatch --rejudge on {len(CLASS)} submissions: {same_seconds:.1f} s unchanged, {seconds:.1f} s with new points")
+    # No student code ran and nothing trained: far below one grading (grace-hang alone hangs until killed).
+    assert seconds < 120

@@ -111,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="also write the grades for an LMS import: moodle (moodle-grades.csv) or canvas (canvas-grades.csv); may be repeated",
     )
+    parser.add_argument(
+        "--rejudge",
+        action="store_true",
+        help="judge every stored grading again from its observations with this config's points, rubric and thresholds: runs no student code, trains nothing",
+    )
     parser.add_argument("--list", action="store_true", help="only print the ids this run would grade (after --shard) and exit")
     fetching = parser.add_mutually_exclusive_group()
     fetching.add_argument("--fetch-only", action="store_true", help="only clone or update the roster's git URLs into DIR/cache, then exit")
@@ -124,7 +129,7 @@ class Batch:
         self.out: Path = args.out.resolve()
         self.config_path = (args.config or DEFAULT_CONFIG).resolve()
         self.config = load_config(self.config_path)
-        if not args.fetch_only:
+        if not args.fetch_only and not getattr(args, "rejudge", False):
             problem = _isolation_error(self.config, args.lang)
             if problem is not None:
                 # Each student runs at the strongest level (--require-isolation roads): stop before any.
@@ -150,6 +155,7 @@ class Batch:
         self.stored = _stored_digests(self.out / RUN_FILE)
         self.graded: list[str] = []
         self.skipped: list[str] = []
+        self.rejudged: list[str] = []  # judged again from stored observations (--rejudge)
 
     # -- planning ------------------------------------------------------------
     def plan(self, subs: list[roster.Submission]) -> list[Job]:
@@ -300,6 +306,10 @@ class Batch:
 
     # -- the whole run -----------------------------------------------------------
     def run(self, subs: list[roster.Submission], started: float) -> int:
+        if self.args.rejudge:
+            from grader.instructor import rejudge
+
+            return rejudge.run(self, subs, started)
         self.out.mkdir(parents=True, exist_ok=True)
         ref, lang = self.args.ref, self.args.lang
         if self.args.no_fetch:
@@ -359,6 +369,7 @@ class Batch:
             "submissions": ids,
             "graded": sorted(self.graded),
             "skipped": sorted(self.skipped),
+            "rejudged": sorted(self.rejudged),
             "wall_seconds": wall,
             "similarity_seconds": self.similarity_seconds,
             "score_sha256": {i: self.digests[i] for i in ids if i in self.digests},

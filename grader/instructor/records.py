@@ -38,6 +38,8 @@ class StudentRecord:
     commit: str = ""  # the graded commit's sha, for a submission fetched with git
     # submission paths that were symbolic links or led outside it: not graded
     symlinks: list[str] = field(default_factory=list)
+    # when this grade was last judged again from stored observations (batch --rejudge), and with which config
+    rejudged: str = ""
     result: GradingResult | None = None
 
     @property
