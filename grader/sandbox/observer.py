@@ -117,6 +117,7 @@ class Observer(Supervisor):
         self.reply: dict[str, Any] | None = None
         self.waiting: int | None = None
         self.death: StepFailed | None = None
+        self.last_death: tuple[str, StepStatus] | None = None
         self.call_tampered: list[str] = []
         self.call_printed: list[str] = []
         # The state later steps need, held here as data, re-sent to a restarted answerer.
@@ -199,6 +200,7 @@ class Observer(Supervisor):
         self.waiting = None
         if self.reply is None:
             death, self.death = self.death or AnswererDied(StepStatus.CRASHED), None
+            self.last_death = (self.current_step, death.status)  # told with the restart that follows
             self._stop_answerer()
             raise death
         reply = self.reply
@@ -347,13 +349,8 @@ class Observer(Supervisor):
 
     def _revive(self) -> None:
         """A new answerer with the module imported again and the state re-sent as data."""
-        self._tell(
-            {
-                "event": "restart",
-                "step": self.current_step,
-                "cause": str(self.outcomes[self.current_step].status) if self.current_step in self.outcomes else str(getattr(self.death, "status", "crashed")),
-            }
-        )
+        step, cause = self.last_death or (self.current_step, StepStatus.CRASHED)
+        self._tell({"event": "restart", "step": step, "cause": str(cause)})
         saved = self.current_step, self.step_deadline, self.call_tampered, self.call_printed
         self._start()
         self.step_deadline = time.monotonic() + self.config.time_limit("import")
@@ -447,7 +444,8 @@ class Observer(Supervisor):
             data = None
         self.module_mode = "salvage"
         if self.process is None:
-            self._tell({"event": "restart", "step": "import", "cause": str(self.outcomes["import"].status)})
+            step, cause = self.last_death or ("import", self.outcomes["import"].status)
+            self._tell({"event": "restart", "step": step, "cause": str(cause)})
             self._start()
         self._begin("import-salvage")
         start = time.monotonic()
