@@ -140,3 +140,29 @@ def test_layers_that_change_nothing_after_the_softmax_keep_its_logits():
     output, logits = forward(layers, [W1, B1, W2, B2], IMAGES)
     pre = np.maximum(IMAGES.reshape(12, -1) @ W1 + B1, 0) @ W2 + B2
     assert np.allclose(output, ACTIVATIONS["softmax"](pre), atol=1e-5) and np.allclose(logits, pre, atol=1e-5)
+
+
+def test_a_description_that_does_not_match_the_weights_is_not_computed():
+    """A forged description (128 units claimed, 32 in the weights) is never measured (issue 17)."""
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=(784, 32)).astype("float32"), np.zeros(32, "float32"), rng.normal(size=(32, 10)).astype("float32"), np.zeros(10, "float32")]
+    images = np.zeros((2, 28, 28), "float32")
+    assert forward([flatten(), dense(32, "relu"), dense(10, "softmax")], weights, images) is not None
+    assert forward([flatten(), dense(128, "relu"), dense(10, "softmax")], weights, images) is None
+
+
+def test_the_checkpoint_is_loaded_only_uncompressed_and_under_its_cap(tmp_path):
+    """A deflated checkpoint (a decompression bomb) is refused before anything is inflated (issue 17)."""
+    import zipfile
+
+    from grader.measure import load_weights
+
+    np.savez(tmp_path / "plain.npz", w0=np.ones((4, 3), "float32"))
+    assert load_weights(tmp_path / "plain.npz")[0].shape == (4, 3)
+    np.savez_compressed(tmp_path / "deflated.npz", w0=np.zeros((1000, 1000), "float32"))
+    with pytest.raises(ValueError, match="compressed"):
+        load_weights(tmp_path / "deflated.npz")
+    with pytest.raises(ValueError, match="cap"):
+        load_weights(tmp_path / "plain.npz", max_bytes=10)
+    with zipfile.ZipFile(tmp_path / "plain.npz") as archive:
+        assert all(m.compress_type == zipfile.ZIP_STORED for m in archive.infolist())

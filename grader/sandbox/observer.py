@@ -17,12 +17,15 @@ never needs one).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
+import os
 import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -603,23 +606,38 @@ class Observer(Supervisor):
     def _clean_keras(self) -> Any:
         """Keras in this process, for the stand-ins: imported on first need, quiet and deterministic."""
         if self.keras is None:
-            import os
             import warnings
 
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
             warnings.filterwarnings("ignore")
-            import keras
-            import tensorflow as tf
+            with self._log_stderr():
+                import absl.logging
+                import keras
+                import tensorflow as tf
 
-            tf.get_logger().setLevel("ERROR")
-            try:
-                tf.config.threading.set_intra_op_parallelism_threads(self.threads)
-                tf.config.threading.set_inter_op_parallelism_threads(self.threads)
-                tf.config.experimental.enable_op_determinism()
-            except RuntimeError:
-                pass  # already initialised in this process
+                absl.logging.set_verbosity(absl.logging.ERROR)
+                tf.get_logger().setLevel("ERROR")
+                try:
+                    tf.config.threading.set_intra_op_parallelism_threads(self.threads)
+                    tf.config.threading.set_inter_op_parallelism_threads(self.threads)
+                    tf.config.experimental.enable_op_determinism()
+                except RuntimeError:
+                    pass  # already initialised in this process
             self.keras = keras
         return self.keras
+
+    @contextlib.contextmanager
+    def _log_stderr(self) -> Iterator[None]:
+        """TensorFlow's start-up chatter (written by C++ to fd 2) goes to the grading's log, never to the student."""
+        sys.stderr.flush()
+        saved = os.dup(2)
+        with open(self.workdir / "observer.log", "ab") as log:
+            os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
     def _standin_build(self) -> None:
         from grader.sandbox import fallbacks
@@ -627,7 +645,8 @@ class Observer(Supervisor):
         keras = self._clean_keras()
         self.replaced.add("build_model")
         keras.utils.set_random_seed(self.seed)
-        model = fallbacks.build_model()
+        with self._log_stderr():
+            model = fallbacks.build_model()
         self.standin = {"architecture": model.to_json(), "weights": self._save_weights(model.get_weights(), "standin.npz")}
         self.model_source = "standin"
         self._load_standin_model()
@@ -845,7 +864,8 @@ class Observer(Supervisor):
             model.set_weights([_fresh_like(w) for w in model.get_weights()])
         keras.utils.set_random_seed(self.seed)
         stop = self.subset or None
-        history = fallbacks.train_model(fallbacks.compile_model(model), self.standin_x, self.y_train[:stop][:STANDIN_SAMPLES])
+        with self._log_stderr():
+            history = fallbacks.train_model(fallbacks.compile_model(model), self.standin_x, self.y_train[:stop][:STANDIN_SAMPLES])
         self.history = {
             "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
             "epoch": list(history.epoch),
