@@ -30,7 +30,7 @@ import pytest
 from gradingkit import ROOT, STUBS, mnist_env
 
 from grader.config import load_config
-from grader.sandbox import isolation, processes, worker
+from grader.sandbox import answerer, isolation, processes
 from grader.sandbox import supervisor as supervisor_module
 from grader.sandbox.isolation import Isolation, Paths
 
@@ -49,8 +49,8 @@ def _pairs(command: list[str], flag: str) -> list[tuple[str, str]]:
 
 def test_namespaces_command_binds_only_what_the_worker_needs(tmp_path):
     paths = _paths(tmp_path)
-    command = Isolation("namespaces", tmpfs_mb=64).command(["python", "-m", "grader.sandbox.worker"], paths, ROOT / "grader")
-    assert command[0] == "bwrap" and command[-3:] == ["python", "-m", "grader.sandbox.worker"]
+    command = Isolation("namespaces", tmpfs_mb=64).command(["python", "-m", "grader.sandbox.answerer"], paths, ROOT / "grader")
+    assert command[0] == "bwrap" and command[-3:] == ["python", "-m", "grader.sandbox.answerer"]
     for flag in ("--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--new-session"):
         assert flag in command
     read_only = dict(_pairs(command, "--ro-bind"))
@@ -221,16 +221,16 @@ def test_a_description_it_cannot_compute_is_not_recomputed(tmp_path, layer):
 def test_portable_timeout_needs_no_sigalrm(monkeypatch, sigint):
     # Started as a background job, the grader inherits SIGINT ignored: the timeout must still fire.
     previous = signal.signal(signal.SIGINT, sigint)
-    monkeypatch.setattr(worker, "HAS_ALARM", False)
+    monkeypatch.setattr(answerer, "HAS_ALARM", False)
 
     def spin():
         while True:
             pass
 
     start = time.monotonic()
-    data, status, error = worker._timed(spin, 0.5, describe=lambda e: {"type": type(e).__name__}, missing=LookupError)
-    assert status == "timeout" and time.monotonic() - start < 5
-    assert worker._timed(lambda: 7, 5, describe=lambda e: {}, missing=LookupError)[:2] == (7, "ok")
+    value, error = answerer._timed(spin, 0.5)
+    assert value is None and error["kind"] == "timeout" and time.monotonic() - start < 5
+    assert answerer._timed(lambda: 7, 5) == (7, None)
     signal.signal(signal.SIGINT, previous)
 
 

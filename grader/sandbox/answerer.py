@@ -85,6 +85,18 @@ class _Alarm:
         self.cancel()
 
 
+def _timed(action: Any, limit: float) -> tuple[Any, dict[str, Any] | None]:
+    """``(action(), None)``, or ``(None, the exception described)``; interrupted after ``limit`` seconds."""
+    with _Alarm(limit) as alarm:
+        try:
+            return action(), None
+        except BaseException as caught:  # noqa: BLE001 - the student's code may raise anything
+            alarm.cancel()
+            if alarm.fired and isinstance(caught, KeyboardInterrupt):
+                caught = StepTimeout()
+            return None, describe_error(caught)
+
+
 def describe_error(error: BaseException) -> dict[str, Any]:
     """The exception as the observer receives it: kind, type, message, the student's line."""
     line = function = None
@@ -251,15 +263,8 @@ class Answerer:
         start = time.monotonic()
         offset = self.output.tell()
         reply: dict[str, Any] = {"event": "reply", "id": request.get("id")}
-        with _Alarm(limit) as alarm:
-            try:
-                reply["value"] = getattr(self, f"op_{op}")(request)
-                reply["ok"] = True
-            except BaseException as caught:  # noqa: BLE001 - the student's code may raise anything
-                alarm.cancel()
-                if alarm.fired and isinstance(caught, KeyboardInterrupt):
-                    caught = StepTimeout()
-                reply["ok"], reply["error"] = False, describe_error(caught)
+        value, error = _timed(lambda: getattr(self, f"op_{op}")(request), limit)
+        reply.update(ok=error is None, value=value, error=error)
         reply["tampered"] = self.undo()[:10]
         reply["seconds"] = time.monotonic() - start
         reply["printed"] = _printed_since(self.output, offset)

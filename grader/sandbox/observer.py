@@ -42,6 +42,8 @@ from grader.spec import STANDIN_SAMPLES, STEPS
 # Keras here (tests/test_observer.py checks it is current).
 STANDIN_ARCHITECTURE = Path(__file__).with_name("standin_model.json")
 SAMPLE_INDEX = 7
+STUDENT_OPS = ("call", "import", "signature")  # requests that run the student's functions
+GRADER_REQUEST_SECONDS = 60.0
 EPOCHS_PROBE_SAMPLES = 256
 NORMALIZE_PROBE = 2000
 MAX_CHECKPOINT_BYTES = 256 * 2**20  # the trained weights; a dense MNIST model needs a few MB
@@ -190,7 +192,11 @@ class Observer(Supervisor):
         if self.process is None:
             self._revive()
         self.requests += 1
-        limit = max(0.1, limit if limit is not None else self.remaining())
+        if limit is None:
+            # A student's function runs within its step's time; the grader's own requests
+            # (weights, descriptions, the stand-ins' data) get at least GRADER_REQUEST_SECONDS.
+            limit = self.remaining() if op in STUDENT_OPS else max(self.remaining(), GRADER_REQUEST_SECONDS)
+        limit = max(0.1, limit)
         request.update(op=op, id=self.requests, limit=limit)
         line = (json.dumps(request) + "\n").encode()
         try:
@@ -258,7 +264,8 @@ class Observer(Supervisor):
                 if spec.action:
                     self.step(spec.name, getattr(self, spec.action), getattr(self, spec.restore) if spec.restore else None)
         except StepFailed:
-            pass  # not even the grader's stand-ins could be put in place (restarts exhausted): the steps not run say so
+            # Not even the grader's stand-ins could be put in place: the steps not run say so.
+            self._log_malformed(self.current_step)
         finally:
             if self.process is not None:
                 try:
@@ -355,6 +362,7 @@ class Observer(Supervisor):
         step, cause = self.last_death or (self.current_step, StepStatus.CRASHED)
         self._tell({"event": "restart", "step": step, "cause": str(cause)})
         saved = self.current_step, self.step_deadline, self.call_tampered, self.call_printed
+        began = time.monotonic()
         self._start()
         self.step_deadline = time.monotonic() + self.config.time_limit("import")
         try:
@@ -364,6 +372,7 @@ class Observer(Supervisor):
             self.answer("import", mode="empty")
         self._resend()
         self.current_step, self.step_deadline, self.call_tampered, self.call_printed = saved
+        self.step_deadline += time.monotonic() - began  # the restart's time is not the step's
 
     def _resend(self) -> None:
         if self.x_train_file is not None:
@@ -640,9 +649,9 @@ class Observer(Supervisor):
             os.close(saved)
 
     def _standin_build(self) -> None:
+        keras = self._clean_keras()  # first: TensorFlow's import chatter goes to the log
         from grader.sandbox import fallbacks
 
-        keras = self._clean_keras()
         self.replaced.add("build_model")
         keras.utils.set_random_seed(self.seed)
         with self._log_stderr():
@@ -844,9 +853,9 @@ class Observer(Supervisor):
 
     def _fallback_training(self) -> None:
         """The grader's stand-in training, here in clean Keras, on the model the later steps use."""
+        keras = self._clean_keras()  # first: TensorFlow's import chatter goes to the log
         from grader.sandbox import fallbacks
 
-        keras = self._clean_keras()
         self.replaced.add("train_model")
         weights, answer = self.weights(architecture=True)
         try:
