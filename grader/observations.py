@@ -79,6 +79,7 @@ def write(folder: Path, observations: Observations, submission: Path) -> Path:
         "isolation": run.isolation,
         "memory_wall": run.memory_wall,
         "stray_processes": run.stray_processes,
+        "grader_training": run.grader_training,
         "evidence": run.evidence_dir is not None,
         "metrics": observations.metrics,
         "flags": observations.flags,
@@ -122,6 +123,7 @@ def read(folder: Path) -> Observations:
         isolation=record["isolation"],
         memory_wall=record["memory_wall"],
         stray_processes=record["stray_processes"],
+        grader_training=str(record.get("grader_training") or ""),
     )
     return Observations(
         run=run,

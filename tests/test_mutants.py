@@ -152,7 +152,8 @@ def _mutants() -> dict[str, tuple[str, dict[str, str]]]:
                 '    history.history = {k: [0.5] * epochs for k in ("loss", "accuracy", "val_loss", "val_accuracy")}\n'
                 "    return history\n",
             ),
-            {"train": "train.no_fit", "min_accuracy": "min_accuracy.blocked"},
+            # The grader trains the student's own model (issue 19): min_accuracy measures it.
+            {"train": "train.no_fit"},
         ),
     }
 

@@ -231,7 +231,10 @@ def test_predict(ctx, verdict):
 @check("min_accuracy")
 def test_min_accuracy(ctx, verdict):
     replaced = stand_ins(ctx)
-    blocking = [s for s in replaced if s in MODEL_STEPS or _status(ctx, s) == "tampered"]
+    # train_model failed but the grader trained the student's own model (the reference training):
+    # the model is the student's, so it is measured, and the message names the grader's step 6.
+    own_model = getattr(ctx.run, "grader_training", "") == "student_model"
+    blocking = [s for s in replaced if (s in MODEL_STEPS and not (own_model and s == "train_model")) or _status(ctx, s) == "tampered"]
     helped = [s for s in replaced if s not in blocking]
     threshold = ctx.config.grading.min_accuracy
     if blocking:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from grader.spec import STANDIN_EPOCHS, STANDIN_SAMPLES
+from grader.spec import GRADER_TRAINING_EPOCHS, STANDIN_EPOCHS, STANDIN_SAMPLES
 
 # The loss names (string or class) the reference compile is equivalent to.
 SPARSE_LOSSES = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy")
@@ -47,3 +47,8 @@ def train_model(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray) ->
         validation_split=0.1,
         verbose=0,
     )
+
+
+def train_model_as_reference(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray) -> keras.callbacks.History:
+    """The reference training, for a student's own model whose train_model failed (issue 19)."""
+    return model.fit(x_train, y_train, epochs=GRADER_TRAINING_EPOCHS, batch_size=32, validation_split=0.1, verbose=0)

@@ -137,6 +137,7 @@ class Observer(Supervisor):
         self.x_test_n: np.ndarray | None = None
         self.standin_x: np.ndarray | None = None
         self.keras: Any = None
+        self.grader_training = ""  # "student_model": the reference training on the student's model; "standin"
 
     # -- the answerer process ---------------------------------------------------------------
     def _plan_answerer(self) -> Path:
@@ -260,7 +261,10 @@ class Observer(Supervisor):
         try:
             self._start()
             self._import()
-            for spec in STEPS:
+            # Nothing could be imported (a SyntaxError): no step can run, and no stand-in
+            # training either (issue 19); every check says the import failed.
+            steps = STEPS if self.module_mode != "empty" else ()
+            for spec in steps:
                 if spec.action:
                     self.step(spec.name, getattr(self, spec.action), getattr(self, spec.restore) if spec.restore else None)
         except StepFailed:
@@ -285,6 +289,7 @@ class Observer(Supervisor):
             isolation=self.isolation.level,
             memory_wall=self.memory_wall,
             stray_processes=self.strays,
+            grader_training=self.grader_training,
         )
 
     def _begin(self, step: str, kind: str = "run") -> None:
@@ -852,18 +857,34 @@ class Observer(Supervisor):
         self.answer("set_weights", ref="model", file=target.name)
 
     def _fallback_training(self) -> None:
-        """The grader's stand-in training, here in clean Keras, on the model the later steps use."""
+        """The grader's training, here in clean Keras, on the model the later steps use.
+
+        When that model is the student's own (build_model worked), it gets the
+        reference training (issue 19: min_accuracy then measures the student's
+        model, and says the training was the grader's); a stand-in model gets
+        the short stand-in training.
+        """
         keras = self._clean_keras()  # first: TensorFlow's import chatter goes to the log
         from grader.sandbox import fallbacks
 
         self.replaced.add("train_model")
         weights, answer = self.weights(architecture=True)
-        try:
-            model = keras.models.model_from_json(str(answer.get("architecture")))
-            model.set_weights(weights)
-        except Exception:  # noqa: BLE001 - a model clean Keras cannot rebuild (custom layers): the stand-in's
+        model = None
+        if self.model_source == "student" and _plain_sequential(answer.get("architecture")):
+            try:
+                with self._log_stderr():
+                    model = keras.models.model_from_json(str(answer["architecture"]))
+                    model.set_weights(weights)
+            except Exception:  # noqa: BLE001 - a model clean Keras cannot rebuild: the stand-in's
+                model = None
+        if model is None and self.model_source == "standin" and self.standin is not None:
+            with self._log_stderr():
+                model = keras.models.model_from_json(self.standin["architecture"])
+                model.set_weights(weights)
+        if model is None:
             keras.utils.set_random_seed(self.seed)
-            model = fallbacks.build_model()
+            with self._log_stderr():
+                model = fallbacks.build_model()
             self.replaced.add("build_model")
             self.standin = {"architecture": model.to_json(), "weights": self._save_weights(model.get_weights(), "standin.npz")}
             self.model_source = "standin"
@@ -874,7 +895,15 @@ class Observer(Supervisor):
         keras.utils.set_random_seed(self.seed)
         stop = self.subset or None
         with self._log_stderr():
-            history = fallbacks.train_model(fallbacks.compile_model(model), self.standin_x, self.y_train[:stop][:STANDIN_SAMPLES])
+            fallbacks.compile_model(model)
+            if self.model_source == "student":
+                self.grader_training = "student_model"
+                x = np.load(self.x_train_file, allow_pickle=False).astype("float32", copy=False)
+                history = fallbacks.train_model_as_reference(model, x, self.y_train[:stop])
+                del x
+            else:
+                self.grader_training = "standin"
+                history = fallbacks.train_model(model, self.standin_x, self.y_train[:stop][:STANDIN_SAMPLES])
         self.history = {
             "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
             "epoch": list(history.epoch),
@@ -959,6 +988,30 @@ class Observer(Supervisor):
                 sample.label = _integer(label)
             samples.append(sample)
         return observed.PredictFacts(samples=samples)
+
+
+PLAIN_LAYERS = ("InputLayer", "Flatten", "Dense", "Dropout", "Activation", "ReLU", "Softmax")
+
+
+def _plain_sequential(architecture: Any) -> bool:
+    """An architecture (JSON text from the answerer) that clean Keras may rebuild: a Sequential of plain
+    Keras layers only, so deserializing it imports and runs nothing else."""
+    try:
+        config = json.loads(architecture) if isinstance(architecture, str) and len(architecture) < 200_000 else None
+    except ValueError:
+        return False
+    if not isinstance(config, dict) or config.get("class_name") != "Sequential" or config.get("module") != "keras":
+        return False
+    layers = (config.get("config") or {}).get("layers") if isinstance(config.get("config"), dict) else None
+    if not isinstance(layers, list):
+        return False
+    for layer in layers:
+        if not isinstance(layer, dict) or layer.get("class_name") not in PLAIN_LAYERS or layer.get("module") != "keras.layers":
+            return False
+        activation = (layer.get("config") or {}).get("activation") if isinstance(layer.get("config"), dict) else None
+        if activation is not None and not isinstance(activation, str):
+            return False
+    return True
 
 
 def _matches_weights(description: observed.ModelDescription, weights: list[np.ndarray]) -> bool:

@@ -81,6 +81,9 @@ class SandboxRun:
     isolation: str = "process"
     memory_wall: str = "rss"  # "cgroup": the kernel's hard limit too; "rss": the supervisor's watch only
     stray_processes: int = 0
+    # How the grader trained when train_model's own training could not be kept: "student_model"
+    # (the reference training, on the student's own model), "standin" (the short stand-in), or "".
+    grader_training: str = ""
 
     def outcome(self, step: str) -> StepOutcome | None:
         return self.outcomes.get(step)
