@@ -1,10 +1,10 @@
 """What the sandbox observed at each step: one dataclass per step.
 
-The worker (``grader/sandbox/pipeline.py``) fills them in; they cross the
-channel as JSON (``dataclasses.asdict``); the parent turns the JSON back into
-these classes with :func:`parse`, which validates every field (pydantic), so
-the checks read typed attributes, never string keys. A payload the worker
-could not have written (a field of the wrong type, a missing one) is refused
+The observer (``grader/sandbox/observer.py``) fills them in from the
+answerer's answers; they are stored as JSON (``dataclasses.asdict``, in
+observations.json) and the judge turns the JSON back into these classes with
+:func:`parse`, which validates every field (pydantic), so the checks read
+typed attributes, never string keys. A payload the observer could not have written (a field of the wrong type, a missing one) is refused
 with :class:`MalformedFacts`.
 
 A field that is ``None`` was not observed: ``NormalizeFacts.dtype`` is None

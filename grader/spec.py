@@ -1,7 +1,7 @@
 """The assignment's steps and the grader's checks, each declared once.
 
 Steps: the functions of the student's module, in the order the sandbox runs
-them (``STEPS``). The worker's step loop, ``[time_limits]`` validation and the
+them (``STEPS``). The observer's step loop, ``[time_limits]`` validation and the
 step names in messages derive from this table.
 
 Checks: every check module (``grader/checks/check_*.py``) declares its checks
@@ -47,8 +47,8 @@ class SpecError(ValueError):
 class Step:
     name: str
     function: str  # what messages call it
-    action: str | None = None  # Pipeline method that runs it (None: the worker imports the module itself)
-    restore: str | None = None  # Pipeline method that re-creates its state for the later steps
+    action: str | None = None  # Observer method that runs it (None: the observer imports the module itself)
+    restore: str | None = None  # Observer method that re-creates its state for the later steps
 
 
 STEPS = (

@@ -14,7 +14,7 @@ import pytest
 
 from grader import i18n, spec
 from grader.config import ConfigError, load_config
-from grader.sandbox.pipeline import Pipeline
+from grader.sandbox.observer import Observer
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT_IDS = (
@@ -54,10 +54,10 @@ def test_every_check_is_pointed_and_titled_and_every_step_limited():
     assert set(config.time_limits) == set(spec.STEP_NAMES)
 
 
-def test_every_step_runs_a_pipeline_method():
+def test_every_step_runs_an_observer_method():
     for step in spec.STEPS:
         for method in (step.action, step.restore):
-            assert method is None or callable(getattr(Pipeline, method)), (step, method)
+            assert method is None or callable(getattr(Observer, method)), (step, method)
 
 
 def _config_with(tmp_path: Path, old: str, new: str) -> Path:

@@ -1,11 +1,12 @@
-"""Running untrusted student code: a worker process and its supervisor.
+"""Running untrusted student code: an answerer process, observed from outside.
 
-The worker (``worker.py``) imports the student's module and runs its steps,
-reporting what it observed over a private pipe. The supervisor
-(``supervisor.py``) runs in the grader's own process: it enforces time and
-memory limits, restarts the worker past a step that killed it, and keeps
-everything the grader writes out of the student's reach. ``isolation.py``
-chooses how far the operating system separates the two (bubblewrap
-namespaces where available, a plain process elsewhere); ``memory.py`` adds
-a cgroup memory limit where one can be made.
+The answerer (``answerer.py``) is the only process that imports the
+student's module; it answers calls with bounded data (``wire.py``). The
+observer (``observer.py``) runs in the grader's own process and never
+imports student code: it runs the steps, enforces time and memory limits
+with the supervisor's mechanism (``supervisor.py``), restarts an answerer
+that died, decides every status, fact and stand-in (``fallbacks.py``) and
+keeps the checkpoint. ``isolation.py`` chooses how far the operating system
+separates the two (bubblewrap namespaces where available, a plain process
+elsewhere); ``memory.py`` adds a cgroup memory limit where one can be made.
 """
