@@ -1,4 +1,4 @@
-"""Hostile case bomb_as_checkpoint: leaves a 1.5 GB decompression bomb (a deflated npz of a few MB) as weights.npz where the old worker wrote its checkpoint.
+"""Hostile case bomb_as_checkpoint: leaves a 1.1 GB decompression bomb (a deflated npz of a few MB) as weights.npz where the old worker wrote its checkpoint.
 
 Issue 17 item 2: the old grading parent loaded the checkpoint the sandbox
 wrote and peaked at 3.3 GB with such a file. The checkpoint is now written by
@@ -19,8 +19,8 @@ def _bomb(path):
     chunk = bytes(2**20)
     with _zipfile.ZipFile(path, "w", compression=_zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         with archive.open("w0.npy", "w", force_zip64=True) as member:
-            np.lib.format.write_array_header_1_0(member, {"descr": "<f4", "fortran_order": False, "shape": (3 * 2**27,)})
-            for _ in range(3 * 2**9):
+            np.lib.format.write_array_header_1_0(member, {"descr": "<f4", "fortran_order": False, "shape": (11 * 2**28 // 10,)})
+            for _ in range(11 * 2**10 // 10):
                 member.write(chunk)
 
 
