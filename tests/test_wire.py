@@ -116,3 +116,23 @@ def test_a_history_whose_values_are_not_numbers_is_refused():
     for bad in (["0.1"], [{"__class__": "os.system"}], [True], "0.1", None):
         with pytest.raises(wire.WireError):
             wire.numbers(bad)
+
+
+def test_a_link_in_place_of_the_folder_is_never_followed(tmp_path):
+    """The outbox and inbox lie in the student's writable state folder: a link put there leads nowhere."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    np.save(elsewhere / "a1.npy", np.zeros(3))
+    (tmp_path / "outbox").symlink_to(elsewhere)
+    with pytest.raises(wire.WireError):
+        wire.read_array(tmp_path / "outbox", {"kind": "array", "file": "a1.npy", "dtype": "float64", "shape": [3]})
+    source = tmp_path / "data.npy"
+    np.save(source, np.ones(2))
+    with pytest.raises(OSError):
+        wire.put_in(tmp_path / "outbox", "x.npy", source)
+    assert not (elsewhere / "x.npy").exists()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "x.npy").symlink_to(elsewhere / "a1.npy")
+    wire.put_in(inbox, "x.npy", source)  # replaces the link, never writes through it
+    assert not (inbox / "x.npy").is_symlink() and np.load(elsewhere / "a1.npy").tolist() == [0.0, 0.0, 0.0]

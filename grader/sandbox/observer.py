@@ -410,22 +410,18 @@ class Observer(Supervisor):
             self._send_checkpoint()
 
     def _send_array(self, source: Path, name: str) -> None:
-        target = self.inbox / f"{name}.npy"
-        remove_entry(target)
-        target.write_bytes(source.read_bytes())
-        self.answer("load", kind="array", file=target.name, keep=name)
+        wire.put_in(self.inbox, f"{name}.npy", source)
+        self.answer("load", kind="array", file=f"{name}.npy", keep=name)
 
     def _send_checkpoint(self) -> None:
-        target = self.inbox / "weights.npz"
-        remove_entry(target)
-        target.write_bytes(self.checkpoint.read_bytes())
-        self.answer("set_weights", ref="model", file=target.name)
+        wire.put_in(self.inbox, "weights.npz", self.checkpoint)
+        self.answer("set_weights", ref="model", file="weights.npz")
         self.answer("load", kind="history", keep="history", model="model", **self.history)
 
     # -- reading answers -----------------------------------------------------------------------
     def array(self, ref: Any, max_bytes: int = wire.MAX_ARRAY_BYTES) -> np.ndarray:
         array = wire.read_array(self.outbox, ref, max_bytes)
-        remove_entry(self.outbox / ref["file"])
+        wire.remove_in(self.outbox, ref["file"])
         return array
 
     @staticmethod
@@ -670,10 +666,8 @@ class Observer(Supervisor):
             self._standin_build()
             return
         self.answer("load", kind="model", keep="model", architecture=self.standin["architecture"])
-        target = self.inbox / "standin.npz"
-        remove_entry(target)
-        target.write_bytes(self.standin["weights"].read_bytes())
-        self.answer("set_weights", ref="model", file=target.name)
+        wire.put_in(self.inbox, "standin.npz", self.standin["weights"])
+        self.answer("set_weights", ref="model", file="standin.npz")
 
     def _save_weights(self, weights: list[np.ndarray], name: str) -> Path:
         path = self.private / name
@@ -850,11 +844,8 @@ class Observer(Supervisor):
         return observed.EpochsProbe(epochs=len(self._history_data(value)["epoch"]) if value.get("kind") == "history" else None)
 
     def _set_weights(self, weights: list[np.ndarray]) -> None:
-        path = self._save_weights(weights, "set.npz")
-        target = self.inbox / "set.npz"
-        remove_entry(target)
-        target.write_bytes(path.read_bytes())
-        self.answer("set_weights", ref="model", file=target.name)
+        wire.put_in(self.inbox, "set.npz", self._save_weights(weights, "set.npz"))
+        self.answer("set_weights", ref="model", file="set.npz")
 
     def _fallback_training(self) -> None:
         """The grader's training, here in clean Keras, on the model the later steps use.

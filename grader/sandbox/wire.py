@@ -16,10 +16,13 @@ must import nothing that records facts, statuses or stand-ins.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import shutil
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +92,8 @@ def read_array(folder: Path, ref: Any, max_bytes: int = MAX_ARRAY_BYTES) -> np.n
     """
     name, dtype, shape = check_array_ref(ref, max_bytes)
     try:
-        fd = os.open(folder / name, os.O_RDONLY | _NOFOLLOW)
+        with _directory(folder) as directory:
+            fd = os.open(name, os.O_RDONLY | _NOFOLLOW, dir_fd=directory)
     except OSError as error:
         raise WireError(f"array file: {type(error).__name__}") from error
     info = os.fstat(fd)
@@ -117,6 +121,34 @@ def read_array(folder: Path, ref: Any, max_bytes: int = MAX_ARRAY_BYTES) -> np.n
     if len(data) != size:
         raise WireError("npy file shorter than declared")
     return np.frombuffer(data, dtype=file_dtype).reshape(shape).copy()
+
+
+@contextlib.contextmanager
+def _directory(folder: Path) -> Iterator[int]:
+    """A descriptor of ``folder`` itself, never of what a link put in its place points to."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def remove_in(folder: Path, name: str) -> None:
+    """Remove the file ``name`` of ``folder`` (never through a link in place of the folder); absent is fine."""
+    try:
+        with _directory(folder) as directory:
+            os.unlink(name, dir_fd=directory)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        pass
+
+
+def put_in(folder: Path, name: str, source: Path) -> None:
+    """Copy ``source`` to ``folder/name`` as a new file, never through a link (in place of the folder or the file)."""
+    remove_in(folder, name)
+    with _directory(folder) as directory:
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644, dir_fd=directory)
+    with os.fdopen(fd, "wb") as target, open(source, "rb") as data:
+        shutil.copyfileobj(data, target)
 
 
 def check_value(value: Any, depth: int = 0) -> Any:
