@@ -89,3 +89,15 @@ def test_the_standin_architecture_kept_as_data_is_the_fallbacks_one():
     from grader.sandbox import fallbacks
 
     assert json.loads(STANDIN_ARCHITECTURE.read_text(encoding="utf-8")) == json.loads(fallbacks.build_model().to_json())
+
+
+def test_nothing_importable_runs_no_step_and_no_standin(tmp_path):
+    """A SyntaxError: no step runs, no stand-in trains, Keras is never imported here (issue 19)."""
+    module = tmp_path / "mnist_dense.py"
+    module.write_text(SOLUTION + "\ndef broken(:\n", encoding="utf-8")
+    observer = Observer(load_config(), module, tiny_dataset(tmp_path), tmp_path / "sandbox", threads=1, isolation=Isolation("process"))
+    run = observer.run()
+    assert set(run.outcomes) == {"import", "import-salvage"}
+    assert run.outcomes["import"].error["type"] == "SyntaxError" and run.outcomes["import-salvage"].status == "error"
+    assert run.replaced == set() and run.evidence_dir is None and run.grader_training == ""
+    assert observer.keras is None
