@@ -60,6 +60,9 @@ def run(batch: Batch, subs: list[roster.Submission], started: float) -> int:
             continue
         with tempfile.TemporaryDirectory(prefix="grader-rejudge-") as workdir:
             result, report = judge_report(seen, batch.config, batch.args.lang, test_set, Path(workdir))
+        for kept in ("grading_seconds", "grader_peak_memory_mb"):  # figures of the grading that observed it
+            if kept in previous.result.metrics:
+                result.metrics.setdefault(kept, previous.result.metrics[kept])
         tail = (folder / outputs.STUDENT_OUTPUT_TXT).read_bytes() if (folder / outputs.STUDENT_OUTPUT_TXT).is_file() else b""
         for name, content in outputs.files(result, outputs.ExportEnv(os.environ, report, tail)).items():
             target = folder / name
