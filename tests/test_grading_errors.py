@@ -32,7 +32,7 @@ def test_an_output_folder_that_is_not_the_graders_is_left_alone(tmp_path: Path, 
 
 def test_a_worker_that_cannot_start_points_at_the_installation(tmp_path: Path, lang: str) -> None:
     repo = private_repo(tmp_path / "repo")
-    worker = repo / "grader" / "sandbox" / "worker.py"
+    worker = repo / "grader" / "sandbox" / "answerer.py"
     worker.write_text("raise SystemExit(3)  # a broken installation\n" + worker.read_text(encoding="utf-8"), encoding="utf-8")
     work = submission(tmp_path / "submission", STUBS.read_text(encoding="utf-8"))
     env = dict(mnist_env(), **{isolation.FORCE_ENV: "process"})

@@ -1,4 +1,4 @@
-"""Hostile case delete_grader_files: show_sample deletes grader folders and the worker's own module; evaluate_model then kills the worker.
+"""Hostile case delete_grader_files: show_sample deletes grader folders and the answerer's own module; evaluate_model then kills the answerer.
 
 Appended to the reference solution (solutions/mnist_dense.py) by
 tests/test_hostile.py; later definitions replace the reference's.
@@ -18,7 +18,7 @@ def show_sample(images: np.ndarray, labels: np.ndarray, index: int) -> Figure:
     grader_dir = _grader_dir()
     for folder in ("checks", "messages", "templates"):
         shutil.rmtree(grader_dir / folder, ignore_errors=True)
-    (grader_dir / "sandbox" / "worker.py").unlink()
+    (grader_dir / "sandbox" / "answerer.py").unlink()
     ax.axis("off")
     return fig
 
