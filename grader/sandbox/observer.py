@@ -326,6 +326,7 @@ class Observer(Supervisor):
             tampered=tampered[:10],
         )
         self.strays += _kill_strays(self.protected or ({self.process.pid} if self.process else set()))
+        wire.clear(self.outbox)  # answers nobody read (arrays inside values the facts did not need)
         if status != StepStatus.OK and restore is not None:
             self.phase(name, "fallback", lambda: restore(dead=True))
 

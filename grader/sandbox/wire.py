@@ -142,6 +142,19 @@ def remove_in(folder: Path, name: str) -> None:
         pass
 
 
+def clear(folder: Path) -> None:
+    """Remove the files an answer left in ``folder`` and nobody read (never through a link)."""
+    try:
+        with _directory(folder) as directory:
+            for name in os.listdir(directory):
+                try:
+                    os.unlink(name, dir_fd=directory)
+                except (IsADirectoryError, PermissionError, FileNotFoundError):
+                    continue
+    except OSError:
+        pass  # no such folder (the answerer is being restarted): nothing to clear
+
+
 def put_in(folder: Path, name: str, source: Path) -> None:
     """Copy ``source`` to ``folder/name`` as a new file, never through a link (in place of the folder or the file)."""
     remove_in(folder, name)
