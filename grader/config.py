@@ -56,6 +56,13 @@ class GradingSettings:
         "How much of what the student's code prints is kept in student-output.txt.",
         256,
     )
+    wall_factor: float = doc(
+        "Wall-clock backstop of every step limit: a step is stopped after its [time_limits] CPU seconds "
+        "(its whole process tree, all threads) or after wall_factor times that in real time, whichever "
+        "comes first. CPU time does not depend on the machine's load; the wall backstop stops a step that "
+        "sleeps or waits. At least 1.",
+        3.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,10 @@ class Config:
     grading: GradingSettings = field(default_factory=GradingSettings, metadata={"doc": "Thresholds and limits."})
     isolation: IsolationSettings = field(default_factory=IsolationSettings, metadata={"doc": "How the student's code is isolated."})
     time_limits: dict[str, float] = doc(
-        "Seconds each step of the student's module may take, by step name.",
+        "Seconds each step of the student's module may take, by step name: CPU seconds of the "
+        "student's whole process tree (all threads and child processes), so the same submission ends "
+        "the same way on a busy and a quiet machine; [grading] wall_factor times as many real seconds "
+        "stop a step that sleeps or waits.",
         {},
     )
     points: dict[str, int] = doc("Points of each check, by check id.", {})

@@ -36,6 +36,7 @@ import psutil
 from grader.config import Config
 from grader.sandbox.channel import MAX_LINE, parse_line
 from grader.sandbox.isolation import Isolation, Paths
+from grader.sandbox.limits import StepClock, StepLimit
 from grader.sandbox.memory import MemoryCgroup
 from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, kill_group, prctl
 from grader.sandbox.protocol import Phase, StepStatus
@@ -154,6 +155,8 @@ class Supervisor:
         self.tampered: dict[str, list[str]] = {}
         self.strays = 0
         self.restored: set[str] = set()
+        # A step's limit counts its tree's CPU time; the wall deadline _handle returns is the backstop.
+        self.clock = StepClock(_descendants, GRACE_SECONDS)
 
     # -- public ------------------------------------------------------------
     def run(self) -> SandboxRun:
@@ -201,6 +204,7 @@ class Supervisor:
             "train_subset": self.config.grading.train_subset,
             "threads": self.threads,
             "time_limits": self.config.time_limits,
+            "wall_factor": self.config.grading.wall_factor,
             "done": done,
             "dead": unusable,
             "import_mode": self.import_mode,
@@ -282,7 +286,7 @@ class Supervisor:
                 self._kill(process)
                 self._died(self.current, StepStatus.MEMORY, {"memory_mb": round(memory)})
                 return
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or self.clock.over_cpu():
                 self._kill(process)
                 self._died(self.current, StepStatus.TIMEOUT, {})
                 return
@@ -303,7 +307,7 @@ class Supervisor:
                 self._secure_evidence()  # a stand-in training in a restore or fallback phase
             self.current = self.last = phase
             self._tell({"event": "start", "step": str(phase)})
-            return time.monotonic() + float(limit) + GRACE_SECONDS
+            return self.clock.start(StepLimit.of(limit, self.config.grading.wall_factor))
         if kind == "progress" and phase is not None and phase == self.current:
             # Epoch k of N: only ever displayed, so a forged one changes no grade.
             self._tell({"event": "epoch", "step": str(phase), "epoch": event.get("epoch"), "epochs": event.get("epochs")})
@@ -311,6 +315,7 @@ class Supervisor:
         if kind == "end" and phase is not None and phase == self.current and phase.is_step:
             self._record(event, phase.step)
             self.current, self.last = None, phase
+            self.clock.stop()
             self.strays += _kill_strays(self.protected or {process.pid})
             if phase.step == "train_model":
                 self._secure_evidence()

@@ -78,7 +78,7 @@ class Runner:
 
         self.send = channel.send
         self.undo = guard.restore
-        self.timed = functools.partial(_timed, describe=describe_error, missing=MissingFunction)
+        self.timed = functools.partial(_timed, describe=describe_error, missing=MissingFunction, wall_factor=float(plan.get("wall_factor", 1.0)))
         self.plan = plan
         self.output = output
 
@@ -121,26 +121,41 @@ class Runner:
 
 
 class _Alarm:
-    """Interrupts the main thread after ``limit`` seconds: SIGALRM, or a timer thread."""
+    """Interrupts the main thread after ``limit`` CPU seconds of this process (all its
+    threads) or ``limit * wall_factor`` real seconds, whichever comes first
+    (grader/sandbox/limits.py: the supervisor's own count, a grace period later).
 
-    def __init__(self, limit: float) -> None:
+    POSIX: a CPU timer (SIGPROF) and a wall timer (SIGALRM); elsewhere a thread
+    that watches ``time.process_time()`` and the clock.
+    """
+
+    def __init__(self, limit: float, wall_factor: float = 1.0) -> None:
         self.limit = limit
-        self.timer: threading.Timer | None = None
+        self.wall = limit * max(1.0, wall_factor)
+        self.timer: threading.Thread | None = None
+        self.stopped = threading.Event()
         self.fired = False
 
     def __enter__(self) -> _Alarm:
         if HAS_ALARM:
             signal.signal(signal.SIGALRM, _on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, self.limit)
+            signal.signal(signal.SIGPROF, _on_alarm)
+            signal.setitimer(signal.ITIMER_PROF, self.limit)
+            signal.setitimer(signal.ITIMER_REAL, self.wall)
         else:
             # interrupt_main() raises KeyboardInterrupt only through SIGINT's Python
             # handler: a grader started with SIGINT ignored (a background job, nohup)
             # would otherwise never stop a step that hangs.
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            self.timer = threading.Timer(self.limit, self._interrupt)
-            self.timer.daemon = True
+            self.timer = threading.Thread(target=self._watch, args=(time.process_time(), time.monotonic()), daemon=True)
             self.timer.start()
         return self
+
+    def _watch(self, cpu: float, wall: float) -> None:
+        while not self.stopped.wait(0.05):
+            if time.process_time() - cpu > self.limit or time.monotonic() - wall > self.wall:
+                self._interrupt()
+                return
 
     def _interrupt(self) -> None:
         self.fired = True
@@ -148,17 +163,19 @@ class _Alarm:
 
     def cancel(self) -> None:
         if HAS_ALARM:
+            signal.setitimer(signal.ITIMER_PROF, 0)
             signal.setitimer(signal.ITIMER_REAL, 0)
-        elif self.timer is not None:
-            self.timer.cancel()
+        self.stopped.set()
 
     def __exit__(self, *exc: Any) -> None:
         self.cancel()
 
 
-def _timed(action: Callable[[], Any], limit: float, describe: Callable[..., Any], missing: type) -> tuple[Any, StepStatus, dict[str, Any] | None]:
-    """``action()``, interrupted after ``limit`` seconds."""
-    with _Alarm(limit) as alarm:
+def _timed(
+    action: Callable[[], Any], limit: float, describe: Callable[..., Any], missing: type, wall_factor: float = 1.0
+) -> tuple[Any, StepStatus, dict[str, Any] | None]:
+    """``action()``, interrupted after ``limit`` CPU seconds (or its wall backstop)."""
+    with _Alarm(limit, wall_factor) as alarm:
         try:
             return action(), StepStatus.OK, None
         except BaseException as caught:  # noqa: BLE001 - the student's code may raise anything
@@ -202,6 +219,7 @@ def main(plan_path: str) -> int:
     os.dup2(output.fileno(), 2)
     if HAS_ALARM:
         signal.signal(signal.SIGALRM, _on_alarm)
+        signal.signal(signal.SIGPROF, _on_alarm)
     from grader import data as mnist
     from grader.sandbox import student_module
     from grader.sandbox.pipeline import Pipeline

@@ -1,0 +1,123 @@
+"""Step limits count CPU time of the worker's tree, with wall time as a backstop (grader/sandbox/limits.py).
+
+Fast: no training. The CPU figures are taken from real processes that burn
+or sleep, so a planted bug (wall instead of CPU, a flipped comparison, a
+child not counted) fails here.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import psutil
+import pytest
+
+from grader.config import load_config
+from grader.sandbox import worker
+from grader.sandbox.limits import StepClock, StepLimit, TreeCpu
+
+BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end:\n    pass\n"
+
+
+def _tree(process: subprocess.Popen):
+    def processes():
+        try:
+            root = psutil.Process(process.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    return processes
+
+
+def test_step_limit_has_a_wall_backstop_of_at_least_the_cpu_limit():
+    assert StepLimit.of(10, 3) == StepLimit(cpu=10.0, wall=30.0)
+    assert StepLimit.of(10, 0.5) == StepLimit(cpu=10.0, wall=10.0)
+
+
+def test_config_wall_factor_is_typed_and_described():
+    config = load_config()
+    assert config.grading.wall_factor >= 1.0
+
+
+def test_a_busy_child_counts_and_a_sleeping_one_does_not():
+    # A grandchild burns CPU through the shell: counted. The shell itself only waits.
+    busy = subprocess.Popen(["sh", "-c", f"{sys.executable} -c '{BURN.format(seconds=1.0)}'; sleep 30"])
+    sleeping = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        clock, idle = StepClock(_tree(busy), grace=0.0), StepClock(_tree(sleeping), grace=0.0)
+        clock.start(StepLimit.of(0.5, 100))
+        idle.start(StepLimit.of(0.5, 100))
+        deadline = time.monotonic() + 20
+        while not clock.over_cpu() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert clock.over_cpu(), "a tree that burnt 1 CPU second is over a 0.5 s limit"
+        assert not idle.over_cpu(), "a sleeping tree burns no CPU"
+        clock.stop()
+        assert not clock.over_cpu(), "between steps no CPU limit applies"
+    finally:
+        for process in (busy, sleeping):
+            for child in psutil.Process(process.pid).children(recursive=True):
+                child.kill()
+            process.kill()
+            process.wait()
+
+
+def test_a_process_that_ended_keeps_its_cpu():
+    cpu = TreeCpu()
+    child = subprocess.Popen([sys.executable, "-c", BURN.format(seconds=0.5) + "import time\ntime.sleep(0.5)\n"])
+    handle = psutil.Process(child.pid)
+    time.sleep(0.9)
+    seen = cpu.sample([handle])
+    child.wait()
+    assert seen >= 0.4
+    assert cpu.sample([]) == seen  # gone from the tree, still counted
+
+
+def _burn_threads(count: int, stop: threading.Event):
+    def spin():
+        while not stop.is_set():
+            pass
+
+    def action():
+        for _ in range(count):
+            threading.Thread(target=spin, daemon=True).start()
+        spin()
+
+    return action
+
+
+@pytest.mark.skipif(not worker.HAS_ALARM, reason="POSIX timers")
+def test_worker_alarm_stops_cpu_work_at_the_cpu_limit_and_sleep_at_the_wall_backstop():
+    describe = {"describe": lambda e: {"type": type(e).__name__}, "missing": LookupError}
+    start, stop = time.monotonic(), threading.Event()
+    _, status, _ = worker._timed(_burn_threads(1, stop), 0.5, wall_factor=20, **describe)
+    stop.set()
+    assert status == "timeout" and time.monotonic() - start < 8, "CPU timer at 0.5 s of CPU, long before the 10 s wall"
+    start = time.monotonic()
+    _, status, _ = worker._timed(lambda: time.sleep(30), 0.3, wall_factor=2, **describe)
+    elapsed = time.monotonic() - start
+    assert status == "timeout" and 0.5 <= elapsed < 5, f"the wall backstop is 0.6 s, took {elapsed:.1f} s"
+    assert worker._timed(lambda: 7, 5, wall_factor=3, **describe)[:2] == (7, "ok")
+    assert signal.getitimer(signal.ITIMER_PROF) == (0.0, 0.0) and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_portable_alarm_counts_cpu_of_every_thread(monkeypatch):
+    monkeypatch.setattr(worker, "HAS_ALARM", False)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        start = time.monotonic()
+        _, status, _ = worker._timed(lambda: _spin_for(30), 0.4, wall_factor=50, describe=lambda e: {}, missing=LookupError)
+        assert status == "timeout" and time.monotonic() - start < 10
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _spin_for(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
