@@ -92,7 +92,8 @@ class QuickSettings:
 class IsolationSettings:
     minimum: str = doc(
         "Weakest isolation level python -m grader grades at when no road asks for more: "
-        "'process' (a plain subprocess, any OS) or 'namespaces' (bubblewrap, Linux).",
+        "'process' (a plain subprocess, any OS), 'user' (an unprivileged uid, POSIX, grader as root) "
+        "or 'namespaces' (bubblewrap, Linux).",
         "process",
     )
     roads: str = doc(
@@ -101,7 +102,14 @@ class IsolationSettings:
         "there a submission can read and change whatever the grader's user can.",
         "namespaces",
     )
-    tmpfs_mb: int = doc("Size of each private /tmp and /dev/shm the namespaces level gives the student's code.", 256)
+    tmpfs_mb: int = doc("Size of the private /dev/shm the namespaces level gives the student's code.", 256)
+    storage_mb: int = doc(
+        "Total disk the student's code may write: its state and working folders and /tmp. At 'namespaces' "
+        "one size-capped tmpfs holds them (a write past it fails with 'No space left on device' and nothing "
+        "reaches the host's disk); at 'process' and 'user' the grader checks their total every second and "
+        "stops a step over it. Each file is also capped at 1 GiB (RLIMIT_FSIZE).",
+        1024,
+    )
 
 
 @dataclass(frozen=True)

@@ -164,7 +164,7 @@ def _isolation(request: Request) -> isolation.Isolation:
     required = request.require_isolation or settings.minimum
     required = settings.roads if required == "roads" else required
     try:
-        return isolation.choose(required, settings.tmpfs_mb)
+        return isolation.choose(required, settings.tmpfs_mb, settings.storage_mb)
     except isolation.IsolationError as error:
         raise GradingError(i18n.render(request.lang, "error.isolation", level=str(error), required=required)) from error
 

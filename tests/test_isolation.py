@@ -49,7 +49,9 @@ def _pairs(command: list[str], flag: str) -> list[tuple[str, str]]:
 
 def test_namespaces_command_binds_only_what_the_worker_needs(tmp_path):
     paths = _paths(tmp_path)
-    command = Isolation("namespaces", tmpfs_mb=64).command(["python", "-m", "grader.sandbox.worker"], paths, ROOT / "grader")
+    (paths.state / "mnist_dense.py").write_text("")
+    (paths.state / isolation.OUTPUT_NAME).write_text("")
+    command = Isolation("namespaces", tmpfs_mb=64, storage_mb=100).command(["python", "-m", "grader.sandbox.worker"], paths, ROOT / "grader")
     assert command[0] == "bwrap" and command[-3:] == ["python", "-m", "grader.sandbox.worker"]
     for flag in ("--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--new-session"):
         assert flag in command
@@ -58,11 +60,16 @@ def test_namespaces_command_binds_only_what_the_worker_needs(tmp_path):
     assert read_only[str(ROOT / "grader")] == str(ROOT / "grader")
     assert str(ROOT) not in read_only  # the repository root (solutions/, the submission) stays out
     assert read_only[str(paths.plan)] == "/sandbox/plan.json" and read_only[str(paths.dataset)] == "/sandbox/mnist.npz"
-    assert writable == {str(paths.state): "/sandbox/state", str(paths.run): "/sandbox/run"}
+    # The one host file written through: the output file. The module is read-only; no host folder is writable.
+    assert writable == {str(paths.state / isolation.OUTPUT_NAME): "/sandbox/state/student-output.txt"}
+    assert read_only[str(paths.state / "mnist_dense.py")] == "/sandbox/state/mnist_dense.py"
     assert str(Path(sys.prefix).resolve()) in read_only or str(Path(sys.prefix)) in read_only
-    tmpfs = [command[i + 1] for i, word in enumerate(command) if word == "--tmpfs"]
-    assert tmpfs == ["/tmp", "/dev/shm"]
-    assert command.count("--size") == 2 and command[command.index("--size") + 1] == str(64 * 2**20)
+    # One capped tmpfs for state, run and /tmp (a link into it); another for /dev/shm.
+    sizes = {command[i + 3]: int(command[i + 1]) for i, word in enumerate(command) if word == "--size"}
+    assert sizes == {"/sandbox": 100 * 2**20, "/dev/shm": 64 * 2**20}
+    assert ("/sandbox/tmp", "/tmp") in _pairs(command, "--symlink")
+    assert [command[i + 1] for i, word in enumerate(command) if word == "--dir"][:3] == ["/sandbox/state", "/sandbox/run", "/sandbox/tmp"]
+    assert command.index("--tmpfs") < command.index(str(paths.state / isolation.OUTPUT_NAME))  # binds go over the tmpfs
 
 
 def test_process_level_runs_the_command_as_it_is(tmp_path):
@@ -85,6 +92,7 @@ def test_choose_forces_and_refuses(monkeypatch):
         isolation.choose("namespaces")
     monkeypatch.setenv(isolation.FORCE_ENV, "")
     monkeypatch.setattr(isolation, "namespaces_available", lambda: False)
+    monkeypatch.setattr(isolation, "user_available", lambda: False)
     assert isolation.strongest() == "process"
     with pytest.raises(isolation.IsolationError):
         isolation.choose("namespaces")
@@ -126,7 +134,7 @@ def test_bubblewrap_walls_hold():
     port = listener.getsockname()[1]
     with listener, tempfile.TemporaryDirectory() as folder:
         paths = _paths(Path(folder))
-        level = Isolation("namespaces", tmpfs_mb=8)
+        level = Isolation("namespaces", tmpfs_mb=8, storage_mb=8)
         level.prepare(paths)
         probe = (
             "import os, json\n"  # noqa: UP031 - Python source: its braces would need doubling in an f-string
@@ -153,7 +161,7 @@ def test_bubblewrap_walls_hold():
         assert max(seen["pids"]) < 10  # its own namespace: no grader, no runner, no other student
         assert seen["grader"] == 30 or seen["grader"] == 13  # EROFS (or EACCES as nobody)
         assert seen["tmp"] == 28  # ENOSPC: /tmp is capped
-        assert seen["state"] == "written" and (paths.state / "x").is_file()
+        assert seen["state"] == 28 and not (paths.state / "x").exists()  # the state folder is in the same capped tmpfs
         assert seen["stop"] != "sent"
         assert seen["net"] == "refused"  # its own network namespace: not even the host's loopback
         assert not (ROOT / "grader" / "planted.py").exists()

@@ -13,7 +13,7 @@ from grader.spec import STANDIN_EPOCHS, STANDIN_SAMPLES, function_of
 
 EXPECTED_EPOCHS = 5
 # How train_model can have ended without leaving a trained model, each said in the catalogue (measure.status.*).
-TRAIN_ENDINGS = ("timeout", "memory", "exited", "crashed", "tampered", "not_run")
+TRAIN_ENDINGS = ("timeout", "memory", "storage", "exited", "crashed", "tampered", "not_run")
 # How far a normalized pixel may stray from [0, 1] (the data's own rounding).
 UNIT_TOLERANCE = 1e-5
 

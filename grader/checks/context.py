@@ -96,7 +96,9 @@ def step_failure(outcome: StepOutcome, config: Config) -> tuple[str, dict[str, A
         "error_message": error.get("message", ""),
         "line": error.get("line") or "?",
         "limit": int(config.time_limit(outcome.step)) if outcome.step in config.time_limits else "?",
+        "wall_limit": int(config.time_limit(outcome.step) * max(1.0, config.grading.wall_factor)) if outcome.step in config.time_limits else "?",
         "memory_limit": config.grading.memory_limit_mb,
+        "storage_limit": config.isolation.storage_mb,
         "code": error.get("code", ""),
         "names": ", ".join(str(n) for n in error.get("names", [])[:3]) or "?",
     }

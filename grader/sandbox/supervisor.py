@@ -40,6 +40,7 @@ from grader.sandbox.limits import StepClock, StepLimit
 from grader.sandbox.memory import MemoryCgroup
 from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, kill_group, prctl
 from grader.sandbox.protocol import Phase, StepStatus
+from grader.sandbox.tree import Quota, empty_folder
 from grader.sandbox.untrusted import copy_regular, remove_entry
 from grader.spec import STEP_NAMES
 
@@ -51,6 +52,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 GRADER_PACKAGE = REPO_ROOT / "grader"
 # What the training step leaves for the parent's measurement (grader/measure.py).
 EVIDENCE_FILES = ("weights.npz", "model.json", "x_test_n.npy", "probabilities.npy", "history.json")
+EVIDENCE_MAX_BYTES = 1 << 30  # the worker's per-file cap (worker.MAX_FILE_BYTES): a bigger file is not the checkpoint
 # The variables a worker inherits; nothing else (no GITHUB_*, ACTIONS_*, RUNNER_* or tokens).
 INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
 
@@ -157,6 +159,8 @@ class Supervisor:
         self.restored: set[str] = set()
         # A step's limit counts its tree's CPU time; the wall deadline _handle returns is the backstop.
         self.clock = StepClock(_descendants, GRACE_SECONDS)
+        # Without a tmpfs (process, user) the total the worker writes is checked, not prevented.
+        self.quota = Quota((self.state_dir, self.cwd), self.isolation.storage_mb) if self.isolation.level != "namespaces" else None
 
     # -- public ------------------------------------------------------------
     def run(self) -> SandboxRun:
@@ -237,12 +241,13 @@ class Supervisor:
         # The channel is the worker's standard output: the worker moves it to
         # another descriptor before anything else runs, and points its own
         # stdout at the output file (portable: no inherited extra descriptor).
-        command = self.isolation.command([sys.executable, "-m", "grader.sandbox.worker", str(self._plan())], self.paths, GRADER_PACKAGE)
+        seeds = self._seeds()
+        command = self.isolation.command([sys.executable, "-m", "grader.sandbox.worker", str(self._plan())], self.paths, GRADER_PACKAGE, seeds)
         # The kernel's hard wall, above the RSS watch's limit by what the tmpfs may hold.
-        limit = self.config.grading.memory_limit_mb + 2 * self.isolation.tmpfs_mb
+        limit = self.config.grading.memory_limit_mb + self.isolation.writable_mb
         self.cgroup = MemoryCgroup.create(limit) if POSIX else None
         self.memory_wall = "cgroup" if self.cgroup is not None else self.memory_wall
-        posix = {"start_new_session": True, "preexec_fn": _child_setup(self.cgroup)} if POSIX else {}
+        posix = {"start_new_session": True, "preexec_fn": _child_setup(self.cgroup), "pass_fds": tuple(seeds.values())} if POSIX else {}
         with open(self.workdir / "worker.log", "ab") as log:
             process = subprocess.Popen(
                 command,
@@ -253,6 +258,8 @@ class Supervisor:
                 stderr=log,
                 **posix,
             )
+        for fd in seeds.values():
+            os.close(fd)
         self.protected = set()
         try:
             self._watch(process, _lines(process.stdout))
@@ -289,6 +296,11 @@ class Supervisor:
             if time.monotonic() > deadline or self.clock.over_cpu():
                 self._kill(process)
                 self._died(self.current, StepStatus.TIMEOUT, {})
+                return
+            if self.quota is not None and self.quota.over(time.monotonic()):
+                self._kill(process)
+                self._reclaim_storage()
+                self._died(self.current, StepStatus.STORAGE, {"storage_mb": round(self.quota.used / 2**20)})
                 return
         code = self.isolation.exit_status(process.wait())
         if self.cgroup is not None and self.cgroup.oom_killed():
@@ -390,19 +402,35 @@ class Supervisor:
         """Copy the checkpoint out of the worker's reach as soon as training ended.
 
         Later steps run student code that may rewrite the state folder; the
-        measurement reads only this copy.
+        measurement reads only this copy. At ``namespaces`` the state folder
+        is the sandbox's tmpfs, read through the worker's /proc root.
         """
-        if not (self.state_dir / EVIDENCE_FILES[0]).is_file():
+        state = self.isolation.outside_state(self.paths, self.protected)
+        if not (state / EVIDENCE_FILES[0]).is_file():
             return
         self.evidence_dir.mkdir(exist_ok=True)
         for name in EVIDENCE_FILES:
-            copy_regular(self.state_dir / name, self.evidence_dir / name)
+            copy_regular(state / name, self.evidence_dir / name, EVIDENCE_MAX_BYTES)
         self.evidence = True
+
+    def _seeds(self) -> dict[str, int]:
+        """At ``namespaces``, the checkpoint a restarted worker resumes from: open files bubblewrap copies into its tmpfs."""
+        if self.isolation.level != "namespaces" or not self.evidence:
+            return {}
+        return {name: os.open(self.evidence_dir / name, os.O_RDONLY) for name in EVIDENCE_FILES if (self.evidence_dir / name).is_file()}
+
+    def _reclaim_storage(self) -> None:
+        """Remove what a worker over the storage cap left in its host folders (the grader's own files stay)."""
+        try:
+            empty_folder(self.state_dir, keep=(self.module.name, self.output_file.name))
+            empty_folder(self.cwd)
+        except OSError:
+            pass  # what cannot be removed goes with the grading's folder
 
     def _restore_evidence(self) -> None:
         """A restarted worker resumes from the checkpoint as training left it, not as later steps did."""
-        if not self.evidence:
-            return
+        if not self.evidence or self.isolation.level == "namespaces":
+            return  # at namespaces: seeded into the new sandbox (_seeds)
         for name in EVIDENCE_FILES:
             target = self.state_dir / name
             if (self.evidence_dir / name).is_file():
