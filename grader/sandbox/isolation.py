@@ -112,7 +112,10 @@ class Isolation:
         if self.level == "namespaces" and _drops_user():
             os.chown(output, NOBODY, NOBODY, follow_symlinks=False)
         if self.level == "user":
-            os.chmod(outside.plan.parent, 0o711)
+            # The grading folder and the private folder holding it (0700): traversable, not listable.
+            for folder in (outside.plan.parent, outside.plan.parent.parent):
+                if folder.stat().st_uid == os.geteuid():
+                    folder.chmod(folder.stat().st_mode & 0o7777 | 0o011)
             outside.plan.chmod(0o644)
             for folder in (outside.state, outside.run):
                 tree.chown_entries(folder, NOBODY, NOBODY)
