@@ -102,11 +102,12 @@ class IsolationSettings:
         "there a submission can read and change whatever the grader's user can.",
         "namespaces",
     )
-    tmpfs_mb: int = doc("Size of the private /dev/shm the namespaces level gives the student's code.", 256)
+    tmpfs_mb: int = doc("Size of each private /tmp and /dev/shm the namespaces level gives the student's code.", 256)
     storage_mb: int = doc(
-        "Total disk the student's code may write: its state and working folders and /tmp. At 'namespaces' "
-        "one size-capped tmpfs holds them (a write past it fails with 'No space left on device' and nothing "
-        "reaches the host's disk); at 'process' and 'user' the grader checks their total every second and "
+        "Total size of the student's state and working folders. At 'namespaces' a size-capped tmpfs holds "
+        "them (a write past it fails with 'No space left on device' and nothing reaches the host's disk; "
+        "with /tmp and /dev/shm the worker can write at most storage_mb + 2 x tmpfs_mb, all in memory); "
+        "at 'process' and 'user' they are host folders: the grader checks their total every second and "
         "stops a step over it. Each file is also capped at 1 GiB (RLIMIT_FSIZE).",
         1024,
     )

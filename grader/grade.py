@@ -225,7 +225,20 @@ def grade(request: Request) -> GradingResult:
             result.mode = "quick"
             metrics["train_subset"] = config.grading.train_subset
         _write_outputs(request.out, result, report, run.output_file, config)
+        _remove_sandbox(workdir / "sandbox")
     return result
+
+
+def _remove_sandbox(folder: Path) -> None:
+    """Remove what the worker left (at ``process`` and ``user``: host folders it wrote) before the
+    temporary folder's own cleanup, whose recursive walk a folder chain deeper than Python's
+    recursion limit would crash (grader/sandbox/tree.py)."""
+    from grader.sandbox import tree
+
+    try:
+        tree.remove_path(folder)
+    except OSError:
+        pass  # left in the temporary folder; its cleanup tries again
 
 
 def _test_set(lang: str) -> tuple:

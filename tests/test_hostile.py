@@ -20,7 +20,8 @@ grader, two at a time. For every case:
 
 A case whose outcome depends on the isolation level (a write to the grader
 fails under ``namespaces`` instead of being undone) says so in a table named
-after the level; the level used is read from score.json. ``HOSTILE_ONLY``
+after the level; the level used is read from score.json. A case that
+``level`` names is graded at that level (``GRADER_ISOLATION``). ``HOSTILE_ONLY``
 (comma-separated names) grades only those cases.
 """
 
@@ -41,6 +42,7 @@ from gradingkit import (
     STEP_LIMITS,
     Graded,
     grade,
+    mnist_env,
     mnist_npz,
     private_repo,
     rendered_from,
@@ -49,7 +51,9 @@ from gradingkit import (
     write_config,
 )
 
+from grader.config import GradingSettings
 from grader.exporters import outputs
+from grader.sandbox import isolation
 
 pytestmark = pytest.mark.slow
 
@@ -73,6 +77,7 @@ def hostile_source(name: str) -> str:
 EXPECTED = tomllib.loads((HERE / "expected.toml").read_text(encoding="utf-8"))
 OUTPUT_FILES = {".grader-output", *outputs.OUTPUT_FILES}
 GRACE = 5  # grader/sandbox/supervisor.py GRACE_SECONDS
+WALL_FACTOR = GradingSettings().wall_factor  # the wall backstop of a step that does not compute
 # What a grading takes beyond the limits it runs into: start-up, a worker
 # restart, the checks, on a loaded two-core machine running two at a time.
 MARGIN_SECONDS = 60
@@ -111,7 +116,11 @@ def _grade_case(base: Path, name: str) -> Case:
     config = write_config(folder / "config.toml", **EXPECTED[name].get("config", {}))
     work = submission(folder / "submission", hostile_source(name))
     before, config_before = tree_digest(repo / "grader"), config.read_text()
-    graded = grade(repo, work, folder / "out", config, timeout=600)
+    env = None
+    if "level" in EXPECTED[name]:
+        env = {**mnist_env(), isolation.FORCE_ENV: EXPECTED[name]["level"]}
+        _traversable(folder)
+    graded = grade(repo, work, folder / "out", config, env=env, timeout=600)
     return Case(
         graded=graded,
         repo=repo,
@@ -122,6 +131,14 @@ def _grade_case(base: Path, name: str) -> Case:
         config_after=config.read_text(),
         survivors=_survivors(name, repo),
     )
+
+
+def _traversable(folder: Path) -> None:
+    """The case's grader copy reachable by the ``user`` level's uid: pytest's folders are 0700."""
+    for path in [folder, *folder.parents]:
+        mode = path.stat().st_mode
+        if path.stat().st_uid == os.geteuid() and not mode & 0o001:
+            path.chmod(mode & 0o7777 | 0o011)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +166,8 @@ def test_hostile_case(graded, name):
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.score is not None and result.summary is not None
     level = result.score["isolation"]
-    assert level in ("process", "namespaces")
+    assert level in isolation.LEVELS
+    assert level == expected.get("level", level), "graded at the level the case asks for"
     expected = {**expected, **expected.get(level, {})}
 
     # The fair partial credit, with a message naming the cause, in Spanish.
@@ -170,7 +188,8 @@ def test_hostile_case(graded, name):
     assert case.config_after == case.config_before
 
     # Time: the limits it ran into, plus a margin.
-    budget = MARGIN_SECONDS + sum(STEP_LIMITS[s] + GRACE for s in expected.get("timeouts", []))
+    wall = expected.get("wall", [])
+    budget = MARGIN_SECONDS + sum(STEP_LIMITS[s] * (WALL_FACTOR if s in wall else 1) + GRACE for s in expected.get("timeouts", []))
     assert result.seconds <= budget, f"{result.seconds:.0f} s > {budget} s"
 
     # Nothing the student wrote or printed is a result.

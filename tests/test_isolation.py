@@ -64,11 +64,11 @@ def test_namespaces_command_binds_only_what_the_worker_needs(tmp_path):
     assert writable == {str(paths.state / isolation.OUTPUT_NAME): "/sandbox/state/student-output.txt"}
     assert read_only[str(paths.state / "mnist_dense.py")] == "/sandbox/state/mnist_dense.py"
     assert str(Path(sys.prefix).resolve()) in read_only or str(Path(sys.prefix)) in read_only
-    # One capped tmpfs for state, run and /tmp (a link into it); another for /dev/shm.
+    # A capped tmpfs for the state and working folders, one for each of /tmp and /dev/shm: a fixed total.
     sizes = {command[i + 3]: int(command[i + 1]) for i, word in enumerate(command) if word == "--size"}
-    assert sizes == {"/sandbox": 100 * 2**20, "/dev/shm": 64 * 2**20}
-    assert ("/sandbox/tmp", "/tmp") in _pairs(command, "--symlink")
-    assert [command[i + 1] for i, word in enumerate(command) if word == "--dir"][:3] == ["/sandbox/state", "/sandbox/run", "/sandbox/tmp"]
+    assert sizes == {"/sandbox": 100 * 2**20, "/tmp": 64 * 2**20, "/dev/shm": 64 * 2**20}
+    assert Isolation("namespaces", tmpfs_mb=64, storage_mb=100).writable_mb == 100 + 2 * 64
+    assert [command[i + 1] for i, word in enumerate(command) if word == "--dir"][:2] == ["/sandbox/state", "/sandbox/run"]
     assert command.index("--tmpfs") < command.index(str(paths.state / isolation.OUTPUT_NAME))  # binds go over the tmpfs
 
 

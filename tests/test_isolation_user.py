@@ -151,8 +151,8 @@ def _unprivileged_user() -> pwd.struct_passwd:
 # /opt/hostedtoolcache): in a mount namespace of the test's own, /root becomes a world-traversable
 # tmpfs showing only the real /root/.pyenv. The host's /root is not touched.
 PYENV_VIEW = (
-    "set -e; mount --make-rprivate /; view=$(mktemp -d); mount --bind /root/.pyenv \"$view\"; "
-    "mount -t tmpfs -o mode=0755 tmpfs /root; mkdir /root/.pyenv; mount --bind \"$view\" /root/.pyenv; exec \"$@\""
+    'set -e; mount --make-rprivate /; view=$(mktemp -d); mount --bind /root/.pyenv "$view"; '
+    'mount -t tmpfs -o mode=0755 tmpfs /root; mkdir /root/.pyenv; mount --bind "$view" /root/.pyenv; exec "$@"'
 )
 
 

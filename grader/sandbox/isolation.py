@@ -3,10 +3,10 @@
 ``namespaces`` (Linux with bubblewrap): the worker runs in new PID, mount,
 IPC, network and UTS namespaces. It sees only the system folders, the
 Python installation, the grader package and the dataset, all read-only;
-its only writable places are private tmpfs of a fixed total size (one for
-the grading's state and scratch folders and ``/tmp``, ``storage_mb``; one
-for ``/dev/shm``, ``tmpfs_mb``), and the one output file the parent reads
-back (capped per file by ``RLIMIT_FSIZE``). Nothing it writes reaches the
+its only writable places are private size-capped tmpfs (the grading's state
+and scratch folders, ``storage_mb``; ``/tmp`` and ``/dev/shm``, ``tmpfs_mb``
+each), and the one output file the parent reads back (capped per file by
+``RLIMIT_FSIZE``). Nothing it writes reaches the
 host's disk beyond that: the parent copies the checkpoint out of the
 sandbox's tmpfs through ``/proc/<pid>/root`` and hands it to a restarted
 worker with bubblewrap's ``--file``, never binding a writable folder. It cannot see,
@@ -75,13 +75,13 @@ OUTPUT_NAME = "student-output.txt"
 @dataclass(frozen=True)
 class Isolation:
     level: str
-    tmpfs_mb: int = 256  # /dev/shm at namespaces
-    storage_mb: int = 1024  # state + run + /tmp: a tmpfs at namespaces, a checked quota elsewhere
+    tmpfs_mb: int = 256  # each of /tmp and /dev/shm at namespaces
+    storage_mb: int = 1024  # the state and working folders: a tmpfs at namespaces, a checked quota elsewhere
 
     @property
     def writable_mb(self) -> int:
-        """Memory the level's tmpfs may hold (the memory cgroup's allowance above the RSS limit)."""
-        return self.storage_mb + self.tmpfs_mb if self.level == "namespaces" else 0
+        """All the level's tmpfs may hold: the total the worker can write (and the memory cgroup's allowance above the RSS limit)."""
+        return self.storage_mb + 2 * self.tmpfs_mb if self.level == "namespaces" else 0
 
     def inside(self, outside: Paths) -> Paths:
         """The worker's view of ``outside`` (the same paths without namespaces)."""
@@ -161,8 +161,8 @@ class Isolation:
 class Storage:
     """The sandbox's writable places at ``namespaces``: their sizes, and the state files seeded from descriptors."""
 
-    storage_mb: int
-    shm_mb: int
+    storage_mb: int  # /sandbox: the state and working folders
+    shm_mb: int  # each of /tmp and /dev/shm
     seeds: dict[str, int]
 
 
@@ -244,13 +244,16 @@ def _system_binds() -> list[str]:
 def bwrap_arguments(outside: Paths, inside: Paths, grader_package: Path, storage: Storage) -> list[str]:
     arguments = ["bwrap", *NAMESPACES, "--new-session"]
     arguments += _system_binds()
-    # One tmpfs of storage_mb holds everything the worker may write but the
-    # output file: its state, its working folder and /tmp (a link into it).
+    # Three size-capped tmpfs hold everything the worker may write but the
+    # output file: /tmp and /dev/shm (tmpfs_mb each) and /sandbox, its state
+    # and working folders (storage_mb). (/tmp cannot be a link into /sandbox:
+    # a grader or a venv kept under /tmp is bound below it.)
+    size = str(storage.shm_mb * 2**20)
+    arguments += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
+    arguments += ["--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
     arguments += ["--perms", "0755", "--size", str(storage.storage_mb * 2**20), "--tmpfs", str(SANDBOX_ROOT)]
-    for folder, mode in ((inside.state, "0777"), (inside.run, "0777"), (SANDBOX_ROOT / "tmp", "1777")):
-        arguments += ["--perms", mode, "--dir", str(folder)]
-    arguments += ["--symlink", str(SANDBOX_ROOT / "tmp"), "/tmp"]
-    arguments += ["--perms", "1777", "--size", str(storage.shm_mb * 2**20), "--tmpfs", "/dev/shm"]
+    for folder in (inside.state, inside.run):
+        arguments += ["--perms", "0777", "--dir", str(folder)]
     made: set[Path] = {SANDBOX_ROOT, inside.state, inside.run}
     for folder in python_dirs():
         if grader_package.parent.is_relative_to(folder):
