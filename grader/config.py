@@ -108,8 +108,9 @@ class IsolationSettings:
         "them (a write past it fails with 'No space left on device' and nothing reaches the host's disk; "
         "with /tmp and /dev/shm the worker can write at most storage_mb + 2 x tmpfs_mb, all in memory); "
         "at 'process' and 'user' they are host folders: the grader checks their total every second and "
-        "stops a step over it. Each file is also capped at 1 GiB (RLIMIT_FSIZE).",
-        1024,
+        "stops a step over it. Each file is also capped at 1 GiB (RLIMIT_FSIZE); the default leaves room for "
+        "one such file and the grader's checkpoint.",
+        1536,
     )
 
 

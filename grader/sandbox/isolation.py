@@ -76,7 +76,7 @@ OUTPUT_NAME = "student-output.txt"
 class Isolation:
     level: str
     tmpfs_mb: int = 256  # each of /tmp and /dev/shm at namespaces
-    storage_mb: int = 1024  # the state and working folders: a tmpfs at namespaces, a checked quota elsewhere
+    storage_mb: int = 1536  # the state and working folders: a tmpfs at namespaces, a checked quota elsewhere
 
     @property
     def writable_mb(self) -> int:
@@ -347,7 +347,7 @@ def strongest() -> str:
     return available()[-1]
 
 
-def choose(minimum: str, tmpfs_mb: int = 256, storage_mb: int = 1024) -> Isolation:
+def choose(minimum: str, tmpfs_mb: int = 256, storage_mb: int = 1536) -> Isolation:
     """The strongest level available (or the one forced), if it meets ``minimum``.
 
     Raises IsolationError when it does not: the road must not grade below it.
