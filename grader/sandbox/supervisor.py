@@ -297,7 +297,8 @@ class Supervisor:
                 self._kill(process)
                 self._died(self.current, StepStatus.TIMEOUT, {})
                 return
-            if self.quota is not None and self.quota.over(time.monotonic()):
+            # Checked every second, and whenever a step has just ended (the blame is then that step's).
+            if self.quota is not None and self.quota.over(time.monotonic(), force=bool(line) and self.current is None):
                 self._kill(process)
                 self._reclaim_storage()
                 self._died(self.current, StepStatus.STORAGE, {"storage_mb": round(self.quota.used / 2**20)})

@@ -161,8 +161,9 @@ class Quota:
         self.next = 0.0
         self.used = 0
 
-    def over(self, now: float) -> bool:
-        if now < self.next:
+    def over(self, now: float, force: bool = False) -> bool:
+        """True when the folders hold more than the limit; checked at most every ``every`` seconds unless ``force``."""
+        if now < self.next and not force:
             return False
         self.next = now + self.every
         try:
