@@ -132,3 +132,19 @@ def test_shutil_would_have_crashed_on_the_same_chain(tmp_path):
         shutil.rmtree(tmp_path / "copy")
     tree.remove_path(tmp_path / "copy")
     assert not (tmp_path / "copy").exists()
+
+
+def test_an_entry_removed_during_the_walk_is_skipped(tmp_path, monkeypatch):
+    """The worker may still be writing (a library's temporary file): a vanished entry is not an error."""
+    (tmp_path / "gone").write_text("x")
+    (tmp_path / "kept").write_bytes(b"x" * 8192)
+    real_stat = os.stat
+
+    def racing_stat(name, *args, **kwargs):
+        if name == "gone":
+            raise FileNotFoundError(name)
+        return real_stat(name, *args, **kwargs)
+
+    monkeypatch.setattr(tree.os, "stat", racing_stat)
+    assert tree.disk_usage(tmp_path) >= 8192
+    assert not tree.Quota((tmp_path,), limit_mb=1).over(time.monotonic())

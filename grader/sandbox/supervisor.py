@@ -299,7 +299,7 @@ class Supervisor:
                 return
             # Checked every second, and whenever a step has just ended (the blame is then that step's).
             if self.quota is not None and self.quota.over(time.monotonic(), force=bool(line) and self.current is None):
-                self._kill(process)
+                self._stop(process)  # every writer gone before its files are removed
                 self._reclaim_storage()
                 self._died(self.current, StepStatus.STORAGE, {"storage_mb": round(self.quota.used / 2**20)})
                 return

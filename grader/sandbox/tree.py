@@ -135,10 +135,13 @@ def _walk_from(top: int, on_entry: Callable[[int, str, os.stat_result], None], m
             seen += 1
             if seen > max_entries:
                 raise TooManyEntries(f"more than {max_entries} entries")
-            info = os.stat(name, dir_fd=fd, follow_symlinks=False)
-            on_entry(fd, name, info)
-            if stat.S_ISDIR(info.st_mode):
-                child = os.open(name, OPEN_DIR, dir_fd=fd)
+            try:
+                info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                on_entry(fd, name, info)
+                child = os.open(name, OPEN_DIR, dir_fd=fd) if stat.S_ISDIR(info.st_mode) else None
+            except FileNotFoundError:
+                continue  # removed meanwhile by a process still writing there
+            if child is not None:
                 os.close(fd)
                 fd = child
                 stack.append((os.listdir(fd), name))
