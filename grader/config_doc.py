@@ -20,7 +20,7 @@ from grader.config import Config, ConfigError, load_config
 
 # What one entry of each free-form table means (its keys come from the spec or the file).
 ENTRY_DOC = {
-    "time_limits": "seconds the step {subject} may take",
+    "time_limits": "CPU seconds the step {subject} may take (wall backstop: [grading] wall_factor times as many real seconds)",
     "points": "points of the check {subject}",
 }
 
