@@ -69,11 +69,12 @@ def test_a_busy_child_counts_and_a_sleeping_one_does_not():
 
 def test_a_process_that_ended_keeps_its_cpu():
     cpu = TreeCpu()
-    child = subprocess.Popen([sys.executable, "-c", BURN.format(seconds=0.5) + "import time\ntime.sleep(0.5)\n"])
+    script = BURN.format(seconds=0.5) + "print('burnt', flush=True)\nimport sys\nsys.stdin.read()\n"
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     handle = psutil.Process(child.pid)
-    time.sleep(0.9)
+    assert child.stdout.readline() == b"burnt\n"  # done burning, whatever the load
     seen = cpu.sample([handle])
-    child.wait()
+    child.communicate(b"")
     assert seen >= 0.4
     assert cpu.sample([]) == seen  # gone from the tree, still counted
 
