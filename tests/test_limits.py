@@ -122,3 +122,28 @@ def _spin_for(seconds: float) -> None:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         pass
+
+
+def test_a_new_worker_does_not_inherit_the_cpu_of_the_step_that_killed_the_last(tmp_path, monkeypatch):
+    """The supervisor's clock is stopped when a worker starts: only a step's own start sets a CPU limit."""
+    from grader.sandbox import supervisor as supervisor_module
+
+    module = tmp_path / "mnist_dense.py"
+    module.write_text("")
+    sup = supervisor_module.Supervisor(load_config(), module, tmp_path / "mnist.npz", tmp_path / "sandbox")
+    sup.clock.start(StepLimit.of(0.0, 1))
+    sup.clock.started_cpu = -1000.0  # as if the last step had burnt far past its limit
+    assert sup.clock.over_cpu()
+
+    class _Done:
+        pid = -1
+
+        def wait(self):
+            return 0
+
+    lines = __import__("queue").Queue()
+    lines.put(None)  # the worker stopped at once
+    monkeypatch.setattr(sup, "_died", lambda *args: None)
+    sup.cgroup = None
+    sup._watch(_Done(), lines)
+    assert sup.clock.limit is None and not sup.clock.over_cpu()

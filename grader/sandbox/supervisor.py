@@ -271,6 +271,7 @@ class Supervisor:
 
     def _watch(self, process: subprocess.Popen, lines: queue.Queue) -> None:
         self.current: Phase | None = None
+        self.clock.stop()  # a step a previous worker died in counts no more
         deadline = time.monotonic() + self.config.time_limit("import") + 60.0  # start-up
         while True:
             try:
