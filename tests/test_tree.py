@@ -82,6 +82,12 @@ def test_chown_entries_touches_only_the_top_level(tmp_path):
     assert os.stat(tmp_path).st_uid == 65534 and os.stat(tmp_path / "a").st_uid == 65534
     assert os.lstat(tmp_path / "link").st_uid == 65534 and os.stat("/etc/passwd").st_uid == 0  # the link, not its target
     assert os.stat(tmp_path / "a" / "b").st_uid == 0  # below the top: not walked
+    grader_file = tmp_path.parent / f"{tmp_path.name}-grader-file"
+    grader_file.write_text("root's")
+    os.link(grader_file, tmp_path / "hardlink")
+    tree.chown_entries(tmp_path, 65534, 65534)
+    assert os.stat(grader_file).st_uid == 0  # a second name of the grader's file does not change its owner
+    grader_file.unlink()
 
 
 def test_quota_counts_allocated_blocks_and_is_checked_every_second(tmp_path):

@@ -177,11 +177,19 @@ class Quota:
 
 
 def chown_entries(root: Path, uid: int, gid: int) -> None:
-    """Give ``root`` and the entries directly inside it (not below: no walk) to ``uid``:``gid``, links not followed."""
+    """Give ``root`` and the entries directly inside it (not below: no walk) to ``uid``:``gid``, links not followed.
+
+    An entry that already belongs to ``uid`` is left alone, and so is a file
+    with more than one name: a hard link the student made to a file of the
+    grader's must not change hands.
+    """
     os.chown(root, uid, gid, follow_symlinks=False)
     top = os.open(root, OPEN_DIR)
     try:
         for name in os.listdir(top):
+            info = os.stat(name, dir_fd=top, follow_symlinks=False)
+            if info.st_uid == uid or (not stat.S_ISDIR(info.st_mode) and info.st_nlink > 1):
+                continue
             os.chown(name, uid, gid, dir_fd=top, follow_symlinks=False)
     finally:
         os.close(top)
