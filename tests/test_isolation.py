@@ -70,6 +70,9 @@ def test_namespaces_command_binds_only_what_the_worker_needs(tmp_path):
     assert Isolation("namespaces", tmpfs_mb=64, storage_mb=100).writable_mb == 100 + 2 * 64
     assert [command[i + 1] for i, word in enumerate(command) if word == "--dir"][:2] == ["/sandbox/state", "/sandbox/run"]
     assert command.index("--tmpfs") < command.index(str(paths.state / isolation.OUTPUT_NAME))  # binds go over the tmpfs
+    # A restarted worker's checkpoint is copied into the tmpfs from open descriptors, never bound writable.
+    seeded = Isolation("namespaces").command(["python"], paths, ROOT / "grader", {"weights.npz": 7})
+    assert seeded[seeded.index("--file") - 2 : seeded.index("--file") + 3] == ["--perms", "0666", "--file", "7", "/sandbox/state/weights.npz"]
 
 
 def test_process_level_runs_the_command_as_it_is(tmp_path):
