@@ -411,9 +411,10 @@ class Supervisor:
         if not (state / EVIDENCE_FILES[0]).is_file():
             return
         self.evidence_dir.mkdir(exist_ok=True)
-        for name in EVIDENCE_FILES:
-            copy_regular(state / name, self.evidence_dir / name, EVIDENCE_MAX_BYTES)
-        self.evidence = True
+        copied = [copy_regular(state / name, self.evidence_dir / name, EVIDENCE_MAX_BYTES) for name in EVIDENCE_FILES]
+        # Only a whole checkpoint is evidence; a part (a later step wrecked the rest first) is
+        # replaced by the next checkpoint a worker leaves, a stand-in's included.
+        self.evidence = all(copied)
 
     def _seeds(self) -> dict[str, int]:
         """At ``namespaces``, the checkpoint a restarted worker resumes from: open files bubblewrap copies into its tmpfs."""
