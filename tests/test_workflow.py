@@ -709,7 +709,9 @@ def test_grade_class_takes_ref_lang_export_and_config_and_passes_them_on(tmp_pat
     (repo / "configs" / "strict.toml").write_text("# the instructor's config\n")
     record = tmp_path / "calls"
     record.mkdir()
-    env = grade_job_env({"roster": "roster.txt", "timeout": "900", "ref": "entrega-final", "lang": "en", "export": "moodle canvas", "config": "configs/strict.toml"})
+    env = grade_job_env(
+        {"roster": "roster.txt", "timeout": "900", "ref": "entrega-final", "lang": "en", "export": "moodle canvas", "config": "configs/strict.toml"}
+    )
     env.update(PATH=fake_bin(tmp_path, python=FAKE_PYTHON), CALLS=str(record))
     for name in ("grade:Clone this shard's student repositories", "grade:Remove what student code must not see", "grade:Grade"):
         done = run_script(steps[name]["run"], tmp_path, env | {k: "" for k in steps[name].get("env", {})}, cwd=repo)
