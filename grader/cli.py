@@ -14,6 +14,7 @@ from pathlib import Path
 from grader import i18n
 from grader.config import load_config
 from grader.errors import GradingError
+from grader.sandbox.isolation import LEVELS
 
 # name -> module with a ``main(argv) -> int``; ``python -m grader NAME --help``
 # describes each.
@@ -63,9 +64,7 @@ def _grade_parser(lang: str = "es") -> argparse.ArgumentParser:
     options.add_argument("--threads", type=int, default=2, metavar=t("metavar_number"), help=t("threads"))
     options.add_argument("--quiet", action="store_true", help=t("quiet"))
     options.add_argument("--quick", action="store_true", help=t("quick"))
-    options.add_argument(
-        "--require-isolation", choices=("process", "namespaces", "roads"), default=None, metavar=t("metavar_level"), help=t("require_isolation")
-    )
+    options.add_argument("--require-isolation", choices=(*LEVELS, "roads"), default=None, metavar=t("metavar_level"), help=t("require_isolation"))
     return parser
 
 
