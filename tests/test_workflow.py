@@ -755,3 +755,22 @@ def test_grade_class_merge_step_names_every_shard_and_fails_on_a_missing_one(tmp
     report = tmp_path / "class-report"
     assert {"gradebook.csv", "similarity.csv", "report.html", "report.md"} <= {p.name for p in report.iterdir()}
     assert "ana,cris,code" in (report / "similarity.csv").read_text(encoding="utf-8"), "a pair split across shards is compared"
+
+
+def test_the_roads_table_names_tests_that_exist():
+    """docs/instructors.md, "Each road on its platform": every row names a test, and each named test is real."""
+    doc = INSTRUCTORS_DOC.read_text(encoding="utf-8")
+    section = doc.split("### Each road on its platform", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith(("| Road", "|---"))]
+    assert len(rows) >= 8, rows
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert len(cells) == 5, row
+        named = re.findall(r"`(tests/[\w/]+\.py)?(?:::(\w+))?(?:\[[^\]]*\])?`", cells[4])
+        assert named, f"no test named in: {row}"
+        current = None
+        for file, test in named:
+            current = ROOT / file if file else current
+            assert current is not None and current.is_file(), row
+            if test:
+                assert re.search(rf"^def {test}\(", current.read_text(encoding="utf-8"), re.M), f"{current.name}::{test} does not exist"
