@@ -115,3 +115,37 @@ def test_merge_refuses_a_graded_student_without_submitted_files(tmp_path, synthe
     shutil.rmtree(one / "submitted" / "ben")
     done = merge(str(one), "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and "submitted/ben/" in done.stderr, done.stderr
+
+
+def test_batch_shards_keep_what_they_read_and_merge_finds_a_pair_across_shards(tmp_path):
+    """Two real batch shards (their gradings faked): a copied answer split across shards is found by merge only."""
+    import time
+
+    from test_batch_guards import graded_by_fake_grader, read, submission
+
+    from grader.instructor import batch, roster
+
+    answer = "Trabajamos con MNIST: sesenta mil imágenes de entrenamiento y diez mil de prueba, dígitos escritos a mano en gris de 28 por 28 píxeles."
+    for student in ("alice", "bob"):
+        path = submission(tmp_path / "class" / student) / "assignment" / "answers" / "q1.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("_Escribe aquí tu respuesta._", answer), encoding="utf-8")
+    shards = []
+    for index in (1, 2):
+        out = tmp_path / f"shard-{index}"
+        args = batch._parser().parse_args([str(tmp_path / "class"), "--out", str(out), "--shard", f"{index}/2"])
+        run = batch.Batch(args)
+        subs = roster.shard(roster.list_submissions(tmp_path / "class"), index, 2)
+        (job,) = run.plan(subs)
+        planned = (tmp_path / "class" / job.id / "assignment" / "answers" / "q1.md").read_bytes()
+        (tmp_path / "class" / job.id / "assignment" / "answers" / "q1.md").write_text("rewritten after planning\n")
+        graded_by_fake_grader(run, job, 5)
+        assert run.report(subs, time.monotonic()) == 0
+        kept = out / batch.SUBMITTED_DIR / job.id / "assignment" / "answers" / "q1.md"
+        assert kept.read_bytes() == planned, "the batch keeps the bytes it compared, not a later rewrite"
+        assert not [r for r in read(out / "similarity.csv") if r["part"] == "q1"], "one student per shard: nothing to compare"
+        shards.append(out)
+    done = merge(*map(str, shards), "--out", str(tmp_path / "merged"))
+    assert done.returncode == 0, done.stderr
+    (row,) = [r for r in read(tmp_path / "merged" / "similarity.csv") if r["part"] == "q1"]
+    assert (row["a"], row["b"], float(row["score"])) == ("alice", "bob", 1.0)
+    assert 'id="pair-alice-bob-q1"' in (tmp_path / "merged" / "report.html").read_text(encoding="utf-8")
