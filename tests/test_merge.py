@@ -79,6 +79,9 @@ def test_merge_fails_naming_a_missing_shard(tmp_path, synthetic_shard):
     done = merge(str(one), str(one), "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and "given twice" in done.stderr, done.stderr
     three = synthetic_shard(tmp_path / "shards" / "shard-3", ("cris",), shard="3/3")
+    (three / "run.json").write_text("{")
+    done = merge(str(one), str(two), str(three), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "not the JSON object" in done.stderr, done.stderr
     (three / "run.json").unlink()
     done = merge(str(one), str(two), str(three), "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and "no run.json" in done.stderr, done.stderr

@@ -109,8 +109,11 @@ def merge(shards: list[Path], out: Path, allow_mixed: bool = False, config: Path
             raise MergeError(f"{shard}: no students/ folder; not the output of python -m grader batch")
         if not (shard / RUN_FILE).is_file():
             raise MergeError(f"{shard}: no {RUN_FILE}; its batch did not finish")
+        meta = _meta(shard)
+        if not meta:
+            raise MergeError(f"{shard}: {RUN_FILE} is not the JSON object python -m grader batch writes")
         resolved.append(shard)
-        metas.append(_meta(shard))
+        metas.append(meta)
     check_complete(resolved, metas)
     for shard, meta in zip(resolved, metas, strict=True):
         for ident in _ids(shard, meta):
