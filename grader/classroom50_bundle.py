@@ -131,6 +131,17 @@ def check_inputs(config: Path | None, needed: tuple[Path, ...]) -> None:
             raise BundleError(f"missing {path}")
 
 
+# The assignment's `runtime` block (Classroom 50's validator: keys runs-on,
+# container, python, node, java, go, rust, apt; apt an array of Debian package
+# names, installed on hosted runners only). bubblewrap isolates the student's code.
+RUNTIME = {"runs-on": "ubuntu-latest", "python": PYTHON, "apt": ["bubblewrap"]}
+
+
+def runtime_json() -> str:
+    """RUNTIME as the JSON block a teacher pastes into the assignment (README indentation)."""
+    return json.dumps(RUNTIME, indent=2).replace("\n", "\n   ")
+
+
 def allowed_files_json() -> str:
     """ALLOWED_FILES as the JSON list a teacher pastes into the assignment."""
     return json.dumps(list(ALLOWED_FILES))
@@ -175,6 +186,7 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
             source=source,
             budget=f"{TIME_BUDGET:.0f}",
             allowed_files=allowed_files_json(),
+            runtime=runtime_json(),
             error_test=error_test_name(lang),
             size_kib=f"{approximate / 1024:.0f}",
             files=len(files) + 1,

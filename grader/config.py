@@ -97,8 +97,8 @@ class IsolationSettings:
         "process",
     )
     roads: str = doc(
-        "Weakest level the unattended roads accept (grade.yml, the Classroom 50 autograder "
-        "and batch pass --require-isolation roads). Lower it to 'process' only knowingly: "
+        "Weakest level grade.yml and batch accept (they pass --require-isolation roads; the Classroom 50 "
+        "and Gradescope autograders require at least 'user'). Lower it to 'process' only knowingly: "
         "there a submission can read and change whatever the grader's user can.",
         "namespaces",
     )

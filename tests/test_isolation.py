@@ -291,7 +291,7 @@ def test_files_from_the_sandbox_are_read_only_when_regular(tmp_path):
 
 
 def test_every_road_requires_the_strongest_level():
-    """grade.yml, the Classroom 50 autograder and batch all pass --require-isolation roads."""
+    """grade.yml and batch pass --require-isolation roads; Classroom 50 and Gradescope at least user."""
     import yaml
 
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "grade.yml").read_text(encoding="utf-8"))
@@ -303,7 +303,10 @@ def test_every_road_requires_the_strongest_level():
     assert "steps.grade.outcome == 'success'" in steps["mnist"]["if"]  # only a grading that succeeded
     assert any("apt-get install" in step.get("run", "") and "bubblewrap" in step.get("run", "") for step in job["steps"])
     autograder = (ROOT / "grader" / "classroom50" / "autograder.py").read_text(encoding="utf-8")
-    assert re.search(r'"--require-isolation",\s*"roads"', autograder) and "PR_SET_DUMPABLE" in autograder
+    assert re.search(r'"--require-isolation",\s*REQUIRED_LEVEL', autograder) and "PR_SET_DUMPABLE" in autograder
+    assert 'REQUIRED_LEVEL = "user"' in autograder
+    gradescope = (ROOT / "grader" / "gradescope" / "run.py").read_text(encoding="utf-8")
+    assert '"--require-isolation", REQUIRED_LEVEL' in gradescope and 'REQUIRED_LEVEL = "user"' in gradescope
     batch = (ROOT / "grader" / "instructor" / "batch.py").read_text(encoding="utf-8")
     assert re.search(r'"--require-isolation",\s*"roads"', batch)
 

@@ -63,3 +63,92 @@ def test_merge_refuses_what_is_not_a_shard(tmp_path, synthetic_shard):
     one = synthetic_shard(tmp_path / "shard-1", ("ana",))
     done = merge(str(one), "--out", str(one / "merged"))
     assert done.returncode == 2
+
+
+def test_merge_fails_naming_a_missing_shard(tmp_path, synthetic_shard):
+    """shards/shard-3 never uploaded: merging the other two is an error, not a smaller class."""
+    one = synthetic_shard(tmp_path / "shards" / "shard-1", ("ana", "dani"), shard="1/3")
+    two = synthetic_shard(tmp_path / "shards" / "shard-2", ("ben", "eva"), shard="2/3")
+    done = merge(str(one), str(two), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "shard 3/3 missing" in done.stderr, done.stderr
+    assert not (tmp_path / "out" / "gradebook.csv").exists()
+    # The workflow names every expected folder: a missing one is named by its path.
+    done = merge(str(one), str(two), str(tmp_path / "shards" / "shard-3"), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "shard-3 is missing" in done.stderr, done.stderr
+    # A shard given twice, and a shard whose batch did not finish (no run.json).
+    done = merge(str(one), str(one), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "given twice" in done.stderr, done.stderr
+    three = synthetic_shard(tmp_path / "shards" / "shard-3", ("cris",), shard="3/3")
+    (three / "run.json").write_text("{")
+    done = merge(str(one), str(two), str(three), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "not the JSON object" in done.stderr, done.stderr
+    (three / "run.json").unlink()
+    done = merge(str(one), str(two), str(three), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "no run.json" in done.stderr, done.stderr
+
+
+def test_merge_compares_the_whole_class_and_rebuilds_the_exports(tmp_path, synthetic_shard):
+    """ana (shard 1) and cris (shard 2) handed in the same code: only a class-wide comparison sees it."""
+    one = synthetic_shard(tmp_path / "shard-1", ("ana", "ben"), shard="1/2")
+    two = synthetic_shard(tmp_path / "shard-2", ("cris", "dani", "eva"), shard="2/2")
+    for shard, ids in ((one, {"ana": "ana@uni.es", "ben": "ben@uni.es"}), (two, {"cris": "cris@uni.es"})):
+        run = json.loads((shard / "run.json").read_text())
+        run.update(export=["moodle"], lms_ids=ids)
+        (shard / "run.json").write_text(json.dumps(run))
+    out = tmp_path / "merged"
+    done = merge(str(one), str(two), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    with open(out / "similarity.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    pairs = {(r["a"], r["b"], r["part"]): float(r["score"]) for r in rows}
+    assert pairs.get(("ana", "cris", "code"), 0) == 1.0, rows
+    assert not any("dani" in pair or "eva" in pair for pair in pairs), "only graded students are compared"
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "ana" in report and "cris" in report and "similar" in report.lower()
+    with open(out / "moodle-grades.csv", newline="", encoding="utf-8") as handle:
+        moodle = list(csv.reader(handle))
+    assert [row[0] for row in moodle[1:]] == ["ana@uni.es", "ben@uni.es", "cris@uni.es", "dani", "eva"]
+    assert json.loads((out / "run.json").read_text())["export"] == ["moodle"]
+
+
+def test_merge_refuses_a_graded_student_without_submitted_files(tmp_path, synthetic_shard):
+    one = synthetic_shard(tmp_path / "shard-1", ("ana", "ben"), shard="1/1")
+    import shutil
+
+    shutil.rmtree(one / "submitted" / "ben")
+    done = merge(str(one), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "submitted/ben/" in done.stderr, done.stderr
+
+
+def test_batch_shards_keep_what_they_read_and_merge_finds_a_pair_across_shards(tmp_path):
+    """Two real batch shards (their gradings faked): a copied answer split across shards is found by merge only."""
+    import time
+
+    from test_batch_guards import graded_by_fake_grader, read, submission
+
+    from grader.instructor import batch, roster
+
+    answer = "Trabajamos con MNIST: sesenta mil imágenes de entrenamiento y diez mil de prueba, dígitos escritos a mano en gris de 28 por 28 píxeles."
+    for student in ("alice", "bob"):
+        path = submission(tmp_path / "class" / student) / "assignment" / "answers" / "q1.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("_Escribe aquí tu respuesta._", answer), encoding="utf-8")
+    shards = []
+    for index in (1, 2):
+        out = tmp_path / f"shard-{index}"
+        args = batch._parser().parse_args([str(tmp_path / "class"), "--out", str(out), "--shard", f"{index}/2"])
+        run = batch.Batch(args)
+        subs = roster.shard(roster.list_submissions(tmp_path / "class"), index, 2)
+        (job,) = run.plan(subs)
+        planned = (tmp_path / "class" / job.id / "assignment" / "answers" / "q1.md").read_bytes()
+        (tmp_path / "class" / job.id / "assignment" / "answers" / "q1.md").write_text("rewritten after planning\n")
+        graded_by_fake_grader(run, job, 5)
+        assert run.report(subs, time.monotonic()) == 0
+        kept = out / batch.SUBMITTED_DIR / job.id / "assignment" / "answers" / "q1.md"
+        assert kept.read_bytes() == planned, "the batch keeps the bytes it compared, not a later rewrite"
+        assert not [r for r in read(out / "similarity.csv") if r["part"] == "q1"], "one student per shard: nothing to compare"
+        shards.append(out)
+    done = merge(*map(str, shards), "--out", str(tmp_path / "merged"))
+    assert done.returncode == 0, done.stderr
+    (row,) = [r for r in read(tmp_path / "merged" / "similarity.csv") if r["part"] == "q1"]
+    assert (row["a"], row["b"], float(row["score"])) == ("alice", "bob", 1.0)
+    assert 'id="pair-alice-bob-q1"' in (tmp_path / "merged" / "report.html").read_text(encoding="utf-8")

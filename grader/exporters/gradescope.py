@@ -27,8 +27,9 @@ def to_gradescope(result: GradingResult) -> dict[str, Any]:
     """The ``results.json`` document for ``result``.
 
     Test names are distinct; each test carries its check's score, maximum,
-    pass/fail status and message. Flags, metrics and the language go into the
-    top-level ``extra_data`` (kept for instructors, never shown to students).
+    pass/fail status and message. Flags, metrics, the language and the
+    isolation level go into the top-level ``extra_data`` (kept for
+    instructors, never shown to students).
     Raises ``ValueError`` when the checks do not add up to the result's score,
     and ``UnpublishableResult`` for a quick result.
     """
@@ -61,6 +62,8 @@ def to_gradescope(result: GradingResult) -> dict[str, Any]:
             "language": result.language,
         },
     }
+    if result.isolation:  # the level the student's code ran at (grader/sandbox/isolation.py)
+        document["extra_data"]["isolation"] = result.isolation
     seconds = result.metrics.get("grading_seconds")
     if isinstance(seconds, Real) and not isinstance(seconds, bool) and seconds >= 0:
         document["execution_time"] = round(float(seconds))

@@ -15,7 +15,10 @@ submission whose editable files, grader and config are unchanged (hashes in
 
 Writes ``DIR/gradebook.csv``, ``DIR/similarity.csv``, ``DIR/report.html``,
 ``DIR/report.md``, ``DIR/run.json`` (and the LMS files of ``--export``) and
-one folder of grader outputs per student in ``DIR/students/<id>/``.
+one folder of grader outputs per student in ``DIR/students/<id>/``. The
+editable files read from each submission (what similarity compares) are
+kept in ``DIR/submitted/<id>/``, so that ``merge`` can compare a whole class
+graded in shards.
 
 What the reports say comes from what this process holds, never from files a
 student could write while the class is graded: each result is read once,
@@ -60,6 +63,7 @@ from grader.results import GradingResult
 LOG_FILE = "grader-log.txt"
 LOG_LIMIT = 64 * 1024
 RUN_FILE = "run.json"
+SUBMITTED_DIR = "submitted"  # DIR/submitted/<id>/<path>: the editable files as read when planned
 EXTRA_TIMEOUT = 300.0  # on top of the config's step limits, for start-up and restarts
 
 
@@ -338,8 +342,10 @@ class Batch:
         compared = self.compare_class(everyone)
         self.similarity_seconds = round(time.monotonic() - clock, 2)
         similarity.write_csv(self.out / similarity.CSV_FILE, compared)
+        self.keep_submitted(ids)
         exported = [lms.write(kind, self.out, everyone, {s.id: s.lms_id for s in subs}, lang) for kind in dict.fromkeys(self.args.export)]
         meta = self.meta(ids, round(time.monotonic() - started, 1))
+        meta["lms_ids"] = {s.id: s.lms_id for s in subs if s.lms_id}
         (self.out / RUN_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         class_report.write(self.out, everyone, self.config.grading.min_accuracy, lang=lang, similar=compared)
         counts = {s: sum(1 for r in everyone if r.status == s) for s in records.RECORD_STATUSES}
@@ -348,6 +354,17 @@ class Batch:
         written = [self.out / "gradebook.csv", self.out / similarity.CSV_FILE, *exported, self.out / "report.html"]
         print(f"Wrote {', '.join(str(p) for p in written)} and {self.out / 'report.md'}.")
         return 0
+
+    def keep_submitted(self, ids: list[str]) -> None:
+        """DIR/submitted/<id>/: the held editable files of this run's students, for ``merge``."""
+        root = self.out / SUBMITTED_DIR
+        if root.exists():
+            shutil.rmtree(root)
+        for ident in ids:
+            for rel, data in self.contents.get(ident, {}).items():
+                target = root / ident / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
 
     def compare_class(self, everyone: list[StudentRecord]) -> similarity.Comparison:
         """Every pair of graded submissions compared, from the files read when planned."""
