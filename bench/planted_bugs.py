@@ -66,6 +66,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "grader/exporters/legacy_classroom.py",
         "grader/exporters/outputs.py",
         "grader/exporters/summary_md.py",
+        "grader/templates/summary.md.j2",
     ),
     "results": ("grader/results.py",),
     "actions": ("grader/actions.py",),
@@ -80,6 +81,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "grader/instructor/records.py",
         "grader/instructor/release.py",
         "grader/instructor/roster.py",
+        "grader/templates/class_report.md.j2",
     ),
 }
 
@@ -98,7 +100,10 @@ NO_STUB_GRADING = ("--deselect", "tests/test_release.py::test_released_stubs_sco
 MODULE_TESTS: dict[str, tuple[str, ...]] = {
     **{module: CHECK_TESTS for module in GROUPS["checks"]},
     "grader/config.py": ("tests/test_config_load.py",),
-    "grader/actions.py": ("tests/test_outputs.py", "tests/test_actions.py"),
+    "grader/exporters/common.py": ("tests/test_exporter_names.py", "tests/test_escaping.py", "tests/test_exporters.py", "tests/test_terminal_quick.py"),
+    "grader/actions.py": ("tests/test_outputs.py", "tests/test_actions.py", "tests/test_escaping.py"),
+    "grader/templates/summary.md.j2": ("tests/test_escaping.py", "tests/test_outputs.py", "tests/test_terminal_quick.py"),
+    "grader/templates/class_report.md.j2": ("tests/test_escaping.py", "tests/test_class_report.py"),
     "grader/instructor/cells.py": ("tests/test_batch_guards.py",),
     "grader/instructor/class_report.py": ("tests/test_escaping.py", "tests/test_class_report.py"),
     "grader/instructor/gradebook.py": ("tests/test_class_tools.py", "tests/test_batch_guards.py", "tests/test_class_report.py"),

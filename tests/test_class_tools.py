@@ -11,9 +11,19 @@ from contextlib import redirect_stderr, redirect_stdout
 from io import StringIO
 
 import pytest
-from test_batch_guards import graded_by_fake_grader, new_batch, planned, read, submission  # noqa: F401 (planned is a fixture)
+from test_batch_guards import graded_by_fake_grader, new_batch, read, submission
 
 from grader.instructor import batch, class_report, gradebook, records, roster
+
+
+@pytest.fixture
+def planned(tmp_path):
+    """Two submissions planned by a batch (as in test_batch_guards.py)."""
+    for student in ("alice", "bob"):
+        submission(tmp_path / "class" / student)
+    run = new_batch(tmp_path)
+    subs = roster.list_submissions(tmp_path / "class")
+    return run, subs, {job.id: job for job in run.plan(subs)}
 
 
 def _roster(tmp_path, text: str):
