@@ -98,6 +98,19 @@ def test_markdown_text_renders_as_the_text_itself(text):
             assert page.rows == [["x", "y"], [one_line(text), "z"]]
 
 
+def test_one_line_turns_every_line_break_and_control_character_into_one_space():
+    assert one_line("a\nb\r\n\tc\x00d\x7f\x85e\u2028f\u2029  g ") == "a b c d e f g"
+    assert one_line("ñ · ✓ «»") == "ñ · ✓ «»"
+
+
+def test_markdown_text_escapes_exactly_what_markdown_reads():
+    assert markdown_text("0.97 - ok (x) #3 a:b") == "0.97 - ok (x) #3 a:b"  # plain prose stays readable
+    assert markdown_text("a|b*c_d`e[f]g~h\\i") == "a\\|b\\*c\\_d\\`e\\[f\\]g\\~h\\\\i"
+    assert markdown_text("<b> & x") == "&lt;b&gt; &amp; x"
+    assert markdown_text("see https://x.io or www.x.io") == "see https\\://x.io or www\\.x.io"
+    assert [markdown_text(t) for t in ("# h", "12. x", "3) y", "- z", "+ w", "= v")] == ["\\# h", "12\\. x", "3\\) y", "\\- z", "\\+ w", "\\= v"]
+
+
 def test_markdown_code_cannot_end_its_code_span():
     inside = markdown_code("a` **b** <img src=x>\n\n# c")
     page = gfm(f"no se encontró `{inside}`.")

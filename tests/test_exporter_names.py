@@ -23,16 +23,18 @@ def test_clean_makes_one_line_without_control_characters():
 def test_test_names_are_clean_and_distinct():
     checks = [
         _check("a\nb", "Paso\n3"),
-        _check("dup1", "Igual"),
-        _check("dup2", "Igual"),
+        _check("dup\t1", "Igual"),
+        _check("dup\t2", "Igual"),
         _check("id\x00x", ""),
         _check("", "\x01"),
         _check("same", "T"),
         _check("same", "T"),
         _check("same", "T"),
+        _check("\x01", "Sin id"),
+        _check("\x02", "Sin id"),
     ]
     names = unique_names(checks)
-    assert names == ["Paso 3", "Igual (dup1)", "Igual (dup2)", "id x", "check", "T (same)", "T (same) #2", "T (same) #3"]
+    assert names == ["Paso 3", "Igual (dup 1)", "Igual (dup 2)", "id x", "check", "T (same)", "T (same) #2", "T (same) #3", "Sin id", "Sin id #2"]
     assert len(set(names)) == len(names)
 
 

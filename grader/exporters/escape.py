@@ -30,7 +30,7 @@ _INLINE = "\\`*_[]|~"
 _AUTOLINK = re.compile(r"(?<=[A-Za-z0-9])(:)(?=//)|(?<=\bwww)(\.)", re.IGNORECASE)
 # Block starts: a line that begins with these is a heading, list, quote,
 # setext underline or thematic break (the text may start a list item's line).
-_BLOCK_START = re.compile(r"^([#+\-=>]|\d+[.)])")
+_BLOCK_START = re.compile(r"^([#+\-=]|\d{1,9}[.)](?=\s|$))")
 
 
 def one_line(text: object) -> str:
