@@ -24,6 +24,7 @@ from grader import actions
 from grader.exporters import classroom50, gradescope, legacy_classroom, outputs, score_json, summary_md
 from grader.exporters.escape import markdown_code, markdown_text, one_line, workflow_data, workflow_property
 from grader.instructor import class_report, records
+from grader.instructor.similarity import Comparison, Pair, Settings
 from grader.results import AnswerReview, CheckResult, GradingResult
 
 # The attack of issue 17 item 5, and the rest of Markdown's inline syntax.
@@ -162,7 +163,10 @@ def test_gradescope_output_is_plain_text_and_verbatim():
 def _report(tmp_path: Path) -> tuple[str, str]:
     student = records.StudentRecord("ana", "graded", "/class/ana", "k", 3.0, result=_result(ATTACK, title=ATTACK, answer=f"{ATTACK}\n# titular\n- lista"))
     failed = records.StudentRecord("ben", "error", "/class/ben", "k", 1.0, message=f"No se pudo calificar: {ATTACK}", changed_files=[f"{ATTACK} (added)"])
-    report = class_report.build([student, failed], 0.95, lang="es")
+    shared = f"x = 1  # {ATTACK}"
+    pair = Pair("ana", "ben", "q1", 0.9, [(0, len(shared))], [(0, len(shared))], shared, shared)
+    similar = Comparison(Settings(), [pair], ["ana", "ben"], ["q1"])
+    report = class_report.build([student, failed], 0.95, lang="es", similar=similar)
     return class_report.render_md(report), class_report.render_html(report)
 
 
@@ -171,8 +175,9 @@ def test_class_report_markdown_shows_student_text_literally(tmp_path):
     page = gfm(markdown)
     assert not {"a", "img", "details", "del", "em"} & set(page.tags)
     texts = [text for _, text in page.blocks]
-    # ben's message (flags table and his section), ana's check title, message and answer.
-    assert sum(one_line(ATTACK) in t for t in texts) >= 5
+    # ben's message (flags table and his section), ana's check title, message and answer, the shared passage.
+    assert sum(one_line(ATTACK) in t for t in texts) >= 6
+    assert any(t.startswith("x = 1 # " + one_line(ATTACK)[:20]) for t in texts)
     assert len(page.tables) >= 4 and all(len(row) == len(table[0]) for table in page.tables for row in table)
     # The answer's own "# titular" line stays a quoted line, not a heading.
     assert "h3" in page.tags and not any(name in ("h1", "h2") and "titular" in text for name, text in page.blocks)
