@@ -6,12 +6,14 @@ the student again."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from contextlib import redirect_stderr, redirect_stdout
 from io import StringIO
 
 import pytest
 from test_batch_guards import graded_by_fake_grader, new_batch, read, submission
+from test_batch_ref import git, repository
 
 from grader.instructor import batch, class_report, gradebook, records, roster
 
@@ -90,6 +92,8 @@ def test_a_record_whose_score_json_went_missing_is_an_error_and_graded_again(pla
     rows = {row["id"]: row for row in read(tmp_path / "gradebook.csv")}
     status = next(k for k in rows["alice"] if k.lower() == "status")
     assert rows["alice"][status] == "error" and rows["bob"][status] == "graded"
+    accuracy = next(k for k in rows["bob"] if "accuracy" in k.lower())
+    assert (rows["alice"][accuracy], rows["bob"][accuracy]) == ("", "0.97")
     assert "alice" in [r.id for r in class_report.build(everyone).flagged]
 
     rerun = new_batch(tmp_path)
@@ -116,3 +120,25 @@ def test_a_record_without_id_or_status_is_not_a_student(tmp_path):
     (folder / records.RECORD_FILE).write_text("[1, 2]", encoding="utf-8")
     assert records.load(folder) is None
     assert records.load_all(tmp_path / "students") == [] and records.load_all(tmp_path / "nowhere") == []
+
+
+def test_a_second_fetch_updates_the_clone_in_place(tmp_path):
+    shas = repository(tmp_path / "repos" / "ana", "entrega")
+    sub = roster.Submission("ana", (tmp_path / "repos" / "ana").as_uri())
+    roster.fetch([sub], tmp_path / "cache", "entrega")
+    marker = tmp_path / "cache" / "ana" / ".git" / "kept-between-runs"
+    marker.write_text("x")
+    git(tmp_path / "repos" / "ana", "tag", "-f", "entrega", shas["head"])  # the student moved the tag
+    roster.fetch([sub], tmp_path / "cache", "entrega")
+    assert (sub.path, sub.commit, sub.problem) == (tmp_path / "cache" / "ana", shas["head"], "")
+    assert marker.exists()  # fetched and checked out, not cloned again
+
+
+def test_a_repository_gone_since_the_last_fetch_is_not_graded_from_the_old_clone(tmp_path):
+    repository(tmp_path / "repos" / "ana", "entrega")
+    sub = roster.Submission("ana", (tmp_path / "repos" / "ana").as_uri())
+    roster.fetch([sub], tmp_path / "cache", "entrega")
+    roster.fetch([sub], tmp_path / "cache", "entrega")  # leaves a FETCH_HEAD behind
+    shutil.rmtree(tmp_path / "repos" / "ana")
+    roster.fetch([sub], tmp_path / "cache", "entrega")
+    assert sub.path is None and sub.problem  # unavailable, with the reason

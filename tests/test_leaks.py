@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import ast
 import json
+from pathlib import Path
+
+from grader.instructor.leaks import find_leaks
 
 from test_release import ROOT, SOLUTIONS, model_sentences, release_cli, small_source
 
@@ -75,3 +78,30 @@ def reference_function_text(name: str) -> str:
     function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name)
     body = [s for s in function.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
     return "\n".join(ast.get_source_segment((SOLUTIONS / "mnist_dense.py").read_text(encoding="utf-8"), s) for s in body)
+
+
+QUESTION = "Explica con tus palabras por qué se dividen los píxeles entre 255 antes de entrenar la red."
+ANSWER = "Los valores quedan entre cero y uno, y así el optimizador avanza con pasos de tamaño parecido."
+
+
+def _sheet_root(tmp_path: Path) -> Path:
+    """A source with one model answer sheet without markers: the answer is what the stub lacks."""
+    root = tmp_path / "source"
+    (root / "solutions" / "answers").mkdir(parents=True)
+    (root / "assignment" / "answers").mkdir(parents=True)
+    (root / "assignment" / "answers" / "q9.md").write_text(f"# Pregunta 9\n\n{QUESTION}\n\nEscribe aquí.\n", encoding="utf-8")
+    (root / "solutions" / "answers" / "q9.md").write_text(f"# Pregunta 9\n\n{QUESTION}\n\n{ANSWER}\n", encoding="utf-8")
+    return root
+
+
+def test_without_markers_the_question_is_not_a_leak_and_the_answer_is(tmp_path):
+    root = _sheet_root(tmp_path)
+    assert find_leaks(root, {"assignment/answers/q9.md": f"{QUESTION}\n".encode()}) == []
+    leaks = find_leaks(root, {"README.md": f"Pista: {ANSWER.lower()}\n".encode()})
+    assert [(leak.file, leak.source) for leak in leaks] == [("README.md", "solutions/answers/q9.md")]
+
+
+def test_binary_files_and_a_source_without_solutions_are_skipped(tmp_path):
+    root = _sheet_root(tmp_path)
+    assert find_leaks(root, {"img.png": b"\x89PNG\0" + ANSWER.encode()}) == []
+    assert find_leaks(tmp_path / "nowhere", {"README.md": ANSWER.encode()}) == []

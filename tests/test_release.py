@@ -243,3 +243,12 @@ def test_out_must_be_empty_unless_forced(tmp_path, release):
     assert not (out / "stale.txt").exists()
     assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
     assert (out / ".grader-manifest.json").read_bytes() == (release / ".grader-manifest.json").read_bytes()
+
+
+def test_the_command_says_how_many_files_and_how_many_are_protected(tmp_path):
+    out = tmp_path / "template"
+    done = release_cli(str(out))
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / ".grader-manifest.json").read_text(encoding="utf-8"))
+    written = [p for p in released_files(out) if p.name != ".grader-manifest.json"]
+    assert f"Wrote {len(written)} files to {out} ({len(manifest['protected'])} protected, listed in .grader-manifest.json)." in done.stdout
