@@ -9,9 +9,9 @@ import ast
 import json
 from pathlib import Path
 
-from grader.instructor.leaks import find_leaks
-
 from test_release import ROOT, SOLUTIONS, model_sentences, release_cli, small_source
+
+from grader.instructor.leaks import find_leaks
 
 
 def _notebook(*cells: tuple[str, str]) -> str:
