@@ -40,6 +40,7 @@ from pathlib import Path
 
 from grader import i18n
 from grader.exporters import legacy_classroom
+from grader.exporters.escape import markdown_code, workflow_data, workflow_property
 from grader.exporters.outputs import LEGACY_CLASSROOM_B64, SCORE_JSON, SUMMARY_MD
 from grader.results import GradingResult, whole_points
 
@@ -114,8 +115,8 @@ def publish(folder: Path, env: dict[str, str] | None = None, out=None) -> int:
         result, encoded, summary, exact = load(folder)
     except (ActionsError, ValueError, KeyError, TypeError) as error:
         lang = env.get("GRADER_LANG", "es")
-        append(summary_file, i18n.render(lang if lang in i18n.LANGUAGES else "es", "summary.not_graded", path=error))
-        print(f"::error title=Calificación automática::{legacy_classroom_data(str(error))}", file=out)
+        append(summary_file, i18n.render(lang if lang in i18n.LANGUAGES else "es", "summary.not_graded", path=markdown_code(error)))
+        print(f"::error title={workflow_property('Calificación automática')}::{legacy_classroom_data(str(error))}", file=out)
         return 1
     if summary and not summary.endswith("\n"):
         summary += "\n"
@@ -131,7 +132,7 @@ def publish(folder: Path, env: dict[str, str] | None = None, out=None) -> int:
 
 def legacy_classroom_data(text: str) -> str:
     """A workflow command's message: % CR LF escaped, as @actions/core does."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return workflow_data(text)
 
 
 def main(argv: list[str] | None = None) -> int:

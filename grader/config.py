@@ -259,7 +259,7 @@ def _partial(raw: dict[str, Any], path: Path) -> PartialCredit:
         if set(table) != set(names) or any(isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 for v in table.values()):
             raise ConfigError(path, "partial_shares", table=f"partial.{check}", aspects=list(names))
         if abs(sum(table.values()) - 1.0) > 1e-9:
-            raise ConfigError(path, "partial_sum", table=f"partial.{check}", total=sum(table.values()))
+            raise ConfigError(path, "partial_sum", table=f"partial.{check}", total=round(sum(table.values()), 6))  # 0.9, not 0.8999999999999999
         shares[check] = {k: float(v) for k, v in table.items()}
     return PartialCredit(**shares)
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import jinja2
 
+from grader.exporters.escape import markdown_text
 from grader.i18n import render
 from grader.instructor import plots
 from grader.instructor.gradebook import check_ids, class_max
@@ -170,13 +171,11 @@ def add_charts(report: ClassReport) -> None:
         )
 
 
-def _md_cell(text: object) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
 def _environment(autoescape: bool, lang: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=TEMPLATES, autoescape=autoescape, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    env.filters["cell"] = _md_cell
+    # Text from a submission or a grading shows literally: in report.md as
+    # Markdown (then "|e" is a no-op: no <, > or & is left), in report.html by autoescape.
+    env.filters["cell"] = markdown_text
     env.filters["pct"] = lambda value: f"{100 * value:.0f}%"
     env.globals["t"] = lambda key, **params: render(lang, f"instructor.report.{key}", **params)
     env.globals["status_label"] = lambda status: render(lang, f"instructor.status.{status}")

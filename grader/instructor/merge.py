@@ -123,6 +123,11 @@ def merge(shards: list[Path], out: Path, allow_mixed: bool = False, config: Path
     fingerprints = {m.get("grading_fingerprint") for m in metas if m.get("grading_fingerprint")}
     if len(fingerprints) > 1 and not allow_mixed:
         raise MergeError("the shards were graded with different graders, configs or languages (grading_fingerprint differs); use --allow-mixed to merge anyway")
+    # One class report, one threshold: shards graded with different min_accuracy cannot be merged, even --allow-mixed.
+    thresholds = {str(shard): m["min_accuracy"] for shard, m in zip(shards, metas) if m.get("min_accuracy") is not None}
+    if len(set(thresholds.values())) > 1:
+        listed = ", ".join(f"{shard} ({value})" for shard, value in thresholds.items())
+        raise MergeError(f"the shards were graded with different min_accuracy: {listed}; grade them again with one config")
     students = out / "students"
     if students.exists():
         shutil.rmtree(students)
