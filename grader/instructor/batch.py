@@ -111,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="also write the grades for an LMS import: moodle (moodle-grades.csv) or canvas (canvas-grades.csv); may be repeated",
     )
+    parser.add_argument("--assignment-name", default=None, help="name of the grade column in the LMS files")
+    parser.add_argument("--allow-missing", action="store_true", help="export the students with a usable identifier and list the others")
+    parser.add_argument("--missing-as-zero", action="store_true", help="export 0 for students not graded instead of leaving the grade empty")
     parser.add_argument("--list", action="store_true", help="only print the ids this run would grade (after --shard) and exit")
     fetching = parser.add_mutually_exclusive_group()
     fetching.add_argument("--fetch-only", action="store_true", help="only clone or update the roster's git URLs into DIR/cache, then exit")
@@ -338,16 +341,47 @@ class Batch:
         compared = self.compare_class(everyone)
         self.similarity_seconds = round(time.monotonic() - clock, 2)
         similarity.write_csv(self.out / similarity.CSV_FILE, compared)
-        exported = [lms.write(kind, self.out, everyone, {s.id: s.lms_id for s in subs}, lang) for kind in dict.fromkeys(self.args.export)]
+        exported, refused = self.export(everyone, subs)
         meta = self.meta(ids, round(time.monotonic() - started, 1))
         (self.out / RUN_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         class_report.write(self.out, everyone, self.config.grading.min_accuracy, lang=lang, similar=compared)
         counts = {s: sum(1 for r in everyone if r.status == s) for s in records.RECORD_STATUSES}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         print(f"{len(ids)} submissions ({summary}); graded {len(self.graded)}, skipped {len(self.skipped)} in {meta['wall_seconds']} s.")
-        written = [self.out / "gradebook.csv", self.out / similarity.CSV_FILE, *exported, self.out / "report.html"]
+        written = [self.out / "gradebook.csv", self.out / similarity.CSV_FILE, *(e.path for e in exported), self.out / "report.html"]
         print(f"Wrote {', '.join(str(p) for p in written)} and {self.out / 'report.md'}.")
-        return 0
+        for error in refused:
+            print(
+                render(lang, "instructor.export.refused", file=lms.FILES[error.kind], count=len(error.problems), ids=_listed(error.problems, lang)),
+                file=sys.stderr,
+            )
+        return 2 if refused else 0
+
+    def export(self, everyone: list[StudentRecord], subs: list[roster.Submission]) -> tuple[list[lms.Export], list[lms.ExportError]]:
+        """The LMS files asked for; one whose identifiers are wrong is refused (and not written)."""
+        lang, ids = self.args.lang, {s.id: s.lms_id for s in subs}
+        exported, refused = [], []
+        for kind in dict.fromkeys(self.args.export):
+            try:
+                done = lms.write(
+                    kind,
+                    self.out,
+                    everyone,
+                    ids,
+                    lang,
+                    assignment=self.args.assignment_name,
+                    allow_missing=self.args.allow_missing,
+                    missing_as_zero=self.args.missing_as_zero,
+                )
+            except lms.ExportError as error:
+                refused.append(error)
+                continue
+            exported.append(done)
+            if done.skipped:
+                print(render(lang, "instructor.export.skipped", file=done.path.name, count=len(done.skipped), ids=_listed(done.skipped, lang)), file=sys.stderr)
+            if done.blank:
+                print(render(lang, "instructor.export.blank", file=done.path.name, count=len(done.blank), ids=", ".join(done.blank)), file=sys.stderr)
+        return exported, refused
 
     def compare_class(self, everyone: list[StudentRecord]) -> similarity.Comparison:
         """Every pair of graded submissions compared, from the files read when planned."""
@@ -385,6 +419,11 @@ def _read_result(path: Path) -> tuple[GradingResult, str]:
     """The grading's result and the sha256 of the bytes it was read from."""
     content = path.read_bytes()
     return GradingResult.from_dict(json.loads(content.decode("utf-8"))), hashlib.sha256(content).hexdigest()
+
+
+def _listed(problems: list[lms.Skipped], lang: str) -> str:
+    """``ana (sin identificador), ben (mal formado: 'ben@')``."""
+    return ", ".join(f"{p.id} ({render(lang, f'instructor.export.reason_{p.reason}')}{': ' + repr(p.value) if p.value else ''})" for p in problems)
 
 
 def _stored_digests(run_file: Path) -> dict[str, str]:
