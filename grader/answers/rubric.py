@@ -10,7 +10,10 @@ Matching is case- and accent-insensitive. Words copied from the question (any
 run of ``COPY_NGRAM`` words or more) do not count towards the length and ideas
 found only inside them do not count. ``uncertain`` marks answers an instructor
 should read: near the length threshold, very short, a keyword list, copied
-question text, or hits that sit in an otherwise off-topic answer.
+question text, hits that sit in an otherwise off-topic answer, or rubric
+words dropped into sentences about something else (keyword stuffing,
+:func:`anchoring`): such an answer keeps its points but is never silently
+full marks.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ SHORT_FACTOR = 0.5  # shorter than min_words, but not empty
 KEYWORD_LIST_FACTOR = 0.5  # words without sentences
 OFF_TOPIC_RATIO = 1 / 3  # fewer on-topic sentences than this: off-topic
 OFF_TOPIC_SENTENCES = 100  # sentences read to decide it
+# Keyword stuffing: in the sentences that hold a key idea, the share of content
+# words that belong to the question's vocabulary (its topic and idea patterns,
+# its title and text). Real answers, the corpus and the model answers, stay at
+# 0.39 or more; rubric words dropped into unrelated sentences ("Mi perro se
+# llama Relu") sit near 0.15-0.2. Below this mean the answer is marked.
+ANCHORED_RATIO = 0.3
+MIN_CONTENT_LETTERS = 3  # shorter words ("sí", "ya") are neither topic nor filler
 # Hint when no key idea is missing (too short, keyword list).
 DEFAULT_HINT = "desarrolla cada idea con frases completas."
 DEFAULT_HINT_EN = "develop each idea in full sentences."
@@ -279,6 +289,41 @@ def _off_topic(text: str, rubric: QuestionRubric) -> bool:
     return on_topic / len(sentences) < OFF_TOPIC_RATIO
 
 
+def anchoring(text: str, rubric: QuestionRubric, english: bool = True) -> float | None:
+    """Mean share of question vocabulary among the content words of the
+    sentences that hold a key idea (None when no sentence holds one).
+
+    A content word is a word of three letters or more that is no function word
+    and no number; it belongs to the question's vocabulary when a topic or idea
+    pattern matches over it in its sentence, or it appears in the question's
+    title or text. Matching runs on the whole sentence, so an idea written in
+    several words ("sums to one") counts every word of it.
+    """
+    patterns = rubric.topic + tuple(p for idea in rubric.ideas for p in idea.matchers(english))
+    ideas = tuple(p for idea in rubric.ideas for p in idea.matchers(english))
+    question = set(words(f"{rubric.title} {rubric.question}"))
+    shares = []
+    for sentence in SENTENCE_BREAK.split(text)[:OFF_TOPIC_SENTENCES]:
+        normalized = normalize(sentence)
+        if not any(p.search(normalized) for p in ideas):
+            continue
+        content = [
+            t for t in WORD.finditer(normalized) if len(t.group()) >= MIN_CONTENT_LETTERS and not t.group().isdigit() and t.group() not in FUNCTION_WORDS
+        ]
+        if not content:
+            continue
+        spans = [(m.start(), m.end()) for p in patterns for m in p.finditer(normalized) if m.end() > m.start()]
+        on_topic = sum(1 for t in content if t.group() in question or any(a < t.end() and t.start() < b for a, b in spans))
+        shares.append(on_topic / len(content))
+    return sum(shares) / len(shares) if shares else None
+
+
+def is_stuffed(text: str, rubric: QuestionRubric, english: bool = True) -> bool:
+    """Rubric words in sentences that are not about the question (see :func:`anchoring`)."""
+    share = anchoring(text, rubric, english)
+    return share is not None and share < ANCHORED_RATIO
+
+
 # --- scoring ----------------------------------------------------------------
 
 
@@ -373,6 +418,8 @@ def score_answer(
         reasons.append("copied_question")
     if hits and _off_topic(text, rubric):
         reasons.append("off_topic")
+    if hits and not analysis.keyword_list and is_stuffed(text, rubric, accept_english):
+        reasons.append("unanchored")
 
     if analysis.copied_words > own:
         key = "answers.copied_question"
