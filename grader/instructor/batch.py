@@ -43,7 +43,7 @@ from types import FrameType
 from grader.config import DEFAULT_CONFIG, Config, load_config
 from grader.errors import GradingError
 from grader.i18n import LANGUAGES, render
-from grader.instructor import class_report, gradebook, lms, records, roster, similarity, workspace
+from grader.instructor import class_report, gradebook, lms, records, roster, similarity, untouched, workspace
 from grader.instructor.dataset_guard import DatasetGuard, sha256_file
 from grader.instructor.files import (
     MANIFEST_NAME,
@@ -177,11 +177,13 @@ class Batch:
                 compared_with=self.template.protected_source,
                 commit=sub.commit,
                 symlinks=links,
+                lines_changed=untouched.lines_changed(content, workspace.REPO_ROOT, self.template.student_files),
             )
             unchanged = previous is not None and previous.key == key and previous.status not in records.RETRY_STATUSES
             if unchanged and self._as_stored(folder, sub.id) and not self.args.force:
                 previous.source, previous.changed_files, previous.compared_with = record.source, changes, record.compared_with
                 previous.commit, previous.symlinks = record.commit, links
+                previous.lines_changed = record.lines_changed
                 records.save(folder, previous)  # protected files may have changed since
                 self.held[sub.id] = previous  # read before any student code of this run has run
                 self.skipped.append(sub.id)
@@ -344,7 +346,7 @@ class Batch:
         exported, refused = self.export(everyone, subs)
         meta = self.meta(ids, round(time.monotonic() - started, 1))
         (self.out / RUN_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        class_report.write(self.out, everyone, self.config.grading.min_accuracy, lang=lang, similar=compared)
+        class_report.write(self.out, everyone, self.config.grading.min_accuracy, lang=lang, similar=compared, required_isolation=self.config.isolation.roads)
         counts = {s: sum(1 for r in everyone if r.status == s) for s in records.RECORD_STATUSES}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         print(f"{len(ids)} submissions ({summary}); graded {len(self.graded)}, skipped {len(self.skipped)} in {meta['wall_seconds']} s.")
