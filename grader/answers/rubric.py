@@ -92,6 +92,14 @@ class AnswerSettings:
 
     max_file_kb: int = field(default=64, metadata={"doc": "A larger answer file or sheet is not read: 0 points."})
     time_limit: float = field(default=20.0, metadata={"doc": "Seconds to score one free-text file; a file over it scores 0 alone."})
+    provisional: bool = field(
+        default=False,
+        metadata={
+            "doc": "true in a template released without the rubric (python -m grader release without --with-rubric): the ideas have "
+            "names but no patterns, and the self-check scores only the form of each answer (length, sentences, copied question, "
+            "language), lists the ideas as a checklist and says that the content is graded on submission."
+        },
+    )
     english: str = field(
         default="score",
         metadata={
@@ -114,6 +122,8 @@ class AnswerSettings:
             raise RubricError("[rubric]: max_file_kb must be a positive integer")
         if not isinstance(settings.time_limit, (int, float)) or settings.time_limit <= 0:
             raise RubricError("[rubric]: time_limit must be a positive number of seconds")
+        if not isinstance(settings.provisional, bool):
+            raise RubricError("[rubric]: provisional must be true or false")
         if settings.english not in ENGLISH_CHOICES:
             raise RubricError(f"[rubric]: english must be one of {list(ENGLISH_CHOICES)}")
         return settings
@@ -149,6 +159,7 @@ class QuestionRubric:
     min_words: int
     ideas: tuple[Idea, ...]
     topic: tuple[re.Pattern[str], ...] = ()
+    provisional: bool = False  # released without patterns: only the form is scored
 
 
 def _compile(patterns: Any, where: str) -> tuple[re.Pattern[str], ...]:
@@ -164,7 +175,7 @@ _QUESTION_KEYS = {"title", "question", "min_words", "topic", "ideas"}
 _IDEA_KEYS = {"name", "name_en", "hint", "hint_en", "patterns", "patterns_en"}
 
 
-def parse_question(question_id: str, raw: Mapping[str, Any]) -> QuestionRubric:
+def parse_question(question_id: str, raw: Mapping[str, Any], provisional: bool = False) -> QuestionRubric:
     where = f"[rubric.{question_id}]"
     unknown = set(raw) - _QUESTION_KEYS
     if unknown:
@@ -181,12 +192,12 @@ def parse_question(question_id: str, raw: Mapping[str, Any]) -> QuestionRubric:
         unknown = set(idea) - _IDEA_KEYS
         if unknown:
             raise RubricError(f"{idea_where}: unknown keys {sorted(unknown)}")
-        if not idea.get("name") or not idea.get("patterns"):
+        if not idea.get("name") or not (idea.get("patterns") or provisional):
             raise RubricError(f"{idea_where}: needs a name and patterns")
         ideas.append(
             Idea(
                 name=str(idea["name"]),
-                patterns=_compile(idea["patterns"], idea_where),
+                patterns=_compile(idea.get("patterns", []), idea_where),
                 name_en=str(idea.get("name_en", "")),
                 hint=str(idea.get("hint", "")),
                 hint_en=str(idea.get("hint_en", "")),
@@ -201,6 +212,7 @@ def parse_question(question_id: str, raw: Mapping[str, Any]) -> QuestionRubric:
         min_words=min_words,
         ideas=tuple(ideas),
         topic=_compile(raw.get("topic", []), f"{where} topic"),
+        provisional=provisional,
     )
 
 
@@ -211,7 +223,8 @@ def load_rubric(config: Any) -> dict[str, QuestionRubric]:
     missing = [q for q in QUESTION_IDS if q not in raw]
     if missing:
         raise RubricError(f"[rubric] lacks {missing}")
-    return {q: parse_question(q, raw[q]) for q in QUESTION_IDS}
+    provisional = raw.get("provisional", False) is True
+    return {q: parse_question(q, raw[q], provisional) for q in QUESTION_IDS}
 
 
 # --- analysing an answer ----------------------------------------------------
@@ -395,6 +408,8 @@ def score_answer(
     if settings.english == "ask_spanish" and looks_english(text):
         return unscored(question_id, rubric, "english", words=analysis.own_words)
 
+    if rubric.provisional:
+        return _provisional(question_id, rubric, analysis, params)
     accept_english = settings.english == "score"
     hits = [idea for idea in ideas if any(analysis.counts(p) for p in idea.matchers(accept_english))]
     lacking = [idea for idea in ideas if idea not in hits]
@@ -460,3 +475,22 @@ def score_answer(
         reasons=reasons,
         copied_words=analysis.copied_words,
     )
+
+
+def _provisional(question_id: str, rubric: QuestionRubric, analysis: TextAnalysis, params: dict[str, Any]) -> AnswerScore:
+    """The self-check of a template released without the rubric: the form of
+    the answer only (its own words, sentences rather than a word list), with
+    the key ideas named as a checklist; the content is graded on submission."""
+    own = analysis.own_words
+    short = own < rubric.min_words
+    fraction = (SHORT_FACTOR if short else 1.0) * (KEYWORD_LIST_FACTOR if analysis.keyword_list else 1.0)
+    key = "answers.provisional_keyword_list" if analysis.keyword_list else "answers.provisional_short" if short else "answers.provisional"
+    params.update(
+        words=own,
+        percent=percent(fraction),
+        copied_words=analysis.copied_words,
+        checklist=_join([i.name for i in rubric.ideas], "-"),
+        checklist_en=_join([i.label("en") for i in rubric.ideas], "-"),
+    )
+    reasons = ["provisional"]
+    return AnswerScore(fraction, "scored", [], [i.name for i in rubric.ideas], False, own, key, params, reasons, analysis.copied_words)

@@ -167,7 +167,7 @@ class Batch:
             content, links = workspace.read_submission(sub.path, self.template)
             self.contents[sub.id] = content
             key = workspace.content_key(content, self.template)
-            changes = compact(compare_protected(sub.path, self.template.protected))
+            changes = compact(compare_protected(sub.path, self.template.protected, self.template.protected_variants))
             record = StudentRecord(
                 sub.id,
                 "pending",
