@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from grader.cli import command_parser, requested_lang
 from grader.config import DEFAULT_CONFIG, Config, load_config
 from grader.errors import GradingError
 from grader.i18n import LANGUAGES, render
@@ -67,57 +68,26 @@ def default_timeout(config: Config) -> float:
     return float(sum(config.time_limits.values())) + EXTRA_TIMEOUT
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m grader batch",
-        description="Grade every submission of a class in parallel with this grader; "
-        "write gradebook.csv, report.html, report.md and one feedback folder per student.",
-    )
-    parser.add_argument("submissions", type=Path, help="folder with one checkout per student (named by id), or a roster file of git URLs / paths")
-    parser.add_argument(
-        "--out", type=Path, required=True, help="output folder (kept between runs: it holds the clones and the hashes used to skip unchanged work)"
-    )
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at the same time (default: the number of CPUs)")
-    parser.add_argument("--config", type=Path, default=None, help="grading config (default: grader/config.toml)")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=None,
-        help="wall-clock seconds per submission before it is killed (default: the config's step limits added up, plus 300)",
-    )
-    parser.add_argument("--force", action="store_true", help="grade every submission again, even unchanged ones")
-    parser.add_argument("--shard", default=None, help="I/N: grade only the I-th of N parts of the class (split by sorted id)")
-    parser.add_argument(
-        "--manifest",
-        type=Path,
-        default=None,
-        help=f"release manifest to compare protected files with (default: {MANIFEST_NAME} next to this grader, else its own files)",
-    )
-    parser.add_argument(
-        "--lang",
-        choices=LANGUAGES,
-        default="es",
-        help="language of the students' feedback, the class report, report.md and the gradebook headers (default: es)",
-    )
-    parser.add_argument(
-        "--ref",
-        default=None,
-        help="grade every repository at this tag or branch (local folders are read as git repositories); the commit is recorded, and one without REF is 'no submission at REF'",
-    )
-    parser.add_argument(
-        "--export",
-        action="append",
-        choices=lms.FORMATS,
-        default=[],
-        help="also write the grades for an LMS import: moodle (moodle-grades.csv) or canvas (canvas-grades.csv); may be repeated",
-    )
-    parser.add_argument("--assignment-name", default=None, help="name of the grade column in the LMS files")
-    parser.add_argument("--allow-missing", action="store_true", help="export the students with a usable identifier and list the others")
-    parser.add_argument("--missing-as-zero", action="store_true", help="export 0 for students not graded instead of leaving the grade empty")
-    parser.add_argument("--list", action="store_true", help="only print the ids this run would grade (after --shard) and exit")
+def _parser(lang: str = "es") -> argparse.ArgumentParser:
+    parser, t = command_parser("batch", lang)
+    parser.add_argument("submissions", type=Path, help=t("submissions"))
+    parser.add_argument("--out", type=Path, required=True, help=t("out"))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help=t("jobs"))
+    parser.add_argument("--config", type=Path, default=None, help=t("config"))
+    parser.add_argument("--timeout", type=float, default=None, help=t("timeout"))
+    parser.add_argument("--force", action="store_true", help=t("force"))
+    parser.add_argument("--shard", default=None, help=t("shard"))
+    parser.add_argument("--manifest", type=Path, default=None, help=t("manifest", manifest=MANIFEST_NAME))
+    parser.add_argument("--lang", choices=LANGUAGES, default="es", help=t("lang"))
+    parser.add_argument("--ref", default=None, help=t("ref"))
+    parser.add_argument("--export", action="append", choices=lms.FORMATS, default=[], help=t("export"))
+    parser.add_argument("--assignment-name", default=None, help=t("assignment_name", default=lms.default_assignment()))
+    parser.add_argument("--allow-missing", action="store_true", help=t("allow_missing"))
+    parser.add_argument("--missing-as-zero", action="store_true", help=t("missing_as_zero"))
+    parser.add_argument("--list", action="store_true", help=t("list"))
     fetching = parser.add_mutually_exclusive_group()
-    fetching.add_argument("--fetch-only", action="store_true", help="only clone or update the roster's git URLs into DIR/cache, then exit")
-    fetching.add_argument("--no-fetch", action="store_true", help="grade the clones already in DIR/cache without contacting any remote")
+    fetching.add_argument("--fetch-only", action="store_true", help=t("fetch_only"))
+    fetching.add_argument("--no-fetch", action="store_true", help=t("no_fetch"))
     return parser
 
 
@@ -410,6 +380,7 @@ class Batch:
             "protected_compared_with": self.template.protected_source,
             "min_accuracy": self.config.grading.min_accuracy,
             "max_score": self.config.max_score,
+            "isolation_required": self.config.isolation.roads,
         }
 
 
@@ -471,7 +442,7 @@ def _isolation_error(config: Config, lang: str) -> str | None:
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser(requested_lang(argv)).parse_args(argv)
     started = time.monotonic()
     try:
         subs = roster.list_submissions(args.submissions.resolve())

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import tomlkit
 
+from grader.cli import add_lang, command_parser, requested_lang
 from grader.config import ConfigError, load_config
 from grader.instructor import files as repo_files
 from grader.instructor.leaks import find_leaks
@@ -164,36 +165,20 @@ def load_config_text(content: bytes) -> None:
         load_config(path)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m grader release",
-        description="Write the student template repository (stubs, question sheets, grader, "
-        "student workflows) into OUT, with .grader-manifest.json. Never copies solutions/ or tests/.",
-    )
-    parser.add_argument("out", type=Path, help="folder to write the release into (created; must be empty unless --force)")
-    parser.add_argument("--source", type=Path, default=SOURCE_ROOT, help="instructor repository (default: the one this grader belongs to)")
-    parser.add_argument("--force", action="store_true", help="replace the contents of a non-empty OUT (its .git folder is kept)")
-    parser.add_argument(
-        "--legacy-classroom",
-        action="store_true",
-        help="for the legacy GitHub Classroom: release .github/workflows/classroom.yml instead of grade.yml",
-    )
-    parser.add_argument(
-        "--with-rubric",
-        action="store_true",
-        help="keep the rubric's idea patterns in the released config, for a course that grades through the template's own workflow "
-        "(the student then holds the grader and the rubric); default: a provisional self-check without them",
-    )
-    parser.add_argument(
-        "--no-leak-check",
-        action="store_true",
-        help="do not search the release for reference code and model answers (only for a false alarm you have checked)",
-    )
+def _parser(lang: str = "es") -> argparse.ArgumentParser:
+    parser, t = command_parser("release", lang)
+    parser.add_argument("out", type=Path, help=t("out"))
+    parser.add_argument("--source", type=Path, default=SOURCE_ROOT, help=t("source"))
+    parser.add_argument("--force", action="store_true", help=t("force"))
+    parser.add_argument("--legacy-classroom", action="store_true", help=t("legacy_classroom"))
+    parser.add_argument("--with-rubric", action="store_true", help=t("with_rubric"))
+    parser.add_argument("--no-leak-check", action="store_true", help=t("no_leak_check"))
+    add_lang(parser, lang)
     return parser
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser(requested_lang(argv)).parse_args(argv)
     try:
         released = write_release(
             args.source.resolve(),
