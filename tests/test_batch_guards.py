@@ -214,18 +214,18 @@ def test_moodle_and_canvas_files_have_their_documented_columns(tmp_path):
         records.StudentRecord("ben", "timeout"),
         records.StudentRecord("@cy", "graded", result=result(10)),
     ]
-    ids = {"ana": "ana@uni.example", "ben": "ben@uni.example", "@cy": "=cy@uni.example"}
+    ids = {"ana": "ana@uni.example", "ben": "ben@uni.example", "@cy": "cy@uni.example"}
     moodle = read(lms.write("moodle", tmp_path, everyone, ids, "es").path)
     assignment = "Red neuronal completamente conectada en MNIST"
     assert list(moodle[0]) == ["Email address", assignment]
-    # a formula-like identifier is neutralized; a student not graded has no grade, not 0
-    assert [(r["Email address"], r[assignment]) for r in moodle] == [("'=cy@uni.example", "10"), ("ana@uni.example", "7"), ("ben@uni.example", "")]
+    # a student not graded has no grade, not 0
+    assert [(r["Email address"], r[assignment]) for r in moodle] == [("cy@uni.example", "10"), ("ana@uni.example", "7"), ("ben@uni.example", "")]
     # the column keeps its name whatever --lang is: Canvas would create a new assignment for a new name
     canvas = read(lms.write("canvas", tmp_path, everyone, ids, "en").path)
     assert list(canvas[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment]
     assert (canvas[0]["Student"], canvas[0][assignment]) == ("Points Possible", "10")
     assert [(r["Student"], r["SIS Login ID"], r[assignment]) for r in canvas[1:]] == [
-        ("'@cy", "'=cy@uni.example", "10"),
+        ("'@cy", "cy@uni.example", "10"),  # a formula-like id is neutralized
         ("ana", "ana@uni.example", "7"),
         ("ben", "ben@uni.example", ""),
     ]

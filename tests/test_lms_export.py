@@ -65,6 +65,14 @@ def test_a_missing_identifier_stops_the_export_with_the_ids_to_fix(tmp_path, kin
     assert not stale.exists()  # nobody imports last week's file by mistake
 
 
+@pytest.mark.parametrize("kind", lms.FORMATS)
+def test_an_identifier_a_spreadsheet_would_run_is_refused(tmp_path, kind):
+    # neutralized as '=ana@... it would match nobody: Moodle would abort the whole import
+    with pytest.raises(lms.ExportError) as raised:
+        lms.write(kind, tmp_path, CLASS, dict(IDS, ana="=ana@uni.example"))
+    assert [(p.id, p.reason) for p in raised.value.problems] == [("ana", "malformed")]
+
+
 def test_moodle_needs_an_email_not_the_batch_id(tmp_path):
     ids = dict(IDS, ana="ana")
     with pytest.raises(lms.ExportError) as raised:

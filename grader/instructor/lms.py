@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.i18n import render
-from grader.instructor.cells import write_rows
+from grader.instructor.cells import FORMULA_STARTS, write_rows
 from grader.instructor.gradebook import class_max
 from grader.instructor.records import StudentRecord
 
@@ -86,9 +86,13 @@ class ExportError(ValueError):
 
 
 def identifier_problem(kind: str, value: str) -> str:
-    """Why ``value`` cannot identify a student in ``kind`` ("" if it can)."""
+    """Why ``value`` cannot identify a student in ``kind`` ("" if it can).
+    One that a spreadsheet would run as a formula is refused too: written
+    neutralized (``'=...``) it would no longer match the LMS's user."""
     if not value.strip():
         return "missing"
+    if value.startswith(FORMULA_STARTS):
+        return "malformed"
     pattern = EMAIL if kind == "moodle" else LOGIN
     return "" if pattern.match(value) else "malformed"
 
