@@ -424,6 +424,13 @@ def test_a_provisional_rubric_scores_the_form_and_names_the_ideas(rubric):
     short = score(provisional, "q4", "La capa oculta usa ReLU.")
     assert short.fraction == 0.5 and short.message_key == "answers.provisional_short"
     assert score(provisional, "q4", "").status == "untouched"
+    listed = score(provisional, "q1", "MNIST, clasificación, dígitos manuscritos, 28x28, escala grises, " * 6)
+    from grader import i18n
+
+    for result in (good, short, listed):
+        for lang in i18n.LANGUAGES:
+            text = i18n.render(lang, result.message_key, **result.message_params)
+            assert ("provisional" in text) and ("{" not in text)
     # the full rubric refuses ideas without patterns: only a provisional one may lack them
     raw = tomllib.loads(CONFIG.read_text(encoding="utf-8"))["rubric"]
     del raw["q4"]["ideas"][0]["patterns"]
