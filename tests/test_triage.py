@@ -163,3 +163,9 @@ def test_the_batch_records_lines_changed(tmp_path):
     run.plan(roster.list_submissions(tmp_path / "class"))
     assert run.pending["ana"].lines_changed == 0
     assert run.pending["bob"].lines_changed > untouched.NEARLY_UNTOUCHED
+
+
+def test_counts_read_as_words():
+    assert class_report.counted("1 calificado|1 calificados", 1) == "1 calificado"
+    assert class_report.counted("6 calificado|6 calificados", 6) == "6 calificados"
+    assert class_report.counted("6 graded", 6) == "6 graded"

@@ -209,6 +209,12 @@ def add_charts(report: ClassReport) -> None:
         )
 
 
+def counted(text: str, count: int) -> str:
+    """``"1 calificado|2 calificados"``: the singular when ``count`` is 1, else the plural (a text without | is both)."""
+    forms = text.split("|")
+    return forms[0] if count == 1 else forms[-1]
+
+
 def _md_cell(text: object) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
@@ -219,7 +225,7 @@ def _environment(autoescape: bool, lang: str) -> jinja2.Environment:
     env.filters["pct"] = lambda value: f"{100 * value:.0f}%"
     env.globals["t"] = lambda key, **params: render(lang, f"instructor.report.{key}", **params)
     env.globals["status_label"] = lambda status: render(lang, f"instructor.status.{status}")
-    env.globals["status_count"] = lambda status, count: render(lang, f"instructor.status_count.{status}", count=count)
+    env.globals["status_count"] = lambda status, count: counted(render(lang, f"instructor.status_count.{status}", count=count), count)
     env.globals["reason"] = lambda item: render(lang, f"instructor.attention.{item.key}", **item.params)
     env.globals["sort_script"] = SORT_SCRIPT
     env.globals["sort_script_hash"] = SORT_SCRIPT_HASH
