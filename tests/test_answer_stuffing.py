@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import i18n
 from grader.answers.markdown import extract_answer
 from grader.answers.rubric import ANCHORED_RATIO, QUESTION_IDS, WORD, anchoring, load_rubric, normalize, score_answer
 
@@ -63,6 +64,10 @@ def test_stuffed_answer_is_marked_for_review(question):
     # every idea "found": without the measure this would be silent full marks
     assert result.fraction == 1.0 and result.missing == []
     assert result.uncertain and "unanchored" in result.reasons, (text, anchoring(text, RUBRIC[question]))
+    assert result.message_key == "answers.unanchored"  # the student is told too, on every road
+    for lang in i18n.LANGUAGES:
+        message = i18n.render(lang, result.message_key, **result.message_params)
+        assert "{" not in message and ("profesor" in message if lang == "es" else "instructor" in message)
 
 
 def test_the_issue_example_is_marked():
@@ -80,7 +85,8 @@ def test_the_issue_example_is_marked():
 def test_no_correct_answer_is_marked_as_stuffed(question, text):
     share = anchoring(text, RUBRIC[question])
     assert share is not None and share >= ANCHORED_RATIO + 0.05, share  # a margin, not a hair above the line
-    assert "unanchored" not in score_answer(question, text, RUBRIC[question]).reasons
+    scored = score_answer(question, text, RUBRIC[question])
+    assert "unanchored" not in scored.reasons and scored.message_key != "answers.unanchored"
 
 
 def test_the_measure_reads_sentences_not_the_whole_answer():

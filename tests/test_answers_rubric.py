@@ -357,6 +357,13 @@ def all_results(rubric) -> list[AnswerScore]:
     results += [unscored("q1", rubric["q1"], "too_large", size_kb=128, limit_kb=64)]
     results += [unscored("q1", rubric["q1"], "time_limit", limit="20")]
     results += [score(rubric, "q1", "MNIST, clasificación, dígitos manuscritos, 28x28, escala grises, " * 6)]
+    results += [
+        score(
+            rubric,
+            "q4",
+            "Mi perro se llama Relu y corre por el parque con los niños. Ayer comí un helado softmax en la playa con mis primos. Las manzanas del mercado suman uno cuando las cuento. Mi tía dice que el gradiente de la montaña cansa a los ciclistas del pueblo.",
+        )
+    ]
     provisional = provisional_rubric()
     results += [score(provisional, "q4", model_answer("q4")), score(provisional, "q4", "La capa oculta usa ReLU.")]
     results += [score(provisional, "q1", "MNIST, clasificación, dígitos manuscritos, 28x28, escala grises, " * 6)]

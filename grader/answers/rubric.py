@@ -450,6 +450,8 @@ def score_answer(
         key = "answers.partial"
     else:
         key = "answers.complete"
+    if "unanchored" in reasons and key in ("answers.partial", "answers.complete"):
+        key = "answers.unanchored"  # said to the student too: never silent full marks
     first = lacking[0] if lacking else None
     params.update(
         words=own,
