@@ -209,6 +209,14 @@ def add_charts(report: ClassReport) -> None:
         )
 
 
+def _reason(item: triage.Reason, lang: str) -> str:
+    """One reason of the attention list in ``lang`` (a status named in words)."""
+    params = dict(item.params)
+    if "status" in params:
+        params["status"] = render(lang, f"instructor.status.{params['status']}")
+    return render(lang, f"instructor.attention.{item.key}", **params)
+
+
 def counted(text: str, count: int) -> str:
     """``"1 calificado|2 calificados"``: the singular when ``count`` is 1, else the plural (a text without | is both)."""
     forms = text.split("|")
@@ -225,8 +233,8 @@ def _environment(autoescape: bool, lang: str) -> jinja2.Environment:
     env.filters["pct"] = lambda value: f"{100 * value:.0f}%"
     env.globals["t"] = lambda key, **params: render(lang, f"instructor.report.{key}", **params)
     env.globals["status_label"] = lambda status: render(lang, f"instructor.status.{status}")
-    env.globals["status_count"] = lambda status, count: counted(render(lang, f"instructor.status_count.{status}", count=count), count)
-    env.globals["reason"] = lambda item: render(lang, f"instructor.attention.{item.key}", **item.params)
+    env.globals["status_count"] = lambda status, count: counted(render(lang, f"instructor.status_count.{status}"), count)
+    env.globals["reason"] = lambda item: _reason(item, lang)
     env.globals["sort_script"] = SORT_SCRIPT
     env.globals["sort_script_hash"] = SORT_SCRIPT_HASH
     return env
