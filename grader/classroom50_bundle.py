@@ -20,7 +20,6 @@ reference solutions.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import importlib.util
 import io
@@ -207,14 +206,13 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m grader bundle",
-        description="Write the Classroom 50 autograder bundle OUT/SLUG/ (copy it to <classroom>/autograders/SLUG/ in the config repository).",
-    )
-    parser.add_argument("out", type=Path, help="folder to write the bundle into")
-    parser.add_argument("--slug", default=DEFAULT_SLUG, help=f"assignment slug (default: {DEFAULT_SLUG})")
-    parser.add_argument("--config", type=Path, default=None, help="grading config to ship (default: grader/config.toml)")
-    parser.add_argument("--lang", choices=i18n.LANGUAGES, default="es", help="language of the feedback (default: es)")
+    from grader.cli import command_parser, requested_lang
+
+    parser, t = command_parser("bundle", requested_lang(argv))
+    parser.add_argument("out", type=Path, help=t("out"))
+    parser.add_argument("--slug", default=DEFAULT_SLUG, help=t("slug", default=DEFAULT_SLUG))
+    parser.add_argument("--config", type=Path, default=None, help=t("config"))
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default="es", help=t("lang"))
     args = parser.parse_args(argv)
     try:
         bundle = build(args.out, args.slug, args.config, args.lang)

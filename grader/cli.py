@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -45,6 +46,27 @@ def requested_lang(argv: list[str]) -> str:
         if value in i18n.LANGUAGES:
             return value
     return "es"
+
+
+def command_parser(command: str, lang: str, **params: object) -> tuple[argparse.ArgumentParser, Callable[..., str]]:
+    """The parser of ``python -m grader COMMAND`` with its texts in ``lang``
+    (``help.COMMAND.*`` of the catalogue), and the function that gives the
+    help text of one option: ``text("jobs")``. ``params`` fill the description."""
+
+    def text(key: str, **fields: object) -> str:
+        return i18n.render(lang, f"help.{command}.{key}", **fields)
+
+    formatter = type("Formatter", (_Formatter,), {"usage_prefix": i18n.render(lang, "cli.usage")})
+    parser = argparse.ArgumentParser(prog=f"python -m grader {command}", description=text("description", **params), formatter_class=formatter, add_help=False)
+    parser._positionals.title = i18n.render(lang, "help.positionals")  # argparse's own headings, in the chosen language
+    parser._optionals.title = i18n.render(lang, "help.options")
+    parser.add_argument("-h", "--help", action="help", help=i18n.render(lang, "cli.help"))
+    return parser, text
+
+
+def add_lang(parser: argparse.ArgumentParser, lang: str, help_text: str | None = None) -> None:
+    """``--lang es|en``: for a command whose only text is its help and messages."""
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default="es", help=help_text or i18n.render(lang, "help.lang"))
 
 
 def _grade_parser(lang: str = "es") -> argparse.ArgumentParser:

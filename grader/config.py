@@ -114,6 +114,22 @@ class IsolationSettings:
     )
 
 
+GRADESCOPE_VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # results.json's "visibility"
+
+
+@dataclass(frozen=True)
+class GradescopeSettings:
+    visibility: str = doc(
+        "When Gradescope shows students each check (results.json's visibility): 'visible', 'hidden', "
+        "'after_due_date' or 'after_published'. The default of every check.",
+        "visible",
+    )
+    checks: dict[str, str] = doc("Visibility of single checks, by check id (e.g. min_accuracy = 'after_due_date').", {})
+
+    def of(self, check: str) -> str:
+        return self.checks.get(check, self.visibility)
+
+
 @dataclass(frozen=True)
 class Config:
     grading: GradingSettings = field(default_factory=GradingSettings, metadata={"doc": "Thresholds and limits."})
@@ -133,6 +149,7 @@ class Config:
     exploration: dict[str, Any] = doc("What the exploration check looks for (see grader/answers).", {})
     partial: PartialCredit = field(default_factory=PartialCredit, metadata={"doc": "Partial credit per aspect."})
     quick: QuickSettings = field(default_factory=QuickSettings, metadata={"doc": "The quick self-check (--quick)."})
+    gradescope: GradescopeSettings = field(default_factory=GradescopeSettings, metadata={"doc": "What Gradescope shows students, and when."})
     # Derived at load, not keys of the file: the rubric compiled (question id ->
     # grader.answers.rubric.QuestionRubric) and [exploration] typed, or None when
     # those checks have no points. The raw tables above stay, as the form that
@@ -192,6 +209,7 @@ def load_config(path: Path | None = None) -> Config:
         exploration=dict(raw.get("exploration", {})),
         partial=_partial(raw.get("partial", {}), path),
         quick=_typed(QuickSettings, raw.get("quick", {}), "quick", path),
+        gradescope=_gradescope(raw.get("gradescope", {}), path),
     )
     _validate(config, path)
     return _with_free_text(config, path)
@@ -241,6 +259,25 @@ def _typed(cls: type, values: dict[str, Any], table: str, path: Path) -> Any:
             raise ConfigError(path, "wrong_value", table=table, key=name, want=_word(TYPE_WORDS[want]), value=repr(value))
         typed[name] = float(value) if want is float else value
     return cls(**typed)
+
+
+def _gradescope(raw: Any, path: Path) -> GradescopeSettings:
+    """[gradescope]: a default visibility and one per check id, each one of GRADESCOPE_VISIBILITIES."""
+    if not isinstance(raw, dict):
+        raise ConfigError(path, "not_table", table="gradescope")
+    unknown = set(raw) - {"visibility", "checks"}
+    if unknown:
+        raise ConfigError(path, "unknown_keys", table="gradescope", keys=sorted(unknown))
+    checks = raw.get("checks", {})
+    if not isinstance(checks, dict):
+        raise ConfigError(path, "not_table", table="gradescope.checks")
+    unknown_checks = sorted(set(checks) - set(spec.check_ids()))
+    if unknown_checks:
+        raise ConfigError(path, "unknown_checks", table="gradescope.checks", keys=unknown_checks)
+    for table, key, value in [("gradescope", "visibility", raw.get("visibility", "visible")), *(("gradescope.checks", k, v) for k, v in checks.items())]:
+        if value not in GRADESCOPE_VISIBILITIES:
+            raise ConfigError(path, "one_of", table=table, key=key, choices=list(GRADESCOPE_VISIBILITIES), value=repr(value))
+    return GradescopeSettings(raw.get("visibility", "visible"), dict(checks))
 
 
 def _partial(raw: dict[str, Any], path: Path) -> PartialCredit:

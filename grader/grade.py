@@ -282,7 +282,7 @@ def _write_outputs(out: Path, result: GradingResult, report: dict, student_outpu
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".grading-", dir=out.parent))
     (staging / OUTPUT_MARKER).write_text("Written by python -m grader; replaced on every run.\n")
-    env = outputs.ExportEnv(os.environ, report, _read_tail(student_output, config.grading.output_limit_kb * 1024))
+    env = outputs.ExportEnv(os.environ, report, _read_tail(student_output, config.grading.output_limit_kb * 1024), config.gradescope)
     # A quick self-check is never published: the publishing exporters are skipped.
     for name, content in outputs.files(result, env).items():
         if isinstance(content, bytes):

@@ -252,3 +252,46 @@ def test_the_command_says_how_many_files_and_how_many_are_protected(tmp_path):
     manifest = json.loads((out / ".grader-manifest.json").read_text(encoding="utf-8"))
     written = [p for p in released_files(out) if p.name != ".grader-manifest.json"]
     assert f"Wrote {len(written)} files to {out} ({len(manifest['protected'])} protected, listed in .grader-manifest.json)." in done.stdout
+# --- the rubric belongs to the instructor ---------------------------------------
+
+
+def test_released_config_has_no_idea_patterns(release):
+    import tomllib
+
+    released = tomllib.loads((release / "grader" / "config.toml").read_text(encoding="utf-8"))["rubric"]
+    source = tomllib.loads((ROOT / "grader" / "config.toml").read_text(encoding="utf-8"))["rubric"]
+    assert released["provisional"] is True
+    for question, table in source.items():
+        if not isinstance(table, dict):
+            continue
+        assert "topic" not in released[question]
+        for mine, theirs in zip(table["ideas"], released[question]["ideas"], strict=True):
+            assert "patterns" not in theirs and "patterns_en" not in theirs
+            assert (theirs["name"], theirs["hint"]) == (mine["name"], mine["hint"])  # the checklist stays
+    # not one pattern of the rubric is in the file, as text
+    text = (release / "grader" / "config.toml").read_text(encoding="utf-8")
+    patterns = {p for t in source.values() if isinstance(t, dict) for i in t["ideas"] for p in i["patterns"] + i.get("patterns_en", [])}
+    assert not [p for p in patterns if f"'{p}'" in text]
+
+
+def test_with_rubric_keeps_it_and_batch_accepts_both(tmp_path, release):
+    out = tmp_path / "with-rubric"
+    done = release_cli(str(out), "--with-rubric")
+    assert done.returncode == 0, done.stderr
+    assert (out / "grader" / "config.toml").read_bytes() == (ROOT / "grader" / "config.toml").read_bytes()
+    # batch compares protected files with the instructor's own when there is no manifest:
+    # the config as either release wrote it is no change
+    from grader.config import load_config
+    from grader.instructor import files, workspace
+
+    config_bytes = (ROOT / "grader" / "config.toml").read_bytes()
+    template = workspace.load_template(load_config(ROOT / "grader" / "config.toml"), config_bytes, "es", None)
+    for checkout in (release, out):
+        changed = files.compare_protected(checkout, template.protected, template.protected_variants)
+        assert "grader/config.toml" not in [c.path for c in changed], changed
+    tampered = tmp_path / "tampered"
+    shutil.copytree(release, tampered)
+    config = tampered / "grader" / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("min_words = 40", "min_words = 1", 1), encoding="utf-8")
+    changed = files.compare_protected(tampered, template.protected, template.protected_variants)
+    assert ("grader/config.toml", "modified") in [(c.path, c.kind) for c in changed]

@@ -27,10 +27,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from grader.cli import add_lang, command_parser, requested_lang
 from grader.config import DEFAULT_CONFIG, ConfigError
 from grader.i18n import LANGUAGES
 from grader.instructor import class_report, gradebook, lms, records, roster, similarity, workspace
 from grader.instructor.batch import RUN_FILE, SUBMITTED_DIR
+from grader.sandbox.isolation import LEVELS
 
 
 class MergeError(RuntimeError):
@@ -161,24 +163,25 @@ def merge(shards: list[Path], out: Path, allow_mixed: bool = False, config: Path
         "lang": lang,
     }
     (out / RUN_FILE).write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
-    class_report.write(out, merged, run["min_accuracy"], lang=lang, similar=compared)
+    required = {m.get("isolation_required") for m in metas if m.get("isolation_required")}
+    class_report.write(
+        out, merged, run["min_accuracy"], lang=lang, similar=compared, required_isolation=max(required, key=LEVELS.index) if required else None
+    )
     return merged
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m grader merge",
-        description="Merge the output folders of sharded 'python -m grader batch --shard I/N' runs into one gradebook and class report.",
-    )
-    parser.add_argument("shards", type=Path, nargs="+", help="output folders of the shard batches")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the merged gradebook.csv, report.html, report.md and students/")
-    parser.add_argument("--allow-mixed", action="store_true", help="merge shards graded with different graders or configs")
-    parser.add_argument("--config", type=Path, default=None, help="grading config whose [similarity] table is used (default: grader/config.toml)")
+def _parser(lang: str = "es") -> argparse.ArgumentParser:
+    parser, t = command_parser("merge", lang)
+    parser.add_argument("shards", type=Path, nargs="+", help=t("shards"))
+    parser.add_argument("--out", type=Path, required=True, help=t("out"))
+    parser.add_argument("--allow-mixed", action="store_true", help=t("allow_mixed"))
+    parser.add_argument("--config", type=Path, default=None, help=t("config"))
+    add_lang(parser, lang, t("lang"))
     return parser
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser(requested_lang(argv)).parse_args(argv)
     try:
         merged = merge(args.shards, args.out, args.allow_mixed, args.config)
     except (MergeError, OSError) as error:

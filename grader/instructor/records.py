@@ -38,6 +38,8 @@ class StudentRecord:
     commit: str = ""  # the graded commit's sha, for a submission fetched with git
     # submission paths that were symbolic links or led outside it: not graded
     symlinks: list[str] = field(default_factory=list)
+    # lines added or removed in the student files against the released template (None: not measured)
+    lines_changed: int | None = None
     result: GradingResult | None = None
 
     @property
