@@ -252,6 +252,8 @@ def test_the_command_says_how_many_files_and_how_many_are_protected(tmp_path):
     manifest = json.loads((out / ".grader-manifest.json").read_text(encoding="utf-8"))
     written = [p for p in released_files(out) if p.name != ".grader-manifest.json"]
     assert f"Wrote {len(written)} files to {out} ({len(manifest['protected'])} protected, listed in .grader-manifest.json)." in done.stdout
+
+
 # --- the rubric belongs to the instructor ---------------------------------------
 
 

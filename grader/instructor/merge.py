@@ -164,9 +164,7 @@ def merge(shards: list[Path], out: Path, allow_mixed: bool = False, config: Path
     }
     (out / RUN_FILE).write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
     required = {m.get("isolation_required") for m in metas if m.get("isolation_required")}
-    class_report.write(
-        out, merged, run["min_accuracy"], lang=lang, similar=compared, required_isolation=max(required, key=LEVELS.index) if required else None
-    )
+    class_report.write(out, merged, run["min_accuracy"], lang=lang, similar=compared, required_isolation=max(required, key=LEVELS.index) if required else None)
     return merged
 
 
