@@ -12,6 +12,8 @@ from contextlib import redirect_stderr, redirect_stdout
 from io import StringIO
 from pathlib import Path
 
+import pytest
+
 from grader.instructor import gradebook, records
 from grader.instructor import merge as merge_command
 
@@ -130,7 +132,7 @@ def test_merge_compares_the_whole_class_and_rebuilds_the_exports(tmp_path, synth
     """ana (shard 1) and cris (shard 2) handed in the same code: only a class-wide comparison sees it."""
     one = synthetic_shard(tmp_path / "shard-1", ("ana", "ben"), shard="1/2")
     two = synthetic_shard(tmp_path / "shard-2", ("cris", "dani", "eva"), shard="2/2")
-    for shard, ids in ((one, {"ana": "ana@uni.es", "ben": "ben@uni.es"}), (two, {"cris": "cris@uni.es"})):
+    for shard, ids in ((one, {"ana": "ana@uni.es", "ben": "ben@uni.es"}), (two, {"cris": "cris@uni.es", "dani": "dani@uni.es", "eva": "eva@uni.es"})):
         run = json.loads((shard / "run.json").read_text())
         run.update(export=["moodle"], lms_ids=ids)
         (shard / "run.json").write_text(json.dumps(run))
@@ -146,8 +148,29 @@ def test_merge_compares_the_whole_class_and_rebuilds_the_exports(tmp_path, synth
     assert "ana" in report and "cris" in report and "similar" in report.lower()
     with open(out / "moodle-grades.csv", newline="", encoding="utf-8") as handle:
         moodle = list(csv.reader(handle))
-    assert [row[0] for row in moodle[1:]] == ["ana@uni.es", "ben@uni.es", "cris@uni.es", "dani", "eva"]
+    assert [row[0] for row in moodle[1:]] == ["ana@uni.es", "ben@uni.es", "cris@uni.es", "dani@uni.es", "eva@uni.es"]
     assert json.loads((out / "run.json").read_text())["export"] == ["moodle"]
+
+
+@pytest.mark.parametrize("allow_missing", [False, True])
+def test_merge_rebuilds_the_exports_with_the_shards_options(tmp_path, synthetic_shard, allow_missing):
+    """A student without an e-mail never becomes a row keyed by the batch id: merge fails naming them,
+    unless the shards were run with --allow-missing, which merge then repeats."""
+    one = synthetic_shard(tmp_path / "shard-1", ("ana", "ben"), shard="1/1")
+    run = json.loads((one / "run.json").read_text())
+    options = {"assignment": None, "allow_missing": allow_missing, "missing_as_zero": False}
+    run.update(export=["moodle"], lms_ids={"ana": "ana@uni.es"}, export_options=options)
+    (one / "run.json").write_text(json.dumps(run))
+    out = tmp_path / "merged"
+    done = merge(str(one), "--out", str(out))
+    if allow_missing:
+        assert done.returncode == 0, done.stderr
+        with open(out / "moodle-grades.csv", newline="", encoding="utf-8") as handle:
+            assert [row[0] for row in list(csv.reader(handle))[1:]] == ["ana@uni.es"]
+    else:
+        assert done.returncode == 2 and "ben (missing)" in done.stderr, done.stderr
+        assert not (out / "moodle-grades.csv").exists()
+        assert (out / "gradebook.csv").is_file() and (out / "report.html").is_file()
 
 
 def test_merge_refuses_a_graded_student_without_submitted_files(tmp_path, synthetic_shard):

@@ -391,6 +391,12 @@ class Batch:
             "lang": self.args.lang,
             "ref": self.args.ref,
             "export": list(dict.fromkeys(self.args.export)),
+            # How the LMS files were written: merge rebuilds them over the whole class the same way.
+            "export_options": {
+                "assignment": self.args.assignment_name,
+                "allow_missing": self.args.allow_missing,
+                "missing_as_zero": self.args.missing_as_zero,
+            },
             "config": str(self.config_path),
             "config_sha256": hashlib.sha256(self.config_bytes).hexdigest(),
             "grading_fingerprint": self.template.fingerprint,

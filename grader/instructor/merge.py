@@ -150,8 +150,16 @@ def merge(shards: list[Path], out: Path, allow_mixed: bool = False, config: Path
     for meta in metas:
         lms_ids.update({str(k): str(v) for k, v in (meta.get("lms_ids") or {}).items()})
         exports += [kind for kind in meta.get("export") or [] if kind in lms.FORMATS]
+    options = {json.dumps(m.get("export_options") or {}, sort_keys=True) for m in metas if m.get("export")}
+    if len(options) > 1:
+        raise MergeError(f"the shards wrote their LMS files with different options (--assignment-name, --allow-missing, --missing-as-zero): {sorted(options)}")
+    export_options = json.loads(options.pop()) if options else {}
+    refused: list[lms.ExportError] = []
     for kind in dict.fromkeys(exports):
-        lms.write(kind, out, merged, lms_ids, lang)
+        try:
+            lms.write(kind, out, merged, lms_ids, lang, **export_options)
+        except lms.ExportError as error:
+            refused.append(error)  # the gradebook and the report are still written; merge then fails naming the ids
     minima = {m.get("min_accuracy") for m in metas if m.get("min_accuracy") is not None}
     run = {
         "submissions": sorted(owners),
@@ -165,6 +173,8 @@ def merge(shards: list[Path], out: Path, allow_mixed: bool = False, config: Path
     (out / RUN_FILE).write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")
     required = {m.get("isolation_required") for m in metas if m.get("isolation_required")}
     class_report.write(out, merged, run["min_accuracy"], lang=lang, similar=compared, required_isolation=max(required, key=LEVELS.index) if required else None)
+    if refused:
+        raise MergeError("; ".join(str(error) for error in refused) + " (the other files were written; fix the roster's identifiers and merge again)")
     return merged
 
 
