@@ -126,5 +126,6 @@ def print_result(result: GradingResult, out: str, stream: TextIO | None = None) 
     if result.flags:
         console.print(Text(t("summary.flags"), style="bold"))
         for flag in result.flags:
-            console.print(f"- {t('flag.' + flag)}")
+            key, params = result.flag_message(flag)
+            console.print(f"- {t(key, **params)}")
     console.print(t("summary.written_quick" if result.mode == "quick" else "summary.written", out=out))
