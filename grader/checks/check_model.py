@@ -213,6 +213,12 @@ def judge(check: str, deviations: list[Deviation], shares: dict[str, float], con
     lost = {d.aspect for d in deviations}
     # The kept shares, summed in the config's order: every aspect lost is exactly 0, whatever the set's order.
     fraction = sum(share for aspect, share in shares.items() if aspect not in lost)
+    shown = {**context, **deviations[0].params} if len(deviations) == 1 else context
+    if "found" in shown and shown.get("found") == shown.get("expected"):
+        # The layers read exactly as asked: never "expected X; found X". Say what differs instead.
+        items = [part(f"{check}.item.{d.key.partition('.')[2]}", **{**context, **d.params}) for d in deviations]
+        key = f"{check}.parameters_ignored" if lost == {"parameters"} else f"{check}.same_layers"
+        return key, fraction, {"found": context.get("found", shown["found"]), "count": len(deviations), "items": items}
     if len(deviations) == 1:
         only = deviations[0]
         return only.key, fraction, {**context, **only.params}

@@ -7,6 +7,7 @@ for hints drawn from another step (None when it did not run cleanly).
 
 from __future__ import annotations
 
+import json
 import zipfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -44,6 +45,18 @@ class GradingContext:
         try:
             return measure(self.run.evidence_dir or self.run.state_dir, self.x_test, self.y_test)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return None
+
+    @cached_property
+    def grader_training(self) -> observations.GraderTraining | None:
+        """The epochs of the History kept with the trained model; None when there is none."""
+        folder = self.run.evidence_dir or self.run.state_dir
+        if folder is None:
+            return None
+        try:
+            saved = json.loads((Path(folder) / "history.json").read_text(encoding="utf-8"))
+            return observations.parse_as(observations.GraderTraining, {"epochs": len(saved["epoch"])})
+        except (OSError, TypeError, ValueError, KeyError, observations.MalformedFacts):
             return None
 
     def facts(self, step: str) -> Any:
