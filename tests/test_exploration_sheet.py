@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import i18n
 from grader.answers.exploration import (
     ExplorationScore,
     ExplorationSettings,
@@ -16,7 +17,6 @@ from grader.answers.exploration import (
     table_present,
 )
 from grader.answers.markdown import SECTION_PLACEHOLDER, extract_sections
-from grader import i18n
 from grader.answers.rubric import RubricError
 
 ROOT = Path(__file__).resolve().parents[1]
