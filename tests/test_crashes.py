@@ -16,8 +16,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from test_check_table import grading_context
+
 from test_feedback_rules import CONFIG, Outcome
 
 from grader import crashes, i18n
@@ -30,8 +30,16 @@ SOLUTION_LINES = {line.strip() for line in (ROOT / "solutions" / "mnist_dense.py
 
 # name -> (step, exception type, the library's message as it reaches the grader)
 RECORDED = {
-    "one_hot_sparse": ("train_model", "ValueError", "Argument `output` must have rank (ndim) `target.ndim - 1`. Received: target.shape=(32, 10), output.shape=(32, 10)"),
-    "no_flatten": ("train_model", "ValueError", "Argument `output` must have rank (ndim) `target.ndim - 1`. Received: target.shape=(32,), output.shape=(32, 28, 10)"),
+    "one_hot_sparse": (
+        "train_model",
+        "ValueError",
+        "Argument `output` must have rank (ndim) `target.ndim - 1`. Received: target.shape=(32, 10), output.shape=(32, 10)",
+    ),
+    "no_flatten": (
+        "train_model",
+        "ValueError",
+        "Argument `output` must have rank (ndim) `target.ndim - 1`. Received: target.shape=(32,), output.shape=(32, 28, 10)",
+    ),
     "integer_labels_categorical": (
         "train_model",
         "ValueError",
@@ -40,19 +48,23 @@ RECORDED = {
     "input_flat": (
         "train_model",
         "ValueError",
-        "Exception encountered when calling Sequential.call(). \x1b[1mInvalid input shape for input Tensor(\"data:0\", shape=(32, 28, 28), dtype=float32) "
+        'Exception encountered when calling Sequential.call(). \x1b[1mInvalid input shape for input Tensor("data:0", shape=(32, 28, 28), dtype=float32) '
         "with name 'keras_tensor_11' and path ''. Expected shape (None, 784), but input has incompatible shape (32, 28, 28)\x1b[0m Arguments received",
     ),
     "no_batch": (
         "predict",
         "ValueError",
-        "Exception encountered when calling Sequential.call(). [1mInvalid input shape for input Tensor(\"data:0\", shape=(28, 28), dtype=float32) "
+        'Exception encountered when calling Sequential.call(). [1mInvalid input shape for input Tensor("data:0", shape=(28, 28), dtype=float32) '
         "with name 'keras_tensor_62' and path ''. Expected shape (None, 28, 28), but input has incompatible shape (28, 28)[0m Arguments",
     ),
     "validation_data_number": ("train_model", "ValueError", "Unrecognized data type: x=0.1 (of type <class 'float'>)"),
     "validation_split_data": ("train_model", "TypeError", "unsupported operand type(s) for -: 'float' and 'tuple'"),
     "fit_lists": ("train_model", "ValueError", "Unrecognized data type: x=[[[218, 7, 13, 94, 109, 6, 163, 68"),
-    "inplace_divide": ("normalize", "UFuncTypeError", "Cannot cast ufunc 'divide' output from dtype('float64') to dtype('uint8') with casting rule 'same_kind'"),
+    "inplace_divide": (
+        "normalize",
+        "UFuncTypeError",
+        "Cannot cast ufunc 'divide' output from dtype('float64') to dtype('uint8') with casting rule 'same_kind'",
+    ),
     "axis_out_of_bounds": ("predict", "AxisError", "axis 1 is out of bounds for array of dimension 1"),
     "syntax_error": ("import", "SyntaxError", "invalid syntax (mnist_dense.py, line 1)"),
     "indentation_error": ("import", "IndentationError", "expected an indented block after function definition on line 1 (mnist_dense.py, line 2)"),

@@ -10,8 +10,8 @@ import json
 import re
 
 import pytest
-
 from test_check_table import grading_context
+
 from test_feedback_rules import CONFIG, FLATTEN, build_facts, context, dense, model, train_facts, verdict_of
 
 from grader import i18n, terminal
@@ -26,11 +26,7 @@ SAME = "Flatten -> Dense(128, relu) -> Dense(10, softmax)"
 
 def _keys_with_expected_and_found() -> list[str]:
     es = i18n.catalogue("es")
-    return sorted(
-        k
-        for k, v in es.items()
-        if re.match(r"(architecture|compile)\.[a-z_]+$", k) and "{expected}" in v and "{found}" in v
-    )
+    return sorted(k for k, v in es.items() if re.match(r"(architecture|compile)\.[a-z_]+$", k) and "{expected}" in v and "{found}" in v)
 
 
 # Each key's own fields as the facts give them; "found" and "expected" come from the model's description.
@@ -126,9 +122,7 @@ def test_a_low_accuracy_never_says_no_difference_when_a_step_check_failed_and_na
     # A failed step already named by an observed cause is not named twice.
     _, _, message = verdict_of(check_training.test_min_accuracy, context(accuracy=0.5, train_model=train_facts(epochs=1)))
     assert message.count("Paso 6 (train_model)") == 1
-    assert "Step 4 (build_model): its own check failed" in i18n.render(
-        "en", "min_accuracy.cause.step_failed", number=4, function="build_model"
-    )
+    assert "Step 4 (build_model): its own check failed" in i18n.render("en", "min_accuracy.cause.step_failed", number=4, function="build_model")
 
 
 def test_the_real_context_reads_the_graders_training_from_the_kept_history(tmp_path):
