@@ -3,7 +3,7 @@
 The release holds what students need and nothing more: ``assignment/`` (the
 stubs, the question sheets, the exploration sheet and anything else there),
 ``grader/``, the student workflows under ``.github/``, ``README.md``,
-``requirements.txt``, ``pytest.ini`` and ``.gitignore``. It never holds
+``requirements.txt``, ``requirements-notebook.txt``, ``pytest.ini`` and ``.gitignore``. It never holds
 ``solutions/``, ``tests/``, instructor documentation, or workflows marked
 ``release: instructor-only``. Sections of README.md between
 ``<!-- instructor-only -->`` and ``<!-- /instructor-only -->`` are removed.
@@ -35,7 +35,7 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]
 # Copied whole (minus caches); .github/ minus instructor-only files.
 TREES = ("assignment", "grader", ".github")
 # Copied when present.
-TOP_FILES = ("README.md", "requirements.txt", "pytest.ini", ".gitignore", ".gitattributes", "LICENSE")
+TOP_FILES = ("README.md", "requirements.txt", "requirements-notebook.txt", "pytest.ini", ".gitignore", ".gitattributes", "LICENSE")
 INSTRUCTOR_SECTION = re.compile(r"<!--\s*instructor-only\s*-->.*?<!--\s*/instructor-only\s*-->\n?", re.DOTALL)
 
 
