@@ -29,6 +29,9 @@ def _crash(name: str, types: tuple[str, ...], pattern: str) -> Crash:
     return Crash(name, types, re.compile(pattern, re.DOTALL))
 
 
+# One dimension of a shape as Keras prints it: a number, or None in a traced (graph) call.
+_N = r"(?:\d+|None)"
+
 # Order matters: the first match wins (the more specific patterns first).
 CRASHES: tuple[Crash, ...] = (
     # Python cannot read the file at all.
@@ -37,11 +40,11 @@ CRASHES: tuple[Crash, ...] = (
     _crash("syntax_error", ("SyntaxError",), r""),
     _crash("module_not_found", ("ModuleNotFoundError",), r"No module named '(?P<module>[^']+)'"),
     # Labels turned into one-hot vectors (to_categorical) for the sparse loss.
-    _crash("one_hot_sparse", ("ValueError",), r"must have rank \(ndim\) `target\.ndim - 1`.*target\.shape=\(\d+, \d+\), output\.shape=\(\d+, \d+\)"),
+    _crash("one_hot_sparse", ("ValueError",), rf"must have rank \(ndim\) `target\.ndim - 1`.*target\.shape=\({_N}, {_N}\), output\.shape=\({_N}, {_N}\)"),
     # No Flatten: the Dense layers run along the last axis and keep the 28 rows.
-    _crash("no_flatten", ("ValueError",), r"must have rank \(ndim\) `target\.ndim - 1`.*target\.shape=\(\d+,\), output\.shape=\(\d+(?:, \d+){2,}\)"),
+    _crash("no_flatten", ("ValueError",), rf"must have rank \(ndim\) `target\.ndim - 1`.*target\.shape=\({_N},\), output\.shape=\({_N}(?:, {_N}){{2,}}\)"),
     # Integer labels with categorical_crossentropy.
-    _crash("integer_labels_categorical", ("ValueError",), r"`target` and `output` must have the same rank.*target\.shape=\(\d+,\), output\.shape=\(\d+, \d+\)"),
+    _crash("integer_labels_categorical", ("ValueError",), rf"`target` and `output` must have the same rank.*target\.shape=\({_N},\), output\.shape=\({_N}, {_N}\)"),
     # keras.Input(shape=(784,)) on 28x28 images.
     _crash("input_flat", ("ValueError",), r"Expected shape \(None, (?P<expected>\d+)\), but input has incompatible shape \(\d+, 28, 28\)"),
     # One image given to predict without its batch dimension.

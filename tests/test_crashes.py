@@ -79,6 +79,19 @@ def test_each_recorded_crash_is_recognised(name):
     assert crashes.recognise(error_type, message)[0] == name
 
 
+# As model.fit raises them in a traced call: the batch dimension is None.
+TRACED = {
+    "one_hot_sparse": "Argument `output` must have rank (ndim) `target.ndim - 1`. Received: target.shape=(None, 10), output.shape=(None, 10)",
+    "no_flatten": "Argument `output` must have rank (ndim) `target.ndim - 1`. Received: target.shape=(None,), output.shape=(None, 28, 10)",
+    "integer_labels_categorical": "Arguments `target` and `output` must have the same rank (ndim). Received: target.shape=(None,), output.shape=(None, 10)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRACED))
+def test_a_crash_in_a_traced_fit_is_recognised_too(name):
+    assert crashes.recognise("ValueError", TRACED[name])[0] == name
+
+
 def test_an_unknown_crash_keeps_the_generic_message():
     assert crashes.recognise("ValueError", "something else entirely") is None
     assert crashes.recognise("KeyError", "Unrecognized data type: x=0.1 (of type <class 'float'>)") is None  # the type counts too
