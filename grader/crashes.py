@@ -44,7 +44,9 @@ CRASHES: tuple[Crash, ...] = (
     # No Flatten: the Dense layers run along the last axis and keep the 28 rows.
     _crash("no_flatten", ("ValueError",), rf"must have rank \(ndim\) `target\.ndim - 1`.*target\.shape=\({_N},\), output\.shape=\({_N}(?:, {_N}){{2,}}\)"),
     # Integer labels with categorical_crossentropy.
-    _crash("integer_labels_categorical", ("ValueError",), rf"`target` and `output` must have the same rank.*target\.shape=\({_N},\), output\.shape=\({_N}, {_N}\)"),
+    _crash(
+        "integer_labels_categorical", ("ValueError",), rf"`target` and `output` must have the same rank.*target\.shape=\({_N},\), output\.shape=\({_N}, {_N}\)"
+    ),
     # keras.Input(shape=(784,)) on 28x28 images.
     _crash("input_flat", ("ValueError",), r"Expected shape \(None, (?P<expected>\d+)\), but input has incompatible shape \(\d+, 28, 28\)"),
     # One image given to predict without its batch dimension.

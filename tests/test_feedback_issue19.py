@@ -156,3 +156,10 @@ def test_a_flag_names_its_cause_in_summary_md_and_the_terminal():
     assert shown.rstrip().endswith("Informe completo en grading/summary.md (y grading/score.json para herramientas).")
     assert "gradescope.json" not in shown and "legacy-classroom" not in shown
     assert i18n.render("en", "summary.written", out="grading") == "Full report in grading/summary.md (and grading/score.json for tools)."
+
+
+def test_one_failing_parameterised_call_keeps_its_own_message():
+    # build_model([256, 128]) fails: the message names that call, not "the parameters are ignored".
+    facts = build_facts(list_256_128={"error": {"type": "ValueError"}})
+    key, _, message = verdict_of(check_model.test_architecture, context(build_model=facts))
+    assert key == "architecture.parameters_error" and "build_model([256, 128])" in message
