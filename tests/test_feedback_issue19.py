@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 from test_check_table import grading_context
@@ -21,6 +22,7 @@ from grader.exporters import summary_md
 from grader.facts import GraderTraining
 from grader.results import CheckResult, GradingResult
 
+ROOT = Path(__file__).resolve().parents[1]
 SAME = "Flatten -> Dense(128, relu) -> Dense(10, softmax)"
 
 
@@ -163,3 +165,54 @@ def test_one_failing_parameterised_call_keeps_its_own_message():
     facts = build_facts(list_256_128={"error": {"type": "ValueError"}})
     key, _, message = verdict_of(check_model.test_architecture, context(build_model=facts))
     assert key == "architecture.parameters_error" and "build_model([256, 128])" in message
+
+
+def test_answers_outside_the_markers_and_emptied_render_in_both_languages():
+    import tomllib
+
+    from grader.answers.rubric import load_rubric, score_answer
+    from grader.config import DEFAULT_CONFIG
+
+    with open(DEFAULT_CONFIG, "rb") as handle:
+        rubric = load_rubric(tomllib.load(handle)["rubric"])
+    template = (ROOT / "assignment" / "answers" / "q2.md").read_text("utf-8")
+    below = score_answer("q2", template + "\nDividir entre 255 deja los píxeles entre 0 y 1.\n", rubric["q2"])
+    emptied = score_answer("q2", template.replace("_Escribe aquí tu respuesta._", ""), rubric["q2"])
+    assert (below.message_key, emptied.message_key) == ("answers.outside_markers", "answers.emptied")
+    for lang in ("es", "en"):
+        below_text = i18n.render(lang, below.message_key, **below.message_params)
+        emptied_text = i18n.render(lang, emptied.message_key, **emptied.message_params)
+        assert "«Dividir entre 255 deja los píxeles entre 0 …»" in below_text and "<!-- FIN DE LA RESPUESTA -->" in below_text
+        assert ("vacía" if lang == "es" else "empty") in emptied_text
+
+
+def test_an_unknown_import_error_keeps_the_test_code_hint_in_both_languages():
+    cause = causes.error_cause({"type": "NameError", "message": "name 'x_train' is not defined", "line": 130})
+    assert cause["key"] == "crash.import_unknown"
+    es = i18n.render("es", "flag.import_salvaged_cause", cause=cause)
+    en = i18n.render("en", "flag.import_salvaged_cause", cause=cause)
+    assert "NameError en la línea 130" in es and 'if __name__ == "__main__":' in es
+    assert "NameError on line 130" in en and "name 'x_train' is not defined" in en
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_the_new_min_accuracy_and_import_keys_render_in_both_languages(lang):
+    steps = check_training.steps_phrase(["normalize", "train_model"])
+    texts = [
+        i18n.render(lang, "min_accuracy.ok_grader_training", accuracy="0.9500", threshold="0.90", steps=steps, epochs=5),
+        i18n.render(
+            lang,
+            "min_accuracy.low",
+            accuracy="0.5",
+            threshold="0.90",
+            note={"key": "min_accuracy.note.grader_training", "params": {"steps": steps, "epochs": 5}},
+            causes=[],
+        ),
+        i18n.render(
+            lang, "step.import_failed", function="load_data", cause=causes.error_cause({"type": "SyntaxError", "message": "invalid syntax", "line": 4})
+        ),
+        i18n.render(lang, "step.import_failed_again", function="normalize", first="load_data"),
+        i18n.render(lang, "step.missing_near", function="predict_sample", near="predict_sampel"),
+        i18n.render(lang, "evaluate.swapped", loss="0.9500", accuracy="0.2000"),
+    ]
+    assert all("{" not in text for text in texts)
