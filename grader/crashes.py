@@ -62,6 +62,8 @@ CRASHES: tuple[Crash, ...] = (
         ("UFuncTypeError", "_UFuncOutputCastingError", "UFuncOutputCastingError", "TypeError"),
         r"Cannot cast ufunc '(?:true_)?divide' output from dtype\('float\d*'\) to dtype\('u?int\d*'\)",
     ),
+    # A name defined only by module-level code (which the grader may leave out) or whose import failed.
+    _crash("name_not_defined", ("NameError",), r"name '(?P<name>[A-Za-z_][A-Za-z0-9_]*)' is not defined"),
     # np.argmax(probs, axis=1) on the probabilities of one image (one dimension).
     _crash("axis_out_of_bounds", ("AxisError",), r"axis (?P<axis>-?\d+) is out of bounds for array of dimension (?P<ndim>\d+)"),
 )

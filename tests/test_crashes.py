@@ -66,6 +66,7 @@ RECORDED = {
         "Cannot cast ufunc 'divide' output from dtype('float64') to dtype('uint8') with casting rule 'same_kind'",
     ),
     "axis_out_of_bounds": ("predict", "AxisError", "axis 1 is out of bounds for array of dimension 1"),
+    "name_not_defined": ("normalize", "NameError", "name 'x_train' is not defined"),
     "syntax_error": ("import", "SyntaxError", "invalid syntax (mnist_dense.py, line 1)"),
     "indentation_error": ("import", "IndentationError", "expected an indented block after function definition on line 1 (mnist_dense.py, line 2)"),
     "tab_error": ("import", "TabError", "inconsistent use of tabs and spaces in indentation (mnist_dense.py, line 3)"),
@@ -190,6 +191,7 @@ LIVE = textwrap.dedent(
         "indentation_error": lambda: compile("def f():\\nreturn 1\\n", "mnist_dense.py", "exec"),
         "tab_error": lambda: compile("def f():\\n        a = 1\\n\\treturn a\\n", "mnist_dense.py", "exec"),
         "module_not_found": lambda: __import__("torch_not_installed_here"),
+        "name_not_defined": lambda: eval("x_train_defined_nowhere / 255.0"),
     }
     for name, action in cases.items():
         try:
