@@ -216,3 +216,21 @@ def test_the_new_min_accuracy_and_import_keys_render_in_both_languages(lang):
         i18n.render(lang, "evaluate.swapped", loss="0.9500", accuracy="0.2000"),
     ]
     assert all("{" not in text for text in texts)
+
+
+def _history(frame: dict, figure: dict) -> dict:
+    return {"history": {"loss": [1.0, 0.5]}, "epochs": 2, "frame": frame, "figure": figure}
+
+
+def test_plot_history_failing_inside_history_frame_counts_once():
+    # pd.DataFrame(history) instead of history.history: plot_history, which calls history_frame, fails with it.
+    frame_error = {"error": {"type": "ValueError", "line": 97, "function": "history_frame"}}
+    inside = _history(frame_error, {"error": {"type": "ValueError", "line": 97, "function": "history_frame"}})
+    key, fraction, message = verdict_of(check_training.test_history, context(history=inside))
+    assert (key, fraction) == ("history.frame_error_both", 0.5)
+    assert "plot_history falló por lo mismo" in message and "cuenta como un solo error" in message
+    assert "counts as one mistake" in i18n.render("en", key, error_type="ValueError", line=97)
+    # A plot that fails in its own code is a second mistake: both halves are lost.
+    own = _history(frame_error, {"error": {"type": "KeyError", "line": 104, "function": "plot_history"}})
+    key, fraction, _ = verdict_of(check_training.test_history, context(history=own))
+    assert (key, fraction) == ("history.frame_error", 0.0)

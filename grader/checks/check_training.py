@@ -181,7 +181,10 @@ def test_history(ctx, verdict):
         if wrong:
             problems.append(("history.frame_columns", {"missing": ", ".join(wrong)}))
     figure = facts.figure
-    if figure.error is not None:
+    if figure.error is not None and frame.error is not None and figure.error.function == "history_frame":
+        # plot_history failed inside the student's history_frame: the same mistake, already counted once.
+        problems[0] = ("history.frame_error_both", {"error_type": frame.error.type, "line": frame.error.line or "?"})
+    elif figure.error is not None:
         problems.append(_part_error("plot_history", "history.plot_error", figure.error))
     elif not figure.is_figure:
         problems.append(("history.not_figure", {"found": found_type(figure.type)}))
