@@ -234,3 +234,18 @@ def test_plot_history_failing_inside_history_frame_counts_once():
     own = _history(frame_error, {"error": {"type": "KeyError", "line": 104, "function": "plot_history"}})
     key, fraction, _ = verdict_of(check_training.test_history, context(history=own))
     assert (key, fraction) == ("history.frame_error", 0.0)
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_huge_batch_is_named_as_the_cause_of_a_low_accuracy(lang):
+    calls = [{"epochs": 5, "batch_size": 3000, "x_min": 0.0, "x_max": 1.0, "x_shape": [3000, 28, 28]}]
+    ctx = context(accuracy=0.5475, train_model=train_facts(fit_calls=calls))
+    key, _, _ = verdict_of(check_training.test_min_accuracy, ctx)
+    assert key == "min_accuracy.low"
+    from grader.checks.verdict import CheckFailed, Verdict
+
+    with pytest.raises(CheckFailed) as failed:
+        check_training.test_min_accuracy(ctx, Verdict())
+    message = i18n.render(lang, failed.value.key, **failed.value.params)
+    assert "batch_size=3000" in message and ("Paso 6 (train_model)" in message or "Step 6 (train_model)" in message)
+    assert "no se vio ninguna diferencia" not in message and "no difference" not in message

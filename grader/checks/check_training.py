@@ -15,6 +15,8 @@ from grader.spec import STANDIN_EPOCHS, STANDIN_SAMPLES, function_of
 EXPECTED_EPOCHS = 5
 # How train_model can have ended without leaving a trained model, each said in the catalogue (measure.status.*).
 TRAIN_ENDINGS = ("timeout", "memory", "exited", "crashed", "tampered", "not_run")
+# A batch larger than this leaves few weight updates in 5 epochs (Keras's default is 32).
+LARGE_BATCH = 1024
 # How far a normalized pixel may stray from [0, 1] (the data's own rounding).
 UNIT_TOLERANCE = 1e-5
 
@@ -394,6 +396,11 @@ def accuracy_causes(facts: dict, failed: list[str] | tuple = ()) -> list[dict]:
     if optimizer and optimizer != "Adam":
         causes.append(part("min_accuracy.cause.optimizer", optimizer=optimizer_words(optimizer)))
         named.add("compile_model")
+    batch = calls[-1].batch_size if calls else None
+    if isinstance(batch, int) and not isinstance(batch, bool) and batch > LARGE_BATCH:
+        # Few weight updates per epoch: what a batch of the whole training set gives.
+        causes.append(part("min_accuracy.cause.batch_size", batch_size=batch))
+        named.add("train_model")
     epochs = train.epochs if train is not None else None
     if isinstance(epochs, int) and epochs < EXPECTED_EPOCHS:
         causes.append(part("min_accuracy.cause.epochs", epochs=epochs, expected=EXPECTED_EPOCHS))
