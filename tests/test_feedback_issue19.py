@@ -249,3 +249,16 @@ def test_a_huge_batch_is_named_as_the_cause_of_a_low_accuracy(lang):
     message = i18n.render(lang, failed.value.key, **failed.value.params)
     assert "batch_size=3000" in message and ("Paso 6 (train_model)" in message or "Step 6 (train_model)" in message)
     assert "no se vio ninguna diferencia" not in message and "no difference" not in message
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_cut_training_set_names_the_shape_mnist_has(lang):
+    arrays = [{"name": "x_train", "type": "ndarray", "shape": [10000, 28, 28], "dtype": "uint8", "equal": False}]
+    ctx = grading_context(load_data={"structure_ok": True, "type": "tuple", "arrays": arrays})
+    from grader.checks import check_data
+    from grader.checks.verdict import CheckFailed, Verdict
+
+    with pytest.raises(CheckFailed) as failed:
+        check_data.test_load_data(ctx, Verdict())
+    message = i18n.render(lang, failed.value.key, **failed.value.params)
+    assert failed.value.key == "load_data.shape" and "[10000, 28, 28]" in message and "[60000, 28, 28]" in message
