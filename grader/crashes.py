@@ -51,6 +51,8 @@ CRASHES: tuple[Crash, ...] = (
     _crash("input_flat", ("ValueError",), r"Expected shape \(None, (?P<expected>\d+)\), but input has incompatible shape \(\d+, 28, 28\)"),
     # One image given to predict without its batch dimension.
     _crash("no_batch", ("ValueError",), r"Expected shape \(None, 28, 28\), but input has incompatible shape \(28, 28\)"),
+    # The same, once the model's predict has been traced on batches: Keras retraces with an unknown rank.
+    _crash("unknown_rank", ("ValueError",), r"Cannot take the length of shape with unknown rank"),
     # validation_data given a fraction (validation_split's job), or validation_split given data.
     _crash("validation_data_number", ("ValueError",), r"Unrecognized data type: x=(?P<value>[-+0-9.eE]+) \(of type <class '(?:float|int)'>\)"),
     _crash("validation_split_data", ("TypeError",), r"unsupported operand type\(s\) for -: 'float' and '(?:tuple|list)'"),

@@ -57,6 +57,12 @@ RECORDED = {
         'Exception encountered when calling Sequential.call(). [1mInvalid input shape for input Tensor("data:0", shape=(28, 28), dtype=float32) '
         "with name 'keras_tensor_62' and path ''. Expected shape (None, 28, 28), but input has incompatible shape (28, 28)[0m Arguments",
     ),
+    "unknown_rank": (
+        "predict",
+        "ValueError",
+        "Exception encountered when calling Sequential.call(). [1mCannot take the length of shape with unknown rank.[0m Arguments received by "
+        "Sequential.call(): • inputs=tf.Tensor(shape=<unknown>, dtype=float32) • training=False",
+    ),
     "validation_data_number": ("train_model", "ValueError", "Unrecognized data type: x=0.1 (of type <class 'float'>)"),
     "validation_split_data": ("train_model", "TypeError", "unsupported operand type(s) for -: 'float' and 'tuple'"),
     "fit_lists": ("train_model", "ValueError", "Unrecognized data type: x=[[[218, 7, 13, 94, 109, 6, 163, 68"),
@@ -172,6 +178,12 @@ LIVE = textwrap.dedent(
         m.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
         return m
 
+    def predicted_then_one_image():
+        trained = model()
+        trained.predict(xn, batch_size=16, verbose=0)
+        trained.predict(xn[:1], verbose=0)
+        trained.predict(xn[0], verbose=0)
+
     def inplace():
         images = x.copy()
         images /= 255.0
@@ -182,6 +194,7 @@ LIVE = textwrap.dedent(
         "integer_labels_categorical": lambda: model(loss="categorical_crossentropy").fit(xn, y, epochs=1, verbose=0),
         "input_flat": lambda: model(shape=(784,)).fit(xn, y, epochs=1, verbose=0),
         "no_batch": lambda: model().predict(xn[0], verbose=0),
+        "unknown_rank": predicted_then_one_image,
         "validation_data_number": lambda: model().fit(xn, y, epochs=1, validation_data=0.1, verbose=0),
         "validation_split_data": lambda: model().fit(xn, y, epochs=1, validation_split=(xn, y), verbose=0),
         "fit_lists": lambda: model().fit(x.tolist(), y, epochs=1, verbose=0),
@@ -213,3 +226,9 @@ def test_each_crash_reproduced_live_with_keras_is_recognised():
     assert done.returncode == 0, done.stderr[-2000:]
     seen = dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.strip())
     assert seen == {name: name for name in RECORDED}
+
+
+def test_an_unknown_crash_shows_the_message_without_terminal_codes():
+    message = "Exception encountered. \x1b[1mSomething new.\x1b[0m [1mAnd more.[0m"
+    key, params = step_failure(Outcome("predict", "error", None, {"type": "ValueError", "message": message, "line": 9}), CONFIG)
+    assert key == "step.error" and params["error_message"] == "Exception encountered. Something new. And more."

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from grader import crashes
 from grader import facts as observations
 from grader.checks import causes
 from grader.checks.verdict import fail
@@ -129,7 +130,7 @@ def step_failure(outcome: StepOutcome, config: Config, source: Path | None = Non
     return key, {
         "function": function_of(outcome.step),
         "error_type": error.get("type", ""),
-        "error_message": error.get("message", ""),
+        "error_message": crashes.clean(str(error.get("message", ""))),
         "line": error.get("line") or "?",
         "limit": int(config.time_limit(outcome.step)) if outcome.step in config.time_limits else "?",
         "memory_limit": config.grading.memory_limit_mb,
