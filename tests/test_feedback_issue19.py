@@ -262,3 +262,18 @@ def test_a_cut_training_set_names_the_shape_mnist_has(lang):
         check_data.test_load_data(ctx, Verdict())
     message = i18n.render(lang, failed.value.key, **failed.value.params)
     assert failed.value.key == "load_data.shape" and "[10000, 28, 28]" in message and "[60000, 28, 28]" in message
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_a_history_that_is_not_the_received_models_fit_is_named(lang):
+    # train_model trained a model of its own (or built the History by hand): no fit of the model it received.
+    ctx = context(train_model=train_facts(fit_calls=[], weights_changed=False, from_fit=False))
+    from grader.checks.verdict import CheckFailed, Verdict
+
+    with pytest.raises(CheckFailed) as failed:
+        check_training.test_train(ctx, Verdict())
+    message = i18n.render(lang, failed.value.key, **failed.value.params)
+    assert failed.value.key == "train.other_model" and "build_model" in message and "History" in message
+    # Nothing returned and nothing trained: still "no fit".
+    none = context(train_model=train_facts(fit_calls=[], weights_changed=False, from_fit=False, is_history=False, returned_type="NoneType"))
+    assert verdict_of(check_training.test_train, none)[0] == "train.no_fit"

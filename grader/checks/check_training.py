@@ -95,6 +95,9 @@ def _fail_first_attempt(first: ErrorInfo) -> None:
 
 def train_problems(facts: TrainFacts) -> None:
     """Fail on the first thing wrong with one training attempt's facts."""
+    if not facts.fit_calls and facts.is_history:
+        # A History, but no fit of the model received: another model was trained.
+        fail("train.other_model")
     if not facts.fit_calls:
         fail("train.no_fit", found=found_type(facts.returned_type))
     if not facts.weights_changed:
