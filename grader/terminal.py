@@ -137,6 +137,9 @@ def describe(event: dict[str, Any], lang: str) -> str:
         return i18n.render(lang, f"progress.restart.{cause if cause in RESTART_CAUSES else 'other'}", where=where)
     if event.get("event") == "epoch" and isinstance(epoch, int):
         return i18n.render(lang, "progress.epoch", title=title, epoch=epoch, epochs=epochs if isinstance(epochs, int) else "?")
+    if phase is not None and phase.kind == "restore":
+        # After a restart, a step already graded is re-created (not graded again): say so, or it looks like a replay.
+        return i18n.render(lang, "progress.restore", title=title)
     if phase is not None and phase.kind == "fallback":
         # The step failed; its stand-in runs so the next steps can be graded (not a second try of the student's code).
         return i18n.render(lang, "progress.fallback", title=title)
