@@ -110,7 +110,10 @@ def test_progress_lines_off_a_tty():
     assert lines[3].endswith("Paso 6: entrenar (train_model): época 3/5")
     assert lines[4].endswith("Paso 6: entrenar (train_model): se recupera su resultado tras el reinicio (no se califica de nuevo)")
     assert lines[5].endswith("Comprobando los resultados")
-    assert terminal.describe({"event": "start", "step": "import:restore"}, "en") == "Loading your mnist_dense.py: its result is recovered after the restart (not graded again)"
+    assert (
+        terminal.describe({"event": "start", "step": "import:restore"}, "en")
+        == "Loading your mnist_dense.py: its result is recovered after the restart (not graded again)"
+    )
 
 
 def test_a_long_step_off_a_tty_gets_a_heartbeat_that_names_it():
