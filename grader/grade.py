@@ -31,6 +31,7 @@ import pytest
 import pytest_jsonreport.plugin  # noqa: F401 - loaded before any student code runs
 
 from grader import data, fetch_data, i18n
+from grader.checks import causes
 from grader.checks.context import GradingContext
 from grader.checks.plugin import GradingPlugin
 from grader.config import Config
@@ -221,6 +222,7 @@ def grade(request: Request) -> GradingResult:
             metrics["modified_files"] = [os.path.relpath(p, GRADER_DIR.parent) for p in modified]
         result = result_from_outcomes(plugin.outcomes, config, lang, metrics, flags)
         result.isolation = run.isolation
+        result.flag_details = _flag_details(run, flags)
         if request.quick:
             result.mode = "quick"
             metrics["train_subset"] = config.grading.train_subset
@@ -274,6 +276,15 @@ def _flags(run, modified: list[str]) -> list[str]:
     if run.workers > 1:
         flags.append("worker_restarted")
     return flags
+
+
+def _flag_details(run, flags: list[str]) -> dict[str, dict]:
+    """The cause of a flag, where one was observed: why the plain import failed."""
+    details = {}
+    plain = run.outcomes.get("import")
+    if "import_salvaged" in flags and plain is not None and plain.error:
+        details["import_salvaged"] = {"cause": causes.error_cause(plain.error, plain.status)}
+    return details
 
 
 def _write_outputs(out: Path, result: GradingResult, report: dict, student_output: Path, config: Config) -> None:

@@ -89,10 +89,12 @@ Este cuaderno muestra, paso a paso, lo que hacen **tus** funciones.
 - Las respuestas a las preguntas se escriben en los archivos `answers/qN.md`
   (enlaces al final del cuaderno).
 
-**En Jupyter.** Desde la raíz del repositorio, con las dependencias de
-`requirements.txt` instaladas: `pip install notebook` (una sola vez) y
-`jupyter notebook assignment/mnist_dense.ipynb`. También puedes abrirlo en
-VS Code.
+**En Jupyter.** Desde la raíz del repositorio, una sola vez:
+`pip install -r requirements-notebook.txt`. Después,
+`jupyter notebook assignment/mnist_dense.ipynb` lo abre en el navegador; sin
+abrir nada, `jupyter execute --inplace assignment/mnist_dense.ipynb` ejecuta
+todas las celdas y guarda sus salidas y gráficas en el cuaderno. También
+puedes abrirlo en VS Code (extensión Jupyter).
 
 **En Google Colab.** *Archivo → Abrir cuaderno → GitHub* y elige
 `assignment/mnist_dense.ipynb` de tu repositorio. Escribe la dirección de tu

@@ -367,6 +367,9 @@ def all_results(rubric) -> list[AnswerScore]:
     provisional = provisional_rubric()
     results += [score(provisional, "q4", model_answer("q4")), score(provisional, "q4", "La capa oculta usa ReLU.")]
     results += [score(provisional, "q1", "MNIST, clasificación, dígitos manuscritos, 28x28, escala grises, " * 6)]
+    template = (ROOT / "assignment" / "answers" / "q1.md").read_text("utf-8")
+    results += [score(rubric, "q1", template + "\n" + model_answer("q1") + "\n")]  # written below the end marker
+    results += [score(rubric, "q1", template.replace(ANSWER_PLACEHOLDER, ""))]  # example line deleted, nothing written
     return results
 
 
@@ -443,3 +446,20 @@ def test_a_provisional_rubric_scores_the_form_and_names_the_ideas(rubric):
     del raw["q4"]["ideas"][0]["patterns"]
     with pytest.raises(RubricError, match="patterns"):
         load_rubric(raw)
+
+
+def test_an_answer_below_the_end_marker_is_found_and_the_message_says_what_to_move(rubric):
+    template = (ROOT / "assignment" / "answers" / "q1.md").read_text("utf-8")
+    result = score(rubric, "q1", template + "\nMNIST tiene imágenes de dígitos escritos a mano.\n")
+    assert (result.message_key, result.fraction) == ("answers.outside_markers", 0.0)
+    message = CATALOGUES["es"][result.message_key].format(**result.message_params)
+    assert "debajo de <!-- FIN DE LA RESPUESTA -->" in message and "«MNIST tiene imágenes de dígitos escritos a mano.»" in message
+    assert "mueve ese texto arriba" in message and "línea de ejemplo" not in message
+
+
+def test_an_emptied_answer_is_empty_not_the_example_line(rubric):
+    template = (ROOT / "assignment" / "answers" / "q1.md").read_text("utf-8")
+    result = score(rubric, "q1", template.replace(ANSWER_PLACEHOLDER, ""))
+    message = CATALOGUES["es"][result.message_key].format(**result.message_params)
+    assert result.message_key == "answers.emptied" and "está vacía" in message and "línea de ejemplo" in message
+    assert score(rubric, "q1", template).message_key == "answers.untouched"

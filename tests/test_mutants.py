@@ -152,7 +152,7 @@ def _mutants() -> dict[str, tuple[str, dict[str, str]]]:
                 '    history.history = {k: [0.5] * epochs for k in ("loss", "accuracy", "val_loss", "val_accuracy")}\n'
                 "    return history\n",
             ),
-            {"train": "train.no_fit", "min_accuracy": "min_accuracy.blocked"},
+            {"train": "train.other_model", "min_accuracy": "min_accuracy.blocked"},
         ),
     }
 

@@ -78,6 +78,7 @@ def test_layout(release):
             ".github",
             "README.md",
             "requirements.txt",
+            "requirements-notebook.txt",
             "pytest.ini",
             ".gitignore",
             ".gitattributes",

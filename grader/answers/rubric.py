@@ -358,6 +358,12 @@ def _join(names: Sequence[str], none: str) -> str:
     return ", ".join(names) if names else none
 
 
+def first_words(text: str, count: int = 8) -> str:
+    """The first ``count`` words of ``text``, to show a student which text is meant."""
+    shown = text.split()
+    return " ".join(shown[:count]) + (" …" if len(shown) > count else "")
+
+
 def percent(fraction: float) -> int | float:
     """``fraction`` as a percentage for a message: 50, 12.5, 33.3."""
     value = round(fraction * 100, 1)
@@ -397,7 +403,13 @@ def score_answer(
     if text is None:
         return unscored(question_id, rubric, "missing_file")
     if has_answer_markers(text):
-        text = extract_answer(text).text
+        answer = extract_answer(text)
+        text = answer.text
+        if not text and answer.outside:
+            # Written, but below the end marker: say where, and what to move.
+            return unscored(question_id, rubric, "outside_markers", start=first_words(answer.outside))
+        if not text and not answer.placeholder:
+            return unscored(question_id, rubric, "emptied")
     else:
         text = remove_placeholder(text)
     if not text:

@@ -3,7 +3,7 @@
 The release holds what students need and nothing more: ``assignment/`` (the
 stubs, the question sheets, the exploration sheet and anything else there),
 ``grader/``, the student workflows under ``.github/``, ``README.md``,
-``requirements.txt``, ``pytest.ini`` and ``.gitignore``. It never holds
+``requirements.txt``, ``requirements-notebook.txt``, ``pytest.ini`` and ``.gitignore``. It never holds
 ``solutions/``, ``tests/``, instructor documentation, or workflows marked
 ``release: instructor-only``. Sections of README.md between
 ``<!-- instructor-only -->`` and ``<!-- /instructor-only -->`` are removed.
@@ -49,7 +49,7 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]
 # Copied whole (minus caches); .github/ minus instructor-only files.
 TREES = ("assignment", "grader", ".github")
 # Copied when present.
-TOP_FILES = ("README.md", "requirements.txt", "pytest.ini", ".gitignore", ".gitattributes", "LICENSE")
+TOP_FILES = ("README.md", "requirements.txt", "requirements-notebook.txt", "pytest.ini", ".gitignore", ".gitattributes", "LICENSE")
 CONFIG_FILE = "grader/config.toml"
 # Keys of [rubric.qN] and of its [[rubric.qN.ideas]] that hold the rubric's content.
 RUBRIC_QUESTION_KEYS = ("topic",)

@@ -39,8 +39,14 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise StepTimeout()
 
 
-def _quiet_runtime(threads: int) -> None:
-    """No TensorFlow log noise; deterministic kernels on a fixed thread count."""
+def _quiet_runtime(threads: int, seed: int = 0) -> None:
+    """No TensorFlow log noise; deterministic kernels on a fixed thread count.
+
+    Op determinism makes any random op without a seed raise ("Random ops
+    require a seed to be set when determinism is enabled"); a global seed
+    (Python, NumPy, TensorFlow) set before the student's module is imported
+    gives every such op one, so module-level code that runs alone runs here too.
+    """
     warnings.filterwarnings("ignore")
     import absl.logging
     import tensorflow as tf
@@ -50,6 +56,9 @@ def _quiet_runtime(threads: int) -> None:
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     tf.config.experimental.enable_op_determinism()
+    import keras
+
+    keras.utils.set_random_seed(seed)
 
 
 def _status(error: BaseException, missing: type) -> StepStatus:
@@ -211,7 +220,7 @@ def main(plan_path: str) -> int:
     plan = json.loads(Path(plan_path).read_text())
     state_dir = Path(plan["state_dir"])
     # TensorFlow's start-up chatter goes to the worker's log, not to the student.
-    _quiet_runtime(int(plan["threads"]))
+    _quiet_runtime(int(plan["threads"]), int(plan["seed"]))
     _limit_file_size()
     # Everything printed from here on, by anyone, lands in the output file.
     output = open(state_dir / "student-output.txt", "ab+")
