@@ -5,7 +5,9 @@ Runs in its own workflow step, after the grading step and outside its
 
 * appends ``summary.md`` to the job summary (``$GITHUB_STEP_SUMMARY``);
 * sets the step outputs ``result`` (the legacy GitHub Classroom payload, the
-  base64 line of ``legacy-classroom.b64``), ``points`` and ``max`` in
+  base64 line of ``legacy-classroom.b64``), ``points`` and ``max`` (the
+  platforms' whole points) and ``exact`` (score.json's own score, fractional
+  when a check earned part of its points: what "full marks" is judged on) in
   ``$GITHUB_OUTPUT``;
 * prints the legacy reporter's notices, ``::notice title=Autograding
   complete::Points X/Y`` and ``::notice title=Autograding report::{...}``,
@@ -38,6 +40,7 @@ from pathlib import Path
 
 from grader import i18n
 from grader.exporters import legacy_classroom
+from grader.exporters.escape import markdown_code, workflow_data, workflow_property
 from grader.exporters.outputs import LEGACY_CLASSROOM_B64, SCORE_JSON, SUMMARY_MD
 from grader.results import GradingResult, whole_points
 
@@ -55,8 +58,13 @@ def grading_dir(argv_value: str | None = None) -> Path:
     return Path(argv_value or os.environ.get("GRADING_DIR") or DEFAULT_GRADING_DIR)
 
 
-def load(folder: Path) -> tuple[GradingResult, str, str]:
-    """The result, the legacy payload (base64) and summary.md of ``folder``.
+def exact_points(score: int | float) -> str:
+    """score.json's score as text, never rounded (99.5 stays 99.5; 100 is 100)."""
+    return str(score) if isinstance(score, int) else repr(float(score))
+
+
+def load(folder: Path) -> tuple[GradingResult, str, str, str]:
+    """The whole-point result, the legacy payload (base64), summary.md and the exact score of ``folder``.
 
     Raises ActionsError when a file is missing or the payload's points do not
     match score.json.
@@ -65,7 +73,8 @@ def load(folder: Path) -> tuple[GradingResult, str, str]:
     if not score_path.is_file():
         raise ActionsError(str(score_path))
     # The platforms' whole points (the payload's and the step outputs').
-    result = whole_points(GradingResult.from_dict(json.loads(score_path.read_text(encoding="utf-8"))))
+    exact = GradingResult.from_dict(json.loads(score_path.read_text(encoding="utf-8")))
+    result = whole_points(exact)
     payload_path = folder / PAYLOAD_FILE
     if not payload_path.is_file():
         raise ActionsError(str(payload_path))
@@ -76,7 +85,7 @@ def load(folder: Path) -> tuple[GradingResult, str, str]:
         raise ActionsError(f"{payload_path} says {points}/{payload.get('max_score')}, {score_path} says {result.score}/{result.max_score}")
     summary_path = folder / SUMMARY_FILE
     summary = summary_path.read_text(encoding="utf-8") if summary_path.is_file() else ""
-    return result, encoded, summary
+    return result, encoded, summary, exact_points(exact.score)
 
 
 def append(path: str | None, text: str) -> None:
@@ -103,16 +112,16 @@ def publish(folder: Path, env: dict[str, str] | None = None, out=None) -> int:
     out = out or sys.stdout
     summary_file = env.get("GITHUB_STEP_SUMMARY")
     try:
-        result, encoded, summary = load(folder)
+        result, encoded, summary, exact = load(folder)
     except (ActionsError, ValueError, KeyError, TypeError) as error:
         lang = env.get("GRADER_LANG", "es")
-        append(summary_file, i18n.render(lang if lang in i18n.LANGUAGES else "es", "summary.not_graded", path=error))
-        print(f"::error title=Calificación automática::{legacy_classroom_data(str(error))}", file=out)
+        append(summary_file, i18n.render(lang if lang in i18n.LANGUAGES else "es", "summary.not_graded", path=markdown_code(error)))
+        print(f"::error title={workflow_property('Calificación automática')}::{legacy_classroom_data(str(error))}", file=out)
         return 1
     if summary and not summary.endswith("\n"):
         summary += "\n"
     append(summary_file, summary)
-    outputs = {"result": encoded, "points": str(result.score), "max": str(result.max_score)}
+    outputs = {"result": encoded, "points": str(result.score), "max": str(result.max_score), "exact": exact}
     append(env.get("GITHUB_OUTPUT"), output_lines(outputs))
     for line in (legacy_classroom.points_notice(result), legacy_classroom.report_notice(result)):
         if line:
@@ -123,7 +132,7 @@ def publish(folder: Path, env: dict[str, str] | None = None, out=None) -> int:
 
 def legacy_classroom_data(text: str) -> str:
     """A workflow command's message: % CR LF escaped, as @actions/core does."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return workflow_data(text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,6 @@ reference solutions.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import importlib.util
 import io
@@ -131,6 +130,17 @@ def check_inputs(config: Path | None, needed: tuple[Path, ...]) -> None:
             raise BundleError(f"missing {path}")
 
 
+# The assignment's `runtime` block (Classroom 50's validator: keys runs-on,
+# container, python, node, java, go, rust, apt; apt an array of Debian package
+# names, installed on hosted runners only). bubblewrap isolates the student's code.
+RUNTIME = {"runs-on": "ubuntu-latest", "python": PYTHON, "apt": ["bubblewrap"]}
+
+
+def runtime_json() -> str:
+    """RUNTIME as the JSON block a teacher pastes into the assignment (README indentation)."""
+    return json.dumps(RUNTIME, indent=2).replace("\n", "\n   ")
+
+
 def allowed_files_json() -> str:
     """ALLOWED_FILES as the JSON list a teacher pastes into the assignment."""
     return json.dumps(list(ALLOWED_FILES))
@@ -175,6 +185,7 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
             source=source,
             budget=f"{TIME_BUDGET:.0f}",
             allowed_files=allowed_files_json(),
+            runtime=runtime_json(),
             error_test=error_test_name(lang),
             size_kib=f"{approximate / 1024:.0f}",
             files=len(files) + 1,
@@ -195,14 +206,13 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m grader bundle",
-        description="Write the Classroom 50 autograder bundle OUT/SLUG/ (copy it to <classroom>/autograders/SLUG/ in the config repository).",
-    )
-    parser.add_argument("out", type=Path, help="folder to write the bundle into")
-    parser.add_argument("--slug", default=DEFAULT_SLUG, help=f"assignment slug (default: {DEFAULT_SLUG})")
-    parser.add_argument("--config", type=Path, default=None, help="grading config to ship (default: grader/config.toml)")
-    parser.add_argument("--lang", choices=i18n.LANGUAGES, default="es", help="language of the feedback (default: es)")
+    from grader.cli import command_parser, requested_lang
+
+    parser, t = command_parser("bundle", requested_lang(argv))
+    parser.add_argument("out", type=Path, help=t("out"))
+    parser.add_argument("--slug", default=DEFAULT_SLUG, help=t("slug", default=DEFAULT_SLUG))
+    parser.add_argument("--config", type=Path, default=None, help=t("config"))
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default="es", help=t("lang"))
     args = parser.parse_args(argv)
     try:
         bundle = build(args.out, args.slug, args.config, args.lang)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
 from grader import i18n
 from grader.config import load_config
 from grader.errors import GradingError
+from grader.sandbox.isolation import LEVELS
 
 # name -> module with a ``main(argv) -> int``; ``python -m grader NAME --help``
 # describes each.
@@ -46,6 +48,27 @@ def requested_lang(argv: list[str]) -> str:
     return "es"
 
 
+def command_parser(command: str, lang: str, **params: object) -> tuple[argparse.ArgumentParser, Callable[..., str]]:
+    """The parser of ``python -m grader COMMAND`` with its texts in ``lang``
+    (``help.COMMAND.*`` of the catalogue), and the function that gives the
+    help text of one option: ``text("jobs")``. ``params`` fill the description."""
+
+    def text(key: str, **fields: object) -> str:
+        return i18n.render(lang, f"help.{command}.{key}", **fields)
+
+    formatter = type("Formatter", (_Formatter,), {"usage_prefix": i18n.render(lang, "cli.usage")})
+    parser = argparse.ArgumentParser(prog=f"python -m grader {command}", description=text("description", **params), formatter_class=formatter, add_help=False)
+    parser._positionals.title = i18n.render(lang, "help.positionals")  # argparse's own headings, in the chosen language
+    parser._optionals.title = i18n.render(lang, "help.options")
+    parser.add_argument("-h", "--help", action="help", help=i18n.render(lang, "cli.help"))
+    return parser, text
+
+
+def add_lang(parser: argparse.ArgumentParser, lang: str, help_text: str | None = None) -> None:
+    """``--lang es|en``: for a command whose only text is its help and messages."""
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default="es", help=help_text or i18n.render(lang, "help.lang"))
+
+
 def _grade_parser(lang: str = "es") -> argparse.ArgumentParser:
     def t(key: str, **params: object) -> str:
         return i18n.render(lang, f"cli.{key}", **params)
@@ -63,9 +86,7 @@ def _grade_parser(lang: str = "es") -> argparse.ArgumentParser:
     options.add_argument("--threads", type=int, default=2, metavar=t("metavar_number"), help=t("threads"))
     options.add_argument("--quiet", action="store_true", help=t("quiet"))
     options.add_argument("--quick", action="store_true", help=t("quick"))
-    options.add_argument(
-        "--require-isolation", choices=("process", "namespaces", "roads"), default=None, metavar=t("metavar_level"), help=t("require_isolation")
-    )
+    options.add_argument("--require-isolation", choices=(*LEVELS, "roads"), default=None, metavar=t("metavar_level"), help=t("require_isolation"))
     return parser
 
 

@@ -56,6 +56,13 @@ class GradingSettings:
         "How much of what the student's code prints is kept in student-output.txt.",
         256,
     )
+    wall_factor: float = doc(
+        "Wall-clock backstop of every step limit: a step is stopped after its [time_limits] CPU seconds "
+        "(its whole process tree, all threads) or after wall_factor times that in real time, whichever "
+        "comes first. CPU time does not depend on the machine's load; the wall backstop stops a step that "
+        "sleeps or waits. At least 1.",
+        3.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -85,16 +92,42 @@ class QuickSettings:
 class IsolationSettings:
     minimum: str = doc(
         "Weakest isolation level python -m grader grades at when no road asks for more: "
-        "'process' (a plain subprocess, any OS) or 'namespaces' (bubblewrap, Linux).",
+        "'process' (a plain subprocess, any OS), 'user' (an unprivileged uid, POSIX, grader as root) "
+        "or 'namespaces' (bubblewrap, Linux).",
         "process",
     )
     roads: str = doc(
-        "Weakest level the unattended roads accept (grade.yml, the Classroom 50 autograder "
-        "and batch pass --require-isolation roads). Lower it to 'process' only knowingly: "
+        "Weakest level grade.yml and batch accept (they pass --require-isolation roads; the Classroom 50 "
+        "and Gradescope autograders require at least 'user'). Lower it to 'process' only knowingly: "
         "there a submission can read and change whatever the grader's user can.",
         "namespaces",
     )
     tmpfs_mb: int = doc("Size of each private /tmp and /dev/shm the namespaces level gives the student's code.", 256)
+    storage_mb: int = doc(
+        "Total size of the student's state and working folders. At 'namespaces' a size-capped tmpfs holds "
+        "them (a write past it fails with 'No space left on device' and nothing reaches the host's disk; "
+        "with /tmp and /dev/shm the worker can write at most storage_mb + 2 x tmpfs_mb, all in memory); "
+        "at 'process' and 'user' they are host folders: the grader checks their total every second and "
+        "stops a step over it. Each file is also capped at 1 GiB (RLIMIT_FSIZE); the default leaves room for "
+        "one such file and the grader's checkpoint.",
+        1536,
+    )
+
+
+GRADESCOPE_VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # results.json's "visibility"
+
+
+@dataclass(frozen=True)
+class GradescopeSettings:
+    visibility: str = doc(
+        "When Gradescope shows students each check (results.json's visibility): 'visible', 'hidden', "
+        "'after_due_date' or 'after_published'. The default of every check.",
+        "visible",
+    )
+    checks: dict[str, str] = doc("Visibility of single checks, by check id (e.g. min_accuracy = 'after_due_date').", {})
+
+    def of(self, check: str) -> str:
+        return self.checks.get(check, self.visibility)
 
 
 @dataclass(frozen=True)
@@ -102,7 +135,10 @@ class Config:
     grading: GradingSettings = field(default_factory=GradingSettings, metadata={"doc": "Thresholds and limits."})
     isolation: IsolationSettings = field(default_factory=IsolationSettings, metadata={"doc": "How the student's code is isolated."})
     time_limits: dict[str, float] = doc(
-        "Seconds each step of the student's module may take, by step name.",
+        "Seconds each step of the student's module may take, by step name: CPU seconds of the "
+        "student's whole process tree (all threads and child processes), so the same submission ends "
+        "the same way on a busy and a quiet machine; [grading] wall_factor times as many real seconds "
+        "stop a step that sleeps or waits.",
         {},
     )
     points: dict[str, int] = doc("Points of each check, by check id.", {})
@@ -113,6 +149,7 @@ class Config:
     exploration: dict[str, Any] = doc("What the exploration check looks for (see grader/answers).", {})
     partial: PartialCredit = field(default_factory=PartialCredit, metadata={"doc": "Partial credit per aspect."})
     quick: QuickSettings = field(default_factory=QuickSettings, metadata={"doc": "The quick self-check (--quick)."})
+    gradescope: GradescopeSettings = field(default_factory=GradescopeSettings, metadata={"doc": "What Gradescope shows students, and when."})
     # Derived at load, not keys of the file: the rubric compiled (question id ->
     # grader.answers.rubric.QuestionRubric) and [exploration] typed, or None when
     # those checks have no points. The raw tables above stay, as the form that
@@ -172,6 +209,7 @@ def load_config(path: Path | None = None) -> Config:
         exploration=dict(raw.get("exploration", {})),
         partial=_partial(raw.get("partial", {}), path),
         quick=_typed(QuickSettings, raw.get("quick", {}), "quick", path),
+        gradescope=_gradescope(raw.get("gradescope", {}), path),
     )
     _validate(config, path)
     return _with_free_text(config, path)
@@ -223,6 +261,25 @@ def _typed(cls: type, values: dict[str, Any], table: str, path: Path) -> Any:
     return cls(**typed)
 
 
+def _gradescope(raw: Any, path: Path) -> GradescopeSettings:
+    """[gradescope]: a default visibility and one per check id, each one of GRADESCOPE_VISIBILITIES."""
+    if not isinstance(raw, dict):
+        raise ConfigError(path, "not_table", table="gradescope")
+    unknown = set(raw) - {"visibility", "checks"}
+    if unknown:
+        raise ConfigError(path, "unknown_keys", table="gradescope", keys=sorted(unknown))
+    checks = raw.get("checks", {})
+    if not isinstance(checks, dict):
+        raise ConfigError(path, "not_table", table="gradescope.checks")
+    unknown_checks = sorted(set(checks) - set(spec.check_ids()))
+    if unknown_checks:
+        raise ConfigError(path, "unknown_checks", table="gradescope.checks", keys=unknown_checks)
+    for table, key, value in [("gradescope", "visibility", raw.get("visibility", "visible")), *(("gradescope.checks", k, v) for k, v in checks.items())]:
+        if value not in GRADESCOPE_VISIBILITIES:
+            raise ConfigError(path, "one_of", table=table, key=key, choices=list(GRADESCOPE_VISIBILITIES), value=repr(value))
+    return GradescopeSettings(raw.get("visibility", "visible"), dict(checks))
+
+
 def _partial(raw: dict[str, Any], path: Path) -> PartialCredit:
     defaults = PartialCredit()
     aspects = {"architecture": ARCHITECTURE_ASPECTS, "compile": COMPILE_ASPECTS}
@@ -239,7 +296,7 @@ def _partial(raw: dict[str, Any], path: Path) -> PartialCredit:
         if set(table) != set(names) or any(isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0 for v in table.values()):
             raise ConfigError(path, "partial_shares", table=f"partial.{check}", aspects=list(names))
         if abs(sum(table.values()) - 1.0) > 1e-9:
-            raise ConfigError(path, "partial_sum", table=f"partial.{check}", total=sum(table.values()))
+            raise ConfigError(path, "partial_sum", table=f"partial.{check}", total=round(sum(table.values()), 6))  # 0.9, not 0.8999999999999999
         shares[check] = {k: float(v) for k, v in table.items()}
     return PartialCredit(**shares)
 
@@ -271,7 +328,7 @@ def _validate(config: Config, path: Path) -> None:
 # from its stored observations (``batch --rejudge``) after a change of them.
 # A table listed with None: all its keys.
 OBSERVATION_KEYS: dict[str, tuple[str, ...] | None] = {
-    "grading": ("seed", "train_subset", "memory_limit_mb", "output_limit_kb"),
+    "grading": ("seed", "train_subset", "memory_limit_mb", "output_limit_kb", "wall_factor"),
     "time_limits": None,
     "isolation": None,
     "quick": ("train_subset",),

@@ -7,7 +7,6 @@ type stops here with the same sentence a grading would print.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from grader.config import Config, ConfigError, load_config
 
 # What one entry of each free-form table means (its keys come from the spec or the file).
 ENTRY_DOC = {
-    "time_limits": "seconds the step {subject} may take",
+    "time_limits": "CPU seconds the step {subject} may take (wall backstop: [grading] wall_factor times as many real seconds)",
     "points": "points of the check {subject}",
 }
 
@@ -61,8 +60,12 @@ def _short(value: Any) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader config", description="Print every key of the grading config with its description.")
-    parser.add_argument("--config", type=Path, default=None, help="config file (default: grader/config.toml)")
+    from grader.cli import add_lang, command_parser, requested_lang
+
+    lang = requested_lang(argv)
+    parser, t = command_parser("config", lang)
+    parser.add_argument("--config", type=Path, default=None, help=t("config"))
+    add_lang(parser, lang)
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)

@@ -236,6 +236,18 @@ class PredictFacts:
     samples: list[Prediction]
 
 
+@dataclass
+class GraderTraining:
+    """How the model ``min_accuracy`` measures was trained, read from the History the grader kept.
+
+    ``epochs`` is how many epochs that History holds; with ``train_model``
+    replaced, a training of the activity's length means the grader trained the
+    student's own model as the activity asks, not the short stand-in.
+    """
+
+    epochs: int = 0
+
+
 # The facts each step reports (every step of grader.spec.STEPS; tests/test_facts.py checks it).
 FACTS_OF_STEP: dict[str, type] = {
     "import": ImportFacts,

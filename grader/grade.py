@@ -78,7 +78,7 @@ def _isolation(request: Request) -> isolation.Isolation:
     required = request.require_isolation or settings.minimum
     required = settings.roads if required == "roads" else required
     try:
-        return isolation.choose(required, settings.tmpfs_mb)
+        return isolation.choose(required, settings.tmpfs_mb, settings.storage_mb)
     except isolation.IsolationError as error:
         raise GradingError(i18n.render(request.lang, "error.isolation", level=str(error), required=required)) from error
 
@@ -142,6 +142,7 @@ def grade(request: Request) -> GradingResult:
         result.metrics["grading_seconds"] = round(time.monotonic() - started, 1)
         result.metrics["grader_peak_memory_mb"] = _own_peak_mb()
         _write_outputs(request.out, result, report, run.output_file, config, kept)
+        _remove_sandbox(workdir / "sandbox")
     return result
 
 
@@ -153,6 +154,18 @@ def _own_peak_mb() -> float | None:
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
+
+
+def _remove_sandbox(folder: Path) -> None:
+    """Remove what the worker left (at ``process`` and ``user``: host folders it wrote) before the
+    temporary folder's own cleanup, whose recursive walk a folder chain deeper than Python's
+    recursion limit would crash (grader/sandbox/tree.py)."""
+    from grader.sandbox import tree
+
+    try:
+        tree.remove_path(folder)
+    except OSError:
+        pass  # left in the temporary folder; its cleanup tries again
 
 
 def _test_set(lang: str) -> tuple:
@@ -196,7 +209,7 @@ def _write_outputs(out: Path, result: GradingResult, report: dict, student_outpu
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".grading-", dir=out.parent))
     (staging / OUTPUT_MARKER).write_text("Written by python -m grader; replaced on every run.\n")
-    env = outputs.ExportEnv(os.environ, report, _read_tail(student_output, config.grading.output_limit_kb * 1024))
+    env = outputs.ExportEnv(os.environ, report, _read_tail(student_output, config.grading.output_limit_kb * 1024), config.gradescope)
     # A quick self-check is never published: the publishing exporters are skipped.
     for name, content in outputs.files(result, env).items():
         if isinstance(content, bytes):

@@ -30,6 +30,7 @@ import pytest
 import pytest_jsonreport.plugin  # noqa: F401 - loaded before any student code runs
 
 from grader import data
+from grader.checks import causes
 from grader.checks.context import GradingContext
 from grader.checks.plugin import GradingPlugin
 from grader.config import Config
@@ -66,10 +67,20 @@ def judge_report(
     metrics = {"test_accuracy": None, **observations.metrics}
     result = result_from_outcomes(plugin.outcomes, config, lang, metrics, list(observations.flags))
     result.isolation = observations.run.isolation
+    result.flag_details = _flag_details(observations.run, result.flags)
     if observations.mode == "quick":
         result.mode = "quick"
         metrics["train_subset"] = config.grading.train_subset
     return result, report
+
+
+def _flag_details(run, flags: list[str]) -> dict[str, dict]:
+    """The cause of a flag, where one was observed: why the plain import failed."""
+    details = {}
+    plain = run.outcomes.get("import")
+    if "import_salvaged" in flags and plain is not None and plain.error:
+        details["import_salvaged"] = {"cause": causes.error_cause(plain.error, plain.status)}
+    return details
 
 
 def _run_checks(plugin: GradingPlugin, workdir: Path) -> dict:

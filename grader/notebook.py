@@ -19,7 +19,6 @@ not what the sources generate.
 
 from __future__ import annotations
 
-import argparse
 import ast
 import re
 import sys
@@ -90,10 +89,12 @@ Este cuaderno muestra, paso a paso, lo que hacen **tus** funciones.
 - Las respuestas a las preguntas se escriben en los archivos `answers/qN.md`
   (enlaces al final del cuaderno).
 
-**En Jupyter.** Desde la raíz del repositorio, con las dependencias de
-`requirements.txt` instaladas: `pip install notebook` (una sola vez) y
-`jupyter notebook assignment/mnist_dense.ipynb`. También puedes abrirlo en
-VS Code.
+**En Jupyter.** Desde la raíz del repositorio, una sola vez:
+`pip install -r requirements-notebook.txt`. Después,
+`jupyter notebook assignment/mnist_dense.ipynb` lo abre en el navegador; sin
+abrir nada, `jupyter execute --inplace assignment/mnist_dense.ipynb` ejecuta
+todas las celdas y guarda sus salidas y gráficas en el cuaderno. También
+puedes abrirlo en VS Code (extensión Jupyter).
 
 **En Google Colab.** *Archivo → Abrir cuaderno → GitHub* y elige
 `assignment/mnist_dense.ipynb` de tu repositorio. Escribe la dirección de tu
@@ -274,14 +275,15 @@ def render(module: Path = MODULE, answers: Path = ANSWERS) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m grader notebook",
-        description="Write assignment/mnist_dense.ipynb from the steps of assignment/mnist_dense.py and the questions of assignment/answers/qN.md.",
-    )
-    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the notebook is missing or stale")
-    parser.add_argument("--module", type=Path, default=MODULE, help="module whose steps make the notebook (default: assignment/mnist_dense.py)")
-    parser.add_argument("--answers", type=Path, default=ANSWERS, help="folder of the question files (default: assignment/answers)")
-    parser.add_argument("--out", type=Path, default=NOTEBOOK, help="notebook to write or check (default: assignment/mnist_dense.ipynb)")
+    from grader.cli import add_lang, command_parser, requested_lang
+
+    lang = requested_lang(sys.argv[1:] if argv is None else argv)
+    parser, t = command_parser("notebook", lang)
+    parser.add_argument("--check", action="store_true", help=t("check"))
+    parser.add_argument("--module", type=Path, default=MODULE, help=t("module"))
+    parser.add_argument("--answers", type=Path, default=ANSWERS, help=t("answers"))
+    parser.add_argument("--out", type=Path, default=NOTEBOOK, help=t("out"))
+    add_lang(parser, lang)
     args = parser.parse_args(argv)
     try:
         text = render(args.module, args.answers)

@@ -64,6 +64,13 @@ class GradingResult:
     mode: str = "full"
     # The isolation level the student's code ran at (grader/sandbox/isolation.py).
     isolation: str = ""
+    # A flag's fields when its cause is known (flag.<name>_cause), e.g. why the import failed.
+    flag_details: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def flag_message(self, flag: str) -> tuple[str, dict[str, Any]]:
+        """The catalogue key and fields of a flag's sentence: with its cause when one was recorded."""
+        details = self.flag_details.get(flag)
+        return (f"flag.{flag}_cause", dict(details)) if details else (f"flag.{flag}", {})
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,6 +83,7 @@ class GradingResult:
             "language": self.language,
             "mode": self.mode,
             "isolation": self.isolation,
+            "flag_details": dict(self.flag_details),
         }
 
     @classmethod
@@ -90,6 +98,7 @@ class GradingResult:
             language=data.get("language", "es"),
             mode=data.get("mode", "full"),
             isolation=str(data.get("isolation", "")),
+            flag_details=dict(data.get("flag_details", {})),
         )
 
 

@@ -9,6 +9,7 @@ width, in colour only on a TTY; ``summary.md`` stays Markdown for the web.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any, TextIO
 
@@ -36,28 +37,59 @@ STEP_TITLES = {
     "predict": "title.predict",
 }
 STYLES = {"passed": "green", "partial": "yellow", "failed": "red"}
+# Off a TTY, a line at least this often while one step runs (import, training), so a log never goes quiet.
+HEARTBEAT_SECONDS = 10.0
+# How a worker can end that makes the supervisor start another (progress.restart.<cause>).
+RESTART_CAUSES = ("memory", "timeout", "crashed", "exited", "tampered")
+# The number a step has in the student's file and in the titles ("paso 8").
+STEP_NUMBERS = {
+    "load_data": 1,
+    "show_sample": 2,
+    "normalize": 3,
+    "build_model": 4,
+    "compile_model": 5,
+    "train_model": 6,
+    "evaluate_model": 7,
+    "history": 8,
+    "predict": 9,
+}
 
 
 class ProgressDisplay:
     """Receives the supervisor's events (``start`` of a step, ``epoch``) and shows them on ``stream``."""
 
-    def __init__(self, lang: str, stream: TextIO | None = None) -> None:
+    def __init__(self, lang: str, stream: TextIO | None = None, heartbeat: float = HEARTBEAT_SECONDS) -> None:
         self.lang = lang
         self.stream = stream or sys.stderr
         self.started = time.monotonic()
         self.live = self.stream.isatty()
         self.progress: Progress | None = None
         self.task: Any = None
+        self.heartbeat = heartbeat
+        self.current = ""  # the step being shown, repeated by the heartbeat
+        self.last_line = self.started
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.beater: threading.Thread | None = None
 
     def __enter__(self) -> ProgressDisplay:
         if self.live:
+            # The spinner and the elapsed time move on their own: never a silent terminal.
             console = Console(file=self.stream)
             self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True)
             self.progress.start()
             self.task = self.progress.add_task(i18n.render(self.lang, "progress.starting"), total=None)
+        else:
+            # A piped run (CI log, | tee) prints a line at once, then one at least every heartbeat.
+            self.show(i18n.render(self.lang, "progress.starting"))
+            self.beater = threading.Thread(target=self._beat, name="progress-heartbeat", daemon=True)
+            self.beater.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        if self.beater is not None:
+            self.beater.join(timeout=1.0)
         if self.progress is not None:
             self.progress.stop()
 
@@ -65,11 +97,23 @@ class ProgressDisplay:
         self.show(describe(event, self.lang))
 
     def show(self, text: str) -> None:
+        self.current = text
         if self.progress is not None:
             self.progress.update(self.task, description=text)
         else:
-            seconds = round(time.monotonic() - self.started)
-            print(i18n.render(self.lang, "progress.line", seconds=seconds, text=text), file=self.stream, flush=True)
+            self._print(text)
+
+    def _print(self, text: str) -> None:
+        with self.lock:
+            now = time.monotonic()
+            self.last_line = now
+            print(i18n.render(self.lang, "progress.line", seconds=round(now - self.started), text=text), file=self.stream, flush=True)
+
+    def _beat(self) -> None:
+        """Off a TTY: repeat the step being run, saying it is still running, when nothing was printed for a while."""
+        while not self.stopped.wait(min(1.0, self.heartbeat)):
+            if time.monotonic() - self.last_line >= self.heartbeat and self.current:
+                self._print(i18n.render(self.lang, "progress.still", text=self.current))
 
     def checking(self) -> None:
         """The worker is done: the checks run in this process."""
@@ -84,8 +128,18 @@ def describe(event: dict[str, Any], lang: str) -> str:
         phase = None  # the supervisor passes on only the phases it accepted
     title = i18n.render(lang, STEP_TITLES.get(phase.step if phase else "", "progress.import"))
     epoch, epochs = event.get("epoch"), event.get("epochs")
+    if event.get("event") == "restart":
+        # The supervisor starts another worker: say why in plain words, and that grading goes on.
+        cause = str(event.get("cause", ""))
+        step = phase.step if phase else ""
+        number = STEP_NUMBERS.get(step)
+        where = i18n.render(lang, "progress.in_step", number=number) if number else i18n.render(lang, "progress.in_import")
+        return i18n.render(lang, f"progress.restart.{cause if cause in RESTART_CAUSES else 'other'}", where=where)
     if event.get("event") == "epoch" and isinstance(epoch, int):
         return i18n.render(lang, "progress.epoch", title=title, epoch=epoch, epochs=epochs if isinstance(epochs, int) else "?")
+    if phase is not None and phase.kind == "restore":
+        # After a restart, a step already graded is re-created (not graded again): say so, or it looks like a replay.
+        return i18n.render(lang, "progress.restore", title=title)
     if phase is not None and phase.kind == "fallback":
         # The step failed; its stand-in runs so the next steps can be graded (not a second try of the student's code).
         return i18n.render(lang, "progress.fallback", title=title)
@@ -126,5 +180,6 @@ def print_result(result: GradingResult, out: str, stream: TextIO | None = None) 
     if result.flags:
         console.print(Text(t("summary.flags"), style="bold"))
         for flag in result.flags:
-            console.print(f"- {t('flag.' + flag)}")
+            key, params = result.flag_message(flag)
+            console.print(f"- {t(key, **params)}")
     console.print(t("summary.written_quick" if result.mode == "quick" else "summary.written", out=out))

@@ -1,5 +1,5 @@
 """Shared fixtures. ``synthetic_shard`` writes batch output folders
-(students/<id>/score.json + batch.json, run.json) without grading anything,
+(students/<id>/score.json + batch.json, submitted/<id>/, run.json) without grading anything,
 for the class-report, browser and merge tests."""
 
 from __future__ import annotations
@@ -40,9 +40,16 @@ def _result(student: str) -> GradingResult:
     return GradingResult(sum(c.score for c in checks), sum(POINTS.values()), checks, {"test_accuracy": accuracy}, flags, review)
 
 
+def submitted_code(student: str) -> str:
+    """What batch keeps in submitted/<id>/: ana and cris hand in the same code (a pair across shards)."""
+    twin = "ana" if student in ("ana", "cris") else student
+    lines = [f"def step_{twin}_{i}(values):\n    return [v * {i} + len(values) for v in values if v % {i + 2}]\n" for i in range(12)]
+    return "import numpy as np\n\n" + "\n".join(lines)
+
+
 @pytest.fixture
 def synthetic_shard():
-    def make(folder: Path, students: tuple[str, ...] = CLASS, fingerprint: str = "f1") -> Path:
+    def make(folder: Path, students: tuple[str, ...] = CLASS, fingerprint: str = "f1", shard: str | None = None) -> Path:
         for student in students:
             target = folder / "students" / student
             target.mkdir(parents=True)
@@ -52,7 +59,10 @@ def synthetic_shard():
             if status == "graded":
                 (target / "score.json").write_text(score_json.dumps(_result(student)), encoding="utf-8")
                 (target / "summary.md").write_text(f"# {student}\n", encoding="utf-8")
-        run = {"submissions": list(students), "grading_fingerprint": fingerprint, "min_accuracy": 0.95, "wall_seconds": 1.0}
+                code = folder / "submitted" / student / "assignment" / "mnist_dense.py"
+                code.parent.mkdir(parents=True)
+                code.write_text(submitted_code(student), encoding="utf-8")
+        run = {"submissions": list(students), "grading_fingerprint": fingerprint, "min_accuracy": 0.95, "wall_seconds": 1.0, "shard": shard}
         (folder / "run.json").write_text(json.dumps(run), encoding="utf-8")
         return folder
 

@@ -357,7 +357,27 @@ def all_results(rubric) -> list[AnswerScore]:
     results += [unscored("q1", rubric["q1"], "too_large", size_kb=128, limit_kb=64)]
     results += [unscored("q1", rubric["q1"], "time_limit", limit="20")]
     results += [score(rubric, "q1", "MNIST, clasificación, dígitos manuscritos, 28x28, escala grises, " * 6)]
+    results += [
+        score(
+            rubric,
+            "q4",
+            "Mi perro se llama Relu y corre por el parque con los niños. Ayer comí un helado softmax en la playa con mis primos. Las manzanas del mercado suman uno cuando las cuento. Mi tía dice que el gradiente de la montaña cansa a los ciclistas del pueblo.",
+        )
+    ]
+    provisional = provisional_rubric()
+    results += [score(provisional, "q4", model_answer("q4")), score(provisional, "q4", "La capa oculta usa ReLU.")]
+    results += [score(provisional, "q1", "MNIST, clasificación, dígitos manuscritos, 28x28, escala grises, " * 6)]
+    template = (ROOT / "assignment" / "answers" / "q1.md").read_text("utf-8")
+    results += [score(rubric, "q1", template + "\n" + model_answer("q1") + "\n")]  # written below the end marker
+    results += [score(rubric, "q1", template.replace(ANSWER_PLACEHOLDER, ""))]  # example line deleted, nothing written
     return results
+
+
+def provisional_rubric() -> dict[str, QuestionRubric]:
+    """The rubric of a template released without it (``release`` without --with-rubric)."""
+    from grader.instructor.release import without_rubric
+
+    return load_rubric(tomllib.loads(without_rubric(CONFIG.read_bytes()).decode("utf-8"))["rubric"])
 
 
 def test_catalogues_have_the_same_keys_and_every_result_renders(rubric):
@@ -393,3 +413,53 @@ def test_partial_message_names_ideas_without_giving_the_answer(rubric):
     assert en.startswith("Question 4: I found 2 of 4 key ideas (hidden-layer function")
     for word in ("no linea", "desvanec", "probabilidad", "suma"):
         assert word not in normalize(es)
+
+
+def test_a_provisional_rubric_scores_the_form_and_names_the_ideas(rubric):
+    provisional = provisional_rubric()
+    assert all(r.provisional and not r.topic and all(not i.patterns and not i.patterns_en for i in r.ideas) for r in provisional.values())
+    assert [len(provisional[q].ideas) for q in QUESTION_IDS] == [len(rubric[q].ideas) for q in QUESTION_IDS]
+    # a good answer and a wrong but well-formed one score the same: the content is graded on submission
+    good = score(provisional, "q4", model_answer("q4"))
+    wrong = score(
+        provisional,
+        "q4",
+        "La capa oculta usa la función sigmoide porque es la más antigua de todas y la capa de salida usa tanh, que es más moderna y "
+        "funciona mejor con todas las redes de este tipo en general, según vimos en clase con los ejemplos del profesor y del libro.",
+    )
+    assert good.fraction == 1.0 and good.message_key == "answers.provisional" and not good.found
+    es = CATALOGUES["es"]["answers.provisional"].format(**good.message_params)
+    assert "provisional" in es and "función de la capa oculta" in es and "cuando entregas" in es
+    assert (wrong.fraction, wrong.message_key) == (1.0, "answers.provisional")
+    short = score(provisional, "q4", "La capa oculta usa ReLU.")
+    assert short.fraction == 0.5 and short.message_key == "answers.provisional_short"
+    assert score(provisional, "q4", "").status == "untouched"
+    listed = score(provisional, "q1", "MNIST, clasificación, dígitos manuscritos, 28x28, escala grises, " * 6)
+    from grader import i18n
+
+    for result in (good, short, listed):
+        for lang in i18n.LANGUAGES:
+            text = i18n.render(lang, result.message_key, **result.message_params)
+            assert ("provisional" in text) and ("{" not in text)
+    # the full rubric refuses ideas without patterns: only a provisional one may lack them
+    raw = tomllib.loads(CONFIG.read_text(encoding="utf-8"))["rubric"]
+    del raw["q4"]["ideas"][0]["patterns"]
+    with pytest.raises(RubricError, match="patterns"):
+        load_rubric(raw)
+
+
+def test_an_answer_below_the_end_marker_is_found_and_the_message_says_what_to_move(rubric):
+    template = (ROOT / "assignment" / "answers" / "q1.md").read_text("utf-8")
+    result = score(rubric, "q1", template + "\nMNIST tiene imágenes de dígitos escritos a mano.\n")
+    assert (result.message_key, result.fraction) == ("answers.outside_markers", 0.0)
+    message = CATALOGUES["es"][result.message_key].format(**result.message_params)
+    assert "debajo de <!-- FIN DE LA RESPUESTA -->" in message and "«MNIST tiene imágenes de dígitos escritos a mano.»" in message
+    assert "mueve ese texto arriba" in message and "línea de ejemplo" not in message
+
+
+def test_an_emptied_answer_is_empty_not_the_example_line(rubric):
+    template = (ROOT / "assignment" / "answers" / "q1.md").read_text("utf-8")
+    result = score(rubric, "q1", template.replace(ANSWER_PLACEHOLDER, ""))
+    message = CATALOGUES["es"][result.message_key].format(**result.message_params)
+    assert result.message_key == "answers.emptied" and "está vacía" in message and "línea de ejemplo" in message
+    assert score(rubric, "q1", template).message_key == "answers.untouched"

@@ -214,19 +214,20 @@ def test_moodle_and_canvas_files_have_their_documented_columns(tmp_path):
         records.StudentRecord("ben", "timeout"),
         records.StudentRecord("@cy", "graded", result=result(10)),
     ]
-    ids = {"ana": "ana@uni.example", "@cy": ""}
-    moodle = read(lms.write("moodle", tmp_path, everyone, ids, "es"))
+    ids = {"ana": "ana@uni.example", "ben": "ben@uni.example", "@cy": "cy@uni.example"}
+    moodle = read(lms.write("moodle", tmp_path, everyone, ids, "es").path)
     assignment = "Red neuronal completamente conectada en MNIST"
     assert list(moodle[0]) == ["Email address", assignment]
-    assert [(r["Email address"], r[assignment]) for r in moodle] == [("'@cy", "10"), ("ana@uni.example", "7"), ("ben", "0")]
-    canvas = read(lms.write("canvas", tmp_path, everyone, ids, "en"))
-    assignment = "MNIST fully connected network"
+    # a student not graded has no grade, not 0
+    assert [(r["Email address"], r[assignment]) for r in moodle] == [("cy@uni.example", "10"), ("ana@uni.example", "7"), ("ben@uni.example", "")]
+    # the column keeps its name whatever --lang is: Canvas would create a new assignment for a new name
+    canvas = read(lms.write("canvas", tmp_path, everyone, ids, "en").path)
     assert list(canvas[0]) == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment]
     assert (canvas[0]["Student"], canvas[0][assignment]) == ("Points Possible", "10")
     assert [(r["Student"], r["SIS Login ID"], r[assignment]) for r in canvas[1:]] == [
-        ("'@cy", "'@cy", "10"),
+        ("'@cy", "cy@uni.example", "10"),  # a formula-like id is neutralized
         ("ana", "ana@uni.example", "7"),
-        ("ben", "ben", "0"),
+        ("ben", "ben@uni.example", ""),
     ]
     assert {p.name for p in tmp_path.iterdir()} == set(lms.FILES.values())
 
@@ -274,6 +275,7 @@ def test_the_closing_line_names_the_lms_files_asked_for(tmp_path, capsys):
     submission(tmp_path / "class" / "ana")
     run = new_batch(tmp_path, "--export", "moodle", "--export", "canvas")
     subs = roster.list_submissions(tmp_path / "class")
+    subs[0].lms_id = "ana@uni.example"
     (job,) = run.plan(subs)
     graded_by_fake_grader(run, job, 7)
     capsys.readouterr()

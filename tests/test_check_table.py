@@ -65,7 +65,8 @@ def grading_context(statuses: dict[str, str] | None = None, printed: str = "la e
 CODE_CASES = [
     ("load_data", {}, "load_data.ok", 1.0),
     ("load_data", {"load_data": {**LOADED, "structure_ok": False, "type": "list"}}, "load_data.structure", 0.0),
-    ("load_data", {"load_data": {**LOADED, "arrays": [{**ARRAYS[0], "equal": False}]}}, "load_data.different", 0.0),
+    ("load_data", {"load_data": {**LOADED, "arrays": [{**ARRAYS[0], "equal": False, "shape": [60000, 28, 28]}]}}, "load_data.different", 0.0),
+    ("load_data", {"load_data": {**LOADED, "arrays": [{**ARRAYS[0], "equal": False, "shape": [10000, 28, 28]}]}}, "load_data.shape", 0.0),
     ("show_sample", {}, "show_sample.ok", 1.0),
     ("show_sample", {"show_sample": {**SAMPLE, "is_figure": False, "type": "NoneType"}}, "show_sample.not_figure", 0.0),
     ("show_sample", {"show_sample": {**SAMPLE, "images": 0}}, "show_sample.no_image", 0.0),

@@ -38,6 +38,10 @@ def test_html_is_self_contained_with_three_charts(tmp_path, synthetic_shard):
     assert len(images) == 3
     assert all(base64.b64decode(i).startswith(b"\x89PNG\r\n\x1a\n") for i in images)
     assert "Content-Security-Policy" in html
+    # the only script is the table sorter, allowed by its hash (no 'unsafe-inline' for scripts)
+    assert html.count("<script") == 1 and f'<script id="table-sort">{class_report.SORT_SCRIPT}</script>' in html
+    assert f"script-src '{class_report.SORT_SCRIPT_HASH}'" in html and "script-src 'unsafe-inline'" not in html
+    html = html.replace(f'<script id="table-sort">{class_report.SORT_SCRIPT}</script>', "")
     assert not re.search(r"<(script|link|iframe|object)\b", html, re.IGNORECASE)
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html, re.IGNORECASE)
     assert not re.search(r"url\(", html)
@@ -45,6 +49,7 @@ def test_html_is_self_contained_with_three_charts(tmp_path, synthetic_shard):
 
 def test_student_text_is_escaped_and_uncertain_answers_stand_out(tmp_path, synthetic_shard):
     _, html, markdown = build(tmp_path, synthetic_shard)
+    html = html.replace(f'<script id="table-sort">{class_report.SORT_SCRIPT}</script>', "")
     assert HOSTILE not in html and "<script>" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;negrita&lt;/b&gt;" in html
     uncertain = re.findall(r'<details class="answer uncertain" open>\s*<summary><code>(q\d)</code>', html)

@@ -132,6 +132,8 @@ CONFIG_ERRORS = {
     "unknown_checks": ([("[points]\n", "[points]\nbonus = 1\n")], "[points]"),
     "partial_shares": ([("hidden = 0.2 ", "hidden = -0.2 ")], "[partial.architecture]"),
     "partial_sum": ([("hidden = 0.2 ", "hidden = 0.3 ")], "[partial.architecture]"),
+    # Shares below 1 would silently cost every student part of the check's points.
+    "partial_sum-below": ([("loss = 0.3 ", "loss = 0.2 ")], "[partial.compile]"),
     "not_numbers": ([("threshold = 0.5", "threshold = -1")], "[similarity]"),
     "free_text": ([("min_sections = 10", "min_sections = 99")], "[exploration]"),
 }
@@ -227,3 +229,17 @@ def test_a_config_that_grades_the_code_alone_compiles_no_rubric(tmp_path):
     assert config.answers is None and config.exploration_settings is None
     tables = [line for line in config_doc.describe(config) if line.startswith("[")]
     assert not any(line.startswith(("[answers]", "[exploration_settings]")) for line in tables)  # derived, not keys of the file
+
+
+@pytest.mark.parametrize(("edit", "total"), [(("hidden = 0.2 ", "hidden = 0.1 "), "0.9"), (("hidden = 0.2 ", "hidden = 0.25 "), "1.05")])
+def test_partial_shares_must_add_up_to_exactly_one(tmp_path, edit, total):
+    with pytest.raises(ConfigError) as raised:
+        load_config(_with(tmp_path, edit))
+    assert raised.value.key == "config.partial_sum"
+    assert total in raised.value.sentence("es") and "no 1" in raised.value.sentence("es")
+    assert total in raised.value.sentence("en")
+
+
+def test_partial_shares_that_add_up_to_one_load_as_written(tmp_path):
+    config = load_config(_with(tmp_path, ("hidden = 0.2 ", "hidden = 0.1 "), ("structure = 0.25", "structure = 0.35")))
+    assert config.partial.architecture == {"structure": 0.35, "hidden": 0.1, "output": 0.25, "parameters": 0.3}

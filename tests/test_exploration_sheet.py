@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from grader import i18n
 from grader.answers.exploration import (
     ExplorationScore,
     ExplorationSettings,
@@ -234,6 +235,8 @@ def test_every_exploration_message_renders(settings, table, tmp_path):
     sheet.write_text(fill(SHEET.read_text("utf-8"), {1}), "utf-8")
     many = tmp_path / "many.md"
     many.write_text(fill(SHEET.read_text("utf-8"), set(range(1, 12))), "utf-8")
+    below = tmp_path / "below.md"
+    below.write_text(SHEET.read_text("utf-8").replace("<!-- FIN -->", "<!-- FIN -->\n" + OBSERVATION, 1), "utf-8")
     with open(ROOT / "grader" / "config.toml", "rb") as handle:
         raw = tomllib.load(handle)
     results = [
@@ -246,11 +249,37 @@ def test_every_exploration_message_renders(settings, table, tmp_path):
         score_exploration(SOLUTION, None, settings),
         score_exploration(sheet, table, settings),
         score_exploration(sheet, None, settings),
+        score_exploration(below, table, settings),
     ]
     es, en = catalogue("es"), catalogue("en")
-    assert set(es) == set(en) == {r.message_key for r in results}
+    parts = {"exploration.rule", "exploration.outside_note"}  # rendered inside other messages
+    assert set(es) == set(en) == {r.message_key for r in results} | parts
     for result in results:
-        for messages in (es, en):
-            message = messages[result.message_key].format(**result.message_params)
+        for lang in ("es", "en"):
+            message = i18n.render(lang, result.message_key, **result.message_params)
             assert message.startswith(("Exploración: ", "Exploration: "))
             assert "{" not in message
+
+
+def test_observations_below_the_end_marker_are_found_and_named(settings, table, tmp_path):
+    below = tmp_path / "below.md"
+    below.write_text(SHEET.read_text("utf-8").replace("<!-- FIN -->", "<!-- FIN -->\n" + OBSERVATION, 1), "utf-8")
+    result = score_exploration(below, table, settings)
+    assert (result.message_key, result.message_params["outside"]) == ("exploration.outside_markers", "1")
+    message = i18n.render("es", result.message_key, **result.message_params)
+    assert "los ejercicios 1 tienen texto debajo de su marca <!-- FIN -->" in message and "mueve" in message
+    # With other exercises done, the misplaced one is named beside the percentage's rule.
+    mixed = tmp_path / "mixed.md"
+    mixed.write_text(fill(below.read_text("utf-8"), set(range(2, 8))), "utf-8")
+    result = score_exploration(mixed, table, settings)
+    message = i18n.render("es", result.message_key, **result.message_params)
+    assert result.message_key == "exploration.sections_missing" and "los ejercicios 1 tienen texto debajo" in message
+
+
+def test_the_share_states_how_the_percentage_follows(settings, table, tmp_path):
+    sheet = tmp_path / "six.md"
+    sheet.write_text(fill(SHEET.read_text("utf-8"), set(range(1, 7))), "utf-8")
+    result = score_exploration(sheet, table, settings)
+    message = i18n.render("es", result.message_key, **result.message_params)
+    # 6 of the 10 asked x 80 % + the table's 20 % = 68 %.
+    assert "vale el 68 % de los puntos (cálculo: 6 de los 10 ejercicios pedidos × 80 % por las observaciones, más 20 % de 20 % por la tabla)" in message

@@ -69,11 +69,15 @@ def layout(autograder_zip: Path, root: Path) -> Path:
     return root
 
 
-def run_autograder(root: Path, **extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+def run_autograder(root: Path, reach: bool = False, **extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """``reach``: this interpreter made reachable for the `user` level's uid (see python_reachable)."""
+    from test_classroom50_runtime import python_reachable
+
     env = {k: v for k, v in mnist_env().items() if not k.startswith("GRADESCOPE_")}
     env.update(GRADESCOPE_AUTOGRADER_ROOT=str(root), GRADESCOPE_PYTHON=sys.executable, **extra)
+    command = [str(root / "run_autograder")]
     done = subprocess.run(
-        [str(root / "run_autograder")],
+        python_reachable(command) if reach else command,
         cwd=root,
         env=env,
         capture_output=True,
@@ -141,15 +145,31 @@ def test_setup_script_is_valid_bash():
 
 
 # -- run_autograder -----------------------------------------------------------------------
+@pytest.fixture
+def world_root():
+    """A folder others may traverse, as Gradescope's /autograder (pytest's tmp_path is root's own)."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="gradescope-root-"))
+    base.chmod(0o755)
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
 @pytest.mark.slow
-def test_a_whole_repository_is_graded(autograder_zip, tmp_path):
-    root = layout(autograder_zip, tmp_path / "autograder")
+def test_a_whole_repository_is_graded(autograder_zip, world_root):
+    """At the `user` level, the one Gradescope's root containers give where bubblewrap cannot make namespaces."""
+    root = layout(autograder_zip, world_root / "autograder")
     repo = root / "submission"
     shutil.copytree(SOLUTIONS, repo / "assignment")
     (repo / "grader").mkdir()  # a student's own grader package is never imported
     (repo / "grader" / "__init__.py").write_text("raise SystemExit('the student grader ran')\n")
-    done, document = run_autograder(root)
+    forced = {"GRADER_ISOLATION": "user"} if os.geteuid() == 0 else {}
+    done, document = run_autograder(root, reach=True, **forced)
     assert done.returncode == 0, done.stderr
+    assert "isolation" in document["extra_data"], json.dumps(document)[:3000] + done.stdout[-2000:]
+    assert document["extra_data"]["isolation"] == (forced.get("GRADER_ISOLATION") or document["extra_data"]["isolation"])
+    assert document["extra_data"]["isolation"] in ("user", "namespaces"), "recorded in results.json"
     max_score = load_config(root / "source" / "grader" / "config.toml").max_score
     assert document["score"] == max_score == 100, [t for t in document["tests"] if t["status"] != "passed"]
     ids = [t["extra_data"]["id"] for t in document["tests"]]
@@ -230,3 +250,124 @@ def test_student_files_are_copied_and_nothing_else(tmp_path):
     run.copy_student_files(run.find_module_folder(tmp_path), tmp_path / "out")
     copied = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
     assert copied == ["answers/q2.md", "answers/q3.md", "exploration.md", "exploration_results/results.csv", "mnist_dense.py"]
+
+
+# -- the results file: placeholder first, honest grade in one step, the level recorded -----------
+# Stands in for the zip's grader (the wrapper is under test): records what results.json held
+# while it ran, optionally waits to be killed, and leaves a gradescope.json and score.json.
+STUB_GRADER = """import json, os, pathlib, sys, time
+args = sys.argv[1:]
+out = pathlib.Path(args[args.index("--out") + 1])
+results = pathlib.Path(os.environ["GRADESCOPE_AUTOGRADER_ROOT"]) / "results" / "results.json"
+record = {"argv": args, "pid": os.getpid(), "results_during_grading": json.loads(results.read_text())}
+pathlib.Path(os.environ["STUB_RECORD"]).write_text(json.dumps(record))
+if os.environ.get("STUB_WAIT"):
+    time.sleep(float(os.environ["STUB_WAIT"]))
+out.mkdir(parents=True)
+tests = [{"name": "Normalización", "score": 10, "max_score": 10, "status": "passed", "output": "Bien."}]
+(out / "gradescope.json").write_text(json.dumps({"score": 10, "tests": tests, "extra_data": {"max_score": 10}}))
+(out / "score.json").write_text(json.dumps({"isolation": os.environ.get("STUB_LEVEL", "namespaces")}))
+"""
+
+
+def stubbed(autograder_zip: Path, root: Path) -> Path:
+    root = layout(autograder_zip, root)
+    (root / "source" / "grader" / "__main__.py").write_text(STUB_GRADER)
+    shutil.copy2(STUBS / "mnist_dense.py", root / "submission" / "mnist_dense.py")
+    return root
+
+
+def test_results_json_is_a_placeholder_while_grading_then_the_honest_grade(autograder_zip, tmp_path):
+    root = stubbed(autograder_zip, tmp_path / "autograder")
+    record = tmp_path / "stub.json"
+    done, document = run_autograder(root, STUB_RECORD=str(record), STUB_LEVEL="user")
+    assert done.returncode == 0, done.stdout + done.stderr
+    seen = json.loads(record.read_text())
+    placeholder = seen["results_during_grading"]
+    jsonschema.validate(placeholder, SCHEMA)
+    assert the_error(placeholder)["output"] == i18n.render("es", "gradescope.interrupted")
+    argv = seen["argv"]
+    assert argv[argv.index("--require-isolation") + 1] == "user"
+    assert document["score"] == 10 and document["extra_data"]["isolation"] == "user"
+    assert "isolation level" in done.stdout
+    results = root / "results"
+    assert [p.name for p in results.iterdir()] == ["results.json"], "no staging file is left behind"
+    assert stat.S_IMODE(results.stat().st_mode) == 0o755 and results.stat().st_uid == os.geteuid()
+
+
+def test_a_kill_during_grading_leaves_the_placeholder_not_a_grade(autograder_zip, tmp_path):
+    import signal
+    import time
+
+    root = stubbed(autograder_zip, tmp_path / "autograder")
+    record = tmp_path / "stub.json"
+    env = {k: v for k, v in mnist_env().items() if not k.startswith("GRADESCOPE_")}
+    env.update(GRADESCOPE_AUTOGRADER_ROOT=str(root), GRADESCOPE_PYTHON=sys.executable, STUB_RECORD=str(record), STUB_WAIT="120")
+    process = subprocess.Popen([str(root / "run_autograder")], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (record.exists() and record.read_text()):
+            assert time.monotonic() < deadline and process.poll() is None, "the grader never started"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGKILL)  # run_autograder exec'd run.py: this is its process
+        process.wait(timeout=30)
+    finally:
+        stub = json.loads(record.read_text()) if record.exists() and record.read_text() else {}
+        if stub.get("pid"):
+            try:
+                os.kill(stub["pid"], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if process.poll() is None:
+            process.kill()
+    document = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    jsonschema.validate(document, SCHEMA)
+    assert the_error(document)["output"] == i18n.render("es", "gradescope.interrupted")
+
+
+def test_a_grading_below_user_is_refused(autograder_zip, tmp_path):
+    root = stubbed(autograder_zip, tmp_path / "autograder")
+    _, document = run_autograder(root, STUB_RECORD=str(tmp_path / "stub.json"), STUB_LEVEL="process")
+    test = the_error(document)
+    assert test["output"] == i18n.render("es", "gradescope.isolation", level="process", required="user")
+
+
+def test_without_the_user_level_nothing_is_graded(tmp_path, monkeypatch):
+    """A container that offers only `process` (not root, no namespaces): the grader never starts."""
+    (tmp_path / "submission").mkdir()
+    shutil.copy2(STUBS / "mnist_dense.py", tmp_path / "submission" / "mnist_dense.py")
+    monkeypatch.setenv(run.ROOT_ENV, str(tmp_path))
+    written: list[dict] = []
+    real_write = run.write_results
+
+    def spy(path, document):
+        written.append(json.loads(json.dumps(document)))
+        real_write(path, document)
+
+    def offers_process(minimum, *_):
+        raise run.isolation.IsolationError("process")
+
+    monkeypatch.setattr(run, "write_results", spy)
+    monkeypatch.setattr(run.isolation, "choose", offers_process)
+    monkeypatch.setattr(run, "grade", lambda *_: pytest.fail("graded below the required level"))
+    assert run.main() == 0
+    first, last = written
+    assert the_error(first)["output"] == i18n.render("es", "gradescope.interrupted"), "the placeholder comes first"
+    assert the_error(last)["output"] == i18n.render("es", "gradescope.isolation", level="process", required="user")
+    assert json.loads((tmp_path / "results" / "results.json").read_text(encoding="utf-8")) == last
+
+
+def test_setup_installs_bubblewrap():
+    script = (ROOT / "grader" / "gradescope" / "setup.sh").read_text(encoding="utf-8")
+    assert "apt-get install -y -qq --no-install-recommends bubblewrap" in script
+
+
+def test_the_exporter_records_the_isolation_level():
+    from grader.exporters import gradescope
+    from grader.results import CheckResult, GradingResult
+
+    check = CheckResult("normalize", "Normalización", 10, 10, True, "Bien.", "normalize.ok")
+    result = GradingResult(10, 10, [check], {}, isolation="user")
+    assert gradescope.to_gradescope(result)["extra_data"]["isolation"] == "user"
+    result.isolation = ""
+    assert "isolation" not in gradescope.to_gradescope(result)["extra_data"], "no level claimed that was not observed"

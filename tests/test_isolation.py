@@ -49,7 +49,9 @@ def _pairs(command: list[str], flag: str) -> list[tuple[str, str]]:
 
 def test_namespaces_command_binds_only_what_the_worker_needs(tmp_path):
     paths = _paths(tmp_path)
-    command = Isolation("namespaces", tmpfs_mb=64).command(["python", "-m", "grader.sandbox.answerer"], paths, ROOT / "grader")
+    (paths.state / "mnist_dense.py").write_text("")
+    (paths.state / isolation.OUTPUT_NAME).write_text("")
+    command = Isolation("namespaces", tmpfs_mb=64, storage_mb=100).command(["python", "-m", "grader.sandbox.answerer"], paths, ROOT / "grader")
     assert command[0] == "bwrap" and command[-3:] == ["python", "-m", "grader.sandbox.answerer"]
     for flag in ("--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-net", "--new-session"):
         assert flag in command
@@ -58,11 +60,18 @@ def test_namespaces_command_binds_only_what_the_worker_needs(tmp_path):
     assert read_only[str(ROOT / "grader")] == str(ROOT / "grader")
     assert str(ROOT) not in read_only  # the repository root (solutions/, the submission) stays out
     assert read_only[str(paths.plan)] == "/sandbox/plan.json" and read_only[str(paths.dataset)] == "/sandbox/mnist.npz"
-    assert writable == {str(paths.state): "/sandbox/state", str(paths.run): "/sandbox/run"}
+    # The one host file written through: the output file. The module is read-only; no host folder is writable.
+    assert writable == {str(paths.state / isolation.OUTPUT_NAME): "/sandbox/state/student-output.txt"}
+    assert read_only[str(paths.state / "mnist_dense.py")] == "/sandbox/state/mnist_dense.py"
     assert str(Path(sys.prefix).resolve()) in read_only or str(Path(sys.prefix)) in read_only
-    tmpfs = [command[i + 1] for i, word in enumerate(command) if word == "--tmpfs"]
-    assert tmpfs == ["/tmp", "/dev/shm"]
-    assert command.count("--size") == 2 and command[command.index("--size") + 1] == str(64 * 2**20)
+    # A capped tmpfs for the state and working folders, one for each of /tmp and /dev/shm: a fixed total.
+    sizes = {command[i + 3]: int(command[i + 1]) for i, word in enumerate(command) if word == "--size"}
+    assert sizes == {"/sandbox": 100 * 2**20, "/tmp": 64 * 2**20, "/dev/shm": 64 * 2**20}
+    assert Isolation("namespaces", tmpfs_mb=64, storage_mb=100).writable_mb == 100 + 2 * 64
+    assert [command[i + 1] for i, word in enumerate(command) if word == "--dir"][:2] == ["/sandbox/state", "/sandbox/run"]
+    assert command.index("--tmpfs") < command.index(str(paths.state / isolation.OUTPUT_NAME))  # binds go over the tmpfs
+    # Nothing is seeded into the tmpfs: a restarted answerer receives the checkpoint from the observer as data.
+    assert "--file" not in command
 
 
 def test_process_level_runs_the_command_as_it_is(tmp_path):
@@ -85,6 +94,7 @@ def test_choose_forces_and_refuses(monkeypatch):
         isolation.choose("namespaces")
     monkeypatch.setenv(isolation.FORCE_ENV, "")
     monkeypatch.setattr(isolation, "namespaces_available", lambda: False)
+    monkeypatch.setattr(isolation, "user_available", lambda: False)
     assert isolation.strongest() == "process"
     with pytest.raises(isolation.IsolationError):
         isolation.choose("namespaces")
@@ -126,7 +136,7 @@ def test_bubblewrap_walls_hold():
     port = listener.getsockname()[1]
     with listener, tempfile.TemporaryDirectory() as folder:
         paths = _paths(Path(folder))
-        level = Isolation("namespaces", tmpfs_mb=8)
+        level = Isolation("namespaces", tmpfs_mb=8, storage_mb=8)
         level.prepare(paths)
         probe = (
             "import os, json\n"  # noqa: UP031 - Python source: its braces would need doubling in an f-string
@@ -153,7 +163,7 @@ def test_bubblewrap_walls_hold():
         assert max(seen["pids"]) < 10  # its own namespace: no grader, no runner, no other student
         assert seen["grader"] == 30 or seen["grader"] == 13  # EROFS (or EACCES as nobody)
         assert seen["tmp"] == 28  # ENOSPC: /tmp is capped
-        assert seen["state"] == "written" and (paths.state / "x").is_file()
+        assert seen["state"] == 28 and not (paths.state / "x").exists()  # the state folder is in the same capped tmpfs
         assert seen["stop"] != "sent"
         assert seen["net"] == "refused"  # its own network namespace: not even the host's loopback
         assert not (ROOT / "grader" / "planted.py").exists()
@@ -280,7 +290,7 @@ def test_files_from_the_sandbox_are_read_only_when_regular(tmp_path):
 
 
 def test_every_road_requires_the_strongest_level():
-    """grade.yml, the Classroom 50 autograder and batch all pass --require-isolation roads."""
+    """grade.yml and batch pass --require-isolation roads; Classroom 50 and Gradescope at least user."""
     import yaml
 
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "grade.yml").read_text(encoding="utf-8"))
@@ -292,7 +302,10 @@ def test_every_road_requires_the_strongest_level():
     assert "steps.grade.outcome == 'success'" in steps["mnist"]["if"]  # only a grading that succeeded
     assert any("apt-get install" in step.get("run", "") and "bubblewrap" in step.get("run", "") for step in job["steps"])
     autograder = (ROOT / "grader" / "classroom50" / "autograder.py").read_text(encoding="utf-8")
-    assert re.search(r'"--require-isolation",\s*"roads"', autograder) and "PR_SET_DUMPABLE" in autograder
+    assert re.search(r'"--require-isolation",\s*REQUIRED_LEVEL', autograder) and "PR_SET_DUMPABLE" in autograder
+    assert 'REQUIRED_LEVEL = "user"' in autograder
+    gradescope = (ROOT / "grader" / "gradescope" / "run.py").read_text(encoding="utf-8")
+    assert '"--require-isolation", REQUIRED_LEVEL' in gradescope and 'REQUIRED_LEVEL = "user"' in gradescope
     batch = (ROOT / "grader" / "instructor" / "batch.py").read_text(encoding="utf-8")
     assert re.search(r'"--require-isolation",\s*"roads"', batch)
 

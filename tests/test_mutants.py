@@ -153,7 +153,7 @@ def _mutants() -> dict[str, tuple[str, dict[str, str]]]:
                 "    return history\n",
             ),
             # The grader trains the student's own model (issue 19): min_accuracy measures it.
-            {"train": "train.no_fit"},
+            {"train": "train.other_model"},
         ),
     }
 

@@ -105,3 +105,23 @@ def test_each_message_names_the_right_step(graded, name):
     for check, words in MUTANTS[name][2].items():
         for word in words:
             assert word in checks[check]["message"], (check, checks[check]["message"])
+
+
+# The pipeline checks whose failure can explain a low accuracy, and the step each names.
+PIPELINE_CHECKS = {"normalize": 3, "architecture": 4, "compile": 5, "train": 6}
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_messages_agree_with_each_other(graded, name):
+    """A low accuracy never says a step "showed no difference" when that step's own check
+    failed, and it names every failed pipeline step (as an observed cause or as the likely one)."""
+    checks = graded[name].checks()
+    failed = [check for check in PIPELINE_CHECKS if not checks[check]["passed"]]
+    accuracy = checks["min_accuracy"]
+    if accuracy["message_key"] != "min_accuracy.low":
+        return
+    message = accuracy["message"].lower()
+    if failed:
+        assert "no se vio ninguna diferencia" not in message, (failed, message)
+    for check in failed:
+        assert f"paso {PIPELINE_CHECKS[check]} (" in message, (check, message)

@@ -1,6 +1,9 @@
 """``python -m grader release OUT``: the student template holds the stubs, the
 sheets, the grader and the student workflows, never a solution or a model
 answer; its manifest covers every protected file; the released stubs score 0.
+
+The command runs in-process (``release.main``); only the grading of the
+released stubs starts ``python -m grader``, as a student would.
 """
 
 from __future__ import annotations
@@ -14,9 +17,13 @@ import shutil
 import subprocess
 import sys
 import unicodedata
+from contextlib import redirect_stderr, redirect_stdout
+from io import StringIO
 from pathlib import Path
 
 import pytest
+
+from grader.instructor import release as release_command
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -32,10 +39,23 @@ def run(*args: str, cwd: Path = ROOT, timeout: float = 600) -> subprocess.Comple
     return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
+class Done:
+    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def release_cli(*args: str) -> Done:
+    """``python -m grader release ARGS``, in-process: exit status, stdout, stderr."""
+    out, err = StringIO(), StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = release_command.main(list(args))
+    return Done(code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("release") / "mnist-dense-template"
-    done = run("release", str(out))
+    done = release_cli(str(out))
     assert done.returncode == 0, done.stderr
     return out
 
@@ -58,6 +78,7 @@ def test_layout(release):
             ".github",
             "README.md",
             "requirements.txt",
+            "requirements-notebook.txt",
             "pytest.ini",
             ".gitignore",
             ".gitattributes",
@@ -190,7 +211,7 @@ def small_source(tmp_path: Path) -> Path:
 def test_refuses_to_release_a_solution(tmp_path):
     source = small_source(tmp_path)
     shutil.copy(SOLUTIONS / "mnist_dense.py", source / "assignment" / "mnist_dense.py")
-    done = run("release", str(tmp_path / "out"), "--source", str(source))
+    done = release_cli(str(tmp_path / "out"), "--source", str(source))
     assert done.returncode == 2
     assert "reference code or model answers" in done.stderr and "assignment/mnist_dense.py" in done.stderr
     assert not (tmp_path / "out").exists()
@@ -202,12 +223,12 @@ def test_refuses_a_model_answer_and_strips_instructor_sections(tmp_path):
         "# Actividad\n\nPara estudiantes.\n<!-- instructor-only -->\nSolutions live in solutions/.\n<!-- /instructor-only -->\nFin.\n",
         encoding="utf-8",
     )
-    done = run("release", str(tmp_path / "out"), "--source", str(source))
+    done = release_cli(str(tmp_path / "out"), "--source", str(source))
     assert done.returncode == 0, done.stderr
     readme = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
     assert "Para estudiantes." in readme and "Fin." in readme and "solutions/" not in readme
     shutil.copy(SOLUTIONS / "answers" / "q3.md", source / "assignment" / "answers" / "q3.md")
-    done = run("release", str(tmp_path / "out"), "--source", str(source), "--force")
+    done = release_cli(str(tmp_path / "out"), "--source", str(source), "--force")
     assert done.returncode == 2 and "solutions/answers/q3.md" in done.stderr
 
 
@@ -216,10 +237,64 @@ def test_out_must_be_empty_unless_forced(tmp_path, release):
     (out / ".git").mkdir(parents=True)
     (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     (out / "stale.txt").write_text("old\n")
-    done = run("release", str(out))
+    done = release_cli(str(out))
     assert done.returncode == 2 and "--force" in done.stderr
-    done = run("release", str(out), "--force")
+    done = release_cli(str(out), "--force")
     assert done.returncode == 0, done.stderr
     assert not (out / "stale.txt").exists()
     assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
     assert (out / ".grader-manifest.json").read_bytes() == (release / ".grader-manifest.json").read_bytes()
+
+
+def test_the_command_says_how_many_files_and_how_many_are_protected(tmp_path):
+    out = tmp_path / "template"
+    done = release_cli(str(out))
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / ".grader-manifest.json").read_text(encoding="utf-8"))
+    written = [p for p in released_files(out) if p.name != ".grader-manifest.json"]
+    assert f"Wrote {len(written)} files to {out} ({len(manifest['protected'])} protected, listed in .grader-manifest.json)." in done.stdout
+
+
+# --- the rubric belongs to the instructor ---------------------------------------
+
+
+def test_released_config_has_no_idea_patterns(release):
+    import tomllib
+
+    released = tomllib.loads((release / "grader" / "config.toml").read_text(encoding="utf-8"))["rubric"]
+    source = tomllib.loads((ROOT / "grader" / "config.toml").read_text(encoding="utf-8"))["rubric"]
+    assert released["provisional"] is True
+    for question, table in source.items():
+        if not isinstance(table, dict):
+            continue
+        assert "topic" not in released[question]
+        for mine, theirs in zip(table["ideas"], released[question]["ideas"], strict=True):
+            assert "patterns" not in theirs and "patterns_en" not in theirs
+            assert (theirs["name"], theirs["hint"]) == (mine["name"], mine["hint"])  # the checklist stays
+    # not one pattern of the rubric is in the file, as text
+    text = (release / "grader" / "config.toml").read_text(encoding="utf-8")
+    patterns = {p for t in source.values() if isinstance(t, dict) for i in t["ideas"] for p in i["patterns"] + i.get("patterns_en", [])}
+    assert not [p for p in patterns if f"'{p}'" in text]
+
+
+def test_with_rubric_keeps_it_and_batch_accepts_both(tmp_path, release):
+    out = tmp_path / "with-rubric"
+    done = release_cli(str(out), "--with-rubric")
+    assert done.returncode == 0, done.stderr
+    assert (out / "grader" / "config.toml").read_bytes() == (ROOT / "grader" / "config.toml").read_bytes()
+    # batch compares protected files with the instructor's own when there is no manifest:
+    # the config as either release wrote it is no change
+    from grader.config import load_config
+    from grader.instructor import files, workspace
+
+    config_bytes = (ROOT / "grader" / "config.toml").read_bytes()
+    template = workspace.load_template(load_config(ROOT / "grader" / "config.toml"), config_bytes, "es", None)
+    for checkout in (release, out):
+        changed = files.compare_protected(checkout, template.protected, template.protected_variants)
+        assert "grader/config.toml" not in [c.path for c in changed], changed
+    tampered = tmp_path / "tampered"
+    shutil.copytree(release, tampered)
+    config = tampered / "grader" / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("min_words = 40", "min_words = 1", 1), encoding="utf-8")
+    changed = files.compare_protected(tampered, template.protected, template.protected_variants)
+    assert ("grader/config.toml", "modified") in [(c.path, c.kind) for c in changed]

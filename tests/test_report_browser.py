@@ -72,7 +72,7 @@ def test_no_console_errors_and_charts_decode(report, tmp_path):
     assert 'id="similarity"' in done.stdout and "<mark>" in done.stdout
     # A copy with a script that checks every image decoded (the CSP is relaxed only there).
     probe = tmp_path / "probe.html"
-    html = report.read_text(encoding="utf-8").replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';")
+    html = report.read_text(encoding="utf-8").replace(f"script-src '{class_report.SORT_SCRIPT_HASH}'", "script-src 'unsafe-inline'")
     probe.write_text(html.replace("</body>", CHECK_IMAGES + "</body>"), encoding="utf-8")
     done = chromium(probe, tmp_path / "profile", "--dump-dom")
     assert console(done) == []
@@ -96,3 +96,36 @@ def test_screenshot_is_not_blank(report, tmp_path):
     pixels = imread(shot)
     assert pixels.shape[0] >= 1000 and pixels.shape[1] >= 1000
     assert pixels.std() > 0.05  # text, tables and charts, not an empty page
+
+
+SORT_PROBE = """<script>
+addEventListener("load", () => {
+  const ids = () => [...document.querySelectorAll("#grades tbody tr")].map(r => r.cells[0].textContent.trim()).join(",");
+  const before = ids();
+  document.querySelectorAll("#grades th")[1].click();
+  const up = ids();
+  document.querySelectorAll("#grades th")[1].click();
+  document.body.dataset.sorted = before + "|" + up + "|" + ids();
+});
+</script>"""
+
+
+def test_attention_list_on_top_and_the_grade_table_sorts(report, tmp_path):
+    done = chromium(report, tmp_path / "profile", "--dump-dom")
+    assert console(done) == []
+    dom = done.stdout
+    # the attention list comes before everything else and links to the students' sections
+    assert dom.index('id="attention"') < dom.index('id="charts"') < dom.index('id="gradebook"')
+    section = dom[dom.index('id="attention"') : dom.index('id="charts"')]
+    assert '<a href="#s-' in section
+    # the sorter ran under the report's own CSP (it makes the headers focusable)
+    assert re.search(r'<th[^>]*data-sort="num"[^>]*tabindex="0"|<th[^>]*tabindex="0"[^>]*data-sort="num"', dom), dom[dom.index('id="grades"') :][:600]
+    probe = tmp_path / "sort.html"
+    html = report.read_text(encoding="utf-8").replace(f"script-src '{class_report.SORT_SCRIPT_HASH}'", "script-src 'unsafe-inline'")
+    probe.write_text(html.replace("</body>", SORT_PROBE + "</body>"), encoding="utf-8")
+    done = chromium(probe, tmp_path / "profile", "--dump-dom")
+    assert console(done) == []
+    before, up, down = re.search(r'data-sorted="([^"]*)"', done.stdout)[1].split("|")
+    # served highest score first; one click sorts lowest first, a second click back to the served order
+    assert before != up and down == before
+    assert set(before.split(",")) == set(up.split(","))

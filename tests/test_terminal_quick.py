@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from dataclasses import replace
 
 import pytest
@@ -103,9 +104,65 @@ def test_progress_lines_off_a_tty():
         progress({"event": "start", "step": "train_model:restore"})
         progress.checking()
     lines = stream.getvalue().splitlines()
-    assert lines[0] == "[0 s] Cargando tu mnist_dense.py"
-    assert lines[2].endswith("Paso 6: entrenar (train_model): época 3/5")
-    assert lines[3].endswith("Paso 6: entrenar (train_model)") and lines[4].endswith("Comprobando los resultados")
+    # A line at once, before the first event: a piped run never starts silent.
+    assert lines[0] == "[0 s] Preparando la calificación"
+    assert lines[1] == "[0 s] Cargando tu mnist_dense.py"
+    assert lines[3].endswith("Paso 6: entrenar (train_model): época 3/5")
+    assert lines[4].endswith("Paso 6: entrenar (train_model): se recupera su resultado tras el reinicio (no se califica de nuevo)")
+    assert lines[5].endswith("Comprobando los resultados")
+    assert (
+        terminal.describe({"event": "start", "step": "import:restore"}, "en")
+        == "Loading your mnist_dense.py: its result is recovered after the restart (not graded again)"
+    )
+
+
+def test_a_long_step_off_a_tty_gets_a_heartbeat_that_names_it():
+    stream = io.StringIO()
+    with terminal.ProgressDisplay("es", stream, heartbeat=0.2) as progress:
+        progress({"event": "start", "step": "import"})
+        time.sleep(0.9)
+    beats = [line for line in stream.getvalue().splitlines() if line.endswith("Cargando tu mnist_dense.py (sigue en marcha)")]
+    assert len(beats) >= 2
+
+
+@pytest.mark.parametrize(
+    ("event", "lang", "line"),
+    [
+        ({"event": "restart", "step": "history", "cause": "memory"}, "es", "Tu código superó el límite de memoria en el paso 8; se reinicia y se continúa."),
+        ({"event": "restart", "step": "train_model", "cause": "timeout"}, "es", "Tu código superó su tiempo límite en el paso 6; se reinicia y se continúa."),
+        (
+            {"event": "restart", "step": "predict", "cause": "crashed"},
+            "es",
+            "El proceso que ejecuta tu código se cayó en el paso 9; se reinicia y se continúa.",
+        ),
+        (
+            {"event": "restart", "step": "evaluate_model", "cause": "exited"},
+            "es",
+            "Tu código terminó el proceso (exit) en el paso 7; se reinicia y se continúa.",
+        ),
+        ({"event": "restart", "step": "normalize", "cause": "tampered"}, "es", "Tu código modificó el calificador en el paso 3; se reinicia y se continúa."),
+        (
+            {"event": "restart", "step": "import", "cause": "error"},
+            "es",
+            "El proceso que ejecuta tu código se detuvo al cargar tu mnist_dense.py; se reinicia y se continúa.",
+        ),
+        ({"event": "restart", "step": "history", "cause": "memory"}, "en", "Your code went over the memory limit in step 8; restarting and carrying on."),
+        ({"event": "restart", "step": "train_model", "cause": "timeout"}, "en", "Your code went over its time limit in step 6; restarting and carrying on."),
+        ({"event": "restart", "step": "predict", "cause": "crashed"}, "en", "The process running your code crashed in step 9; restarting and carrying on."),
+        ({"event": "restart", "step": "evaluate_model", "cause": "exited"}, "en", "Your code ended the process (exit) in step 7; restarting and carrying on."),
+        ({"event": "restart", "step": "normalize", "cause": "tampered"}, "en", "Your code modified the grader in step 3; restarting and carrying on."),
+        (
+            {"event": "restart", "step": "import", "cause": "error"},
+            "en",
+            "The process running your code stopped while loading your mnist_dense.py; restarting and carrying on.",
+        ),
+    ],
+)
+def test_a_restarted_worker_is_said_in_plain_words(event, lang, line):
+    stream = io.StringIO()
+    with terminal.ProgressDisplay(lang, stream) as progress:
+        progress(event)  # as the supervisor's progress callback sends it
+    assert stream.getvalue().splitlines()[-1].endswith(line)
 
 
 def test_a_failed_step_is_not_announced_twice_as_if_it_ran_again():

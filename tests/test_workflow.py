@@ -177,15 +177,18 @@ def test_actionlint_passes_on_every_workflow(actionlint):
 
 
 def test_actionlint_rejects_a_broken_workflow(actionlint, tmp_path):
-    """The linter really lints: an undefined step and a wrong action input fail it."""
+    """The linter really lints: an undefined step and an undefined function fail it.
+
+    (A wrong action input is not one of them: this actionlint knows the inputs of
+    the Node 20 majors only, not of checkout@v7 or setup-python@v7.)"""
     broken = GRADE_WORKFLOW.read_text(encoding="utf-8")
     broken = broken.replace("steps.grade.outcome", "steps.nonexistent.outcome")
-    broken = broken.replace("python-version:", "python-versions:")
+    broken = broken.replace("hashFiles(", "hashFile(")
     path = tmp_path / "broken.yml"
     path.write_text(broken, encoding="utf-8")
     done = run_actionlint(actionlint, path)
     assert done.returncode != 0, done.stdout
-    assert "nonexistent" in done.stdout and "python-versions" in done.stdout, done.stdout
+    assert "nonexistent" in done.stdout and "hashFile" in done.stdout, done.stdout
 
 
 # -- the workflow's shape -----------------------------------------------------------
@@ -205,7 +208,7 @@ def test_setup_caches_and_artifact(workflow):
     (cache,) = uses(workflow, "actions/cache")
     assert cache["with"]["path"] == "~/.keras/datasets"
     (upload,) = uses(workflow, "actions/upload-artifact")
-    assert upload["uses"].endswith("@v4")
+    assert upload["uses"].endswith("@v6")
     assert upload["if"].replace(" ", "") in ("always()", "${{always()}}")
     steps = steps_by_id(workflow)
     assert "pip install -r requirements.txt" in steps["install"]["run"]
@@ -254,7 +257,7 @@ def test_grading_runs_inside_a_random_stop_commands_guard(workflow):
 def test_fail_below_max_is_an_opt_in_repository_variable(workflow):
     gate = steps_by_id(workflow)["gate"]
     assert gate["env"]["FAIL_BELOW_MAX"].replace(" ", "") == "${{vars.GRADER_FAIL_BELOW_MAX}}"
-    assert "steps.mnist.outputs.points" in gate["env"]["POINTS"]
+    assert "steps.mnist.outputs.exact" in gate["env"]["POINTS"], "full marks is judged on the exact points"
 
 
 def test_documented_reporter_snippet_matches_the_step_id(workflow):
@@ -314,6 +317,7 @@ def test_actions_publishes_summary_outputs_and_notices(tmp_path):
         "result": (folder / "legacy-classroom.b64").read_text().strip(),
         "points": "16",
         "max": "22",
+        "exact": "16",
     }
     assert stdout.splitlines() == [
         "::notice title=Autograding complete::Points 16/22",
@@ -459,8 +463,9 @@ def test_workflow_scripts_grade_a_submission_that_fakes_its_score(workflow, tmp_
     done, outputs, summary = runner.run("mnist")
     assert done.returncode == 0, done.stdout
     assert summary == (grading / "summary.md").read_text(encoding="utf-8")
-    assert set(outputs) == {"result", "points", "max"}
-    assert (outputs["points"], outputs["max"]) == (str(score["score"]), str(score["max_score"]))
+    assert set(outputs) == {"result", "points", "max", "exact"}
+    assert (outputs["points"], outputs["max"]) == (str(round(score["score"])), str(score["max_score"]))
+    assert float(outputs["exact"]) == score["score"]
     assert outputs["result"] == (grading / "legacy-classroom.b64").read_text(encoding="ascii").strip()
     payload = json.loads(base64.b64decode(outputs["result"]).decode("utf-8"))
     jsonschema.validate(payload, json.loads(LEGACY_SCHEMA.read_text(encoding="utf-8")))
@@ -480,12 +485,64 @@ def test_gate_passes_at_full_marks(workflow, tmp_path):
     files = tmp_path / "files"
     files.mkdir()
     runner = Runner(workflow, tmp_path, files, {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")})
-    done, _, _ = runner.run("gate", **{"vars.GRADER_FAIL_BELOW_MAX": "true", "steps.mnist.outputs.points": "100", "steps.mnist.outputs.max": "100"})
-    assert done.returncode == 0, done.stdout
-    done, _, _ = runner.run("gate", **{"vars.GRADER_FAIL_BELOW_MAX": "true", "steps.mnist.outputs.points": "", "steps.mnist.outputs.max": ""})
-    assert done.returncode == 1, "no grade at all must not pass a full-marks requirement"
-    done, _, _ = runner.run("gate", **{"vars.GRADER_FAIL_BELOW_MAX": "", "steps.mnist.outputs.points": "", "steps.mnist.outputs.max": ""})
-    assert done.returncode == 0, done.stdout
+
+    def gate(setting: str, exact: str, maximum: str) -> subprocess.CompletedProcess:
+        # points is the rounded figure the platforms get: the gate must not read it.
+        context = {"vars.GRADER_FAIL_BELOW_MAX": setting, "steps.mnist.outputs.exact": exact, "steps.mnist.outputs.max": maximum}
+        return runner.run("gate", **context, **{"steps.mnist.outputs.points": "100"})[0]
+
+    assert gate("true", "100", "100").returncode == 0
+    assert gate("true", "100.0", "100").returncode == 0
+    for below in ("99.5", "99.99", "99", "0"):
+        done = gate("true", below, "100")
+        assert done.returncode == 1 and "::error " in done.stdout, (below, done.stdout)
+    assert gate("true", "", "").returncode == 1, "no grade at all must not pass a full-marks requirement"
+    assert gate("true", "1e9", "100").returncode == 1, "only a plain decimal is a score"
+    assert gate("", "", "").returncode == 0
+
+
+def test_actions_exact_output_keeps_fractional_points(tmp_path):
+    """score.json 99.5/100: points (the platforms') is 100, exact stays 99.5 for the gate."""
+    checks = [CheckResult("normalize", "N", 9.5, 10, False, "m", "normalize.partial"), CheckResult("compile", "C", 90, 90, True, "m", "compile.ok")]
+    folder = _grading_folder(tmp_path / "grading", GradingResult(99.5, 100, checks, {}))
+    code, _, outputs, _ = _publish(tmp_path, folder)
+    assert code == 0
+    assert (outputs["points"], outputs["exact"], outputs["max"]) == ("100", "99.5", "100")
+
+
+def test_grade_yml_skips_the_template_push_and_queues_per_ref(workflow):
+    job = the_job(workflow)
+    assert job["if"].replace(" ", "") == "github.actor!='github-classroom[bot]'"
+    assert workflow["concurrency"]["group"].replace(" ", "") == "grade-${{github.ref}}"
+    assert workflow["concurrency"]["cancel-in-progress"] is False, "every push gets its grade"
+
+
+# The first major of each action whose action.yml declares `runs.using: node24`
+# (their release notes: checkout v5, setup-python v6, cache v5, upload-artifact v6,
+# download-artifact v7); Classroom 50's own runner uses checkout@v7 and setup-python@v7.
+NODE24_MAJORS = {
+    "actions/checkout": 7,
+    "actions/setup-python": 7,
+    "actions/cache": 5,
+    "actions/cache/restore": 5,
+    "actions/cache/save": 5,
+    "actions/upload-artifact": 6,
+    "actions/download-artifact": 7,
+}
+
+
+def test_every_action_runs_on_node_24():
+    seen = set()
+    for file in workflow_files():
+        for job in load_yaml(file)["jobs"].values():
+            for step in job.get("steps", []):
+                action, _, version = str(step.get("uses", "")).partition("@")
+                if not action.startswith("actions/"):
+                    continue
+                assert action in NODE24_MAJORS, f"{file.name}: {action} is not in the Node 24 table"
+                assert re.fullmatch(r"v\d+", version) and int(version[1:]) >= NODE24_MAJORS[action], f"{file.name}: {action}@{version}"
+                seen.add(action)
+    assert seen == set(NODE24_MAJORS)
 
 
 # -- classroom.yml: the legacy GitHub Classroom shape ------------------------------------
@@ -564,3 +621,156 @@ def test_ci_script_smokes_the_other_supported_pythons():
     assert 'SUPPORTED_PYTHONS="3.11 3.12 3.13"' in script
     assert '".venv-$version/bin/python" tests/smoke.py' in script
     assert "-m pip install --quiet -r requirements.txt" in script
+
+
+# -- the bubblewrap steps, with a fake sudo ------------------------------------------------
+FAKE_SUDO = """#!/usr/bin/env bash
+# Logs what the step asks of sudo; `sysctl -n KEY` succeeds only when the key exists (FAKE_KEY=1).
+echo "$*" >> "$SUDO_LOG"
+if [ "$1" = sysctl ] && [ "$2" = -n ]; then
+  [ "${FAKE_KEY:-0}" = 1 ] && { echo 1; exit 0; }
+  exit 255
+fi
+exit 0
+"""
+
+
+def run_script(script: str, tmp_path: Path, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """One `run:` script under the workflow's bash, with the runner's files in tmp_path."""
+    path = tmp_path / "step.sh"
+    path.write_text(script, encoding="utf-8")
+    for name in ("output", "summary", "env"):
+        (tmp_path / f"github-{name}").write_text("")
+    full = {**os.environ, "GITHUB_OUTPUT": str(tmp_path / "github-output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "github-summary")}
+    full.update(GITHUB_ENV=str(tmp_path / "github-env"), RUNNER_TEMP=str(tmp_path), **env)
+    return subprocess.run([*BASH, str(path)], cwd=cwd or tmp_path, env=full, capture_output=True, text=True, timeout=120, check=False)
+
+
+def fake_bin(tmp_path: Path, **scripts: str) -> str:
+    folder = tmp_path / "bin"
+    folder.mkdir(exist_ok=True)
+    for name, text in scripts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        (folder / name).chmod(0o755)
+    return f"{folder}{os.pathsep}{os.environ['PATH']}"
+
+
+def bubblewrap_step(path: Path) -> str:
+    steps = [s for job in load_yaml(path)["jobs"].values() for s in job.get("steps", [])]
+    (step,) = [s for s in steps if "bubblewrap" in str(s.get("run", ""))]
+    return step["run"]
+
+
+@pytest.mark.parametrize("name", ["grade.yml", "ci.yml", "grade-class.yml"])
+def test_bubblewrap_steps_lift_the_apparmor_key_when_it_exists(name, tmp_path):
+    """Ubuntu 24.04 (the key exists): the step sets it to 0; before 24.04 it touches nothing."""
+    script = bubblewrap_step(WORKFLOWS / name)
+    path = fake_bin(tmp_path, sudo=FAKE_SUDO)
+    for exists, lifted in (("1", True), ("0", False)):
+        log = tmp_path / f"sudo-{exists}.log"
+        done = run_script(script, tmp_path, {"PATH": path, "SUDO_LOG": str(log), "FAKE_KEY": exists})
+        assert done.returncode == 0, done.stdout + done.stderr
+        calls = log.read_text().splitlines()
+        assert any(c.startswith("apt-get install") and c.endswith("bubblewrap") for c in calls), calls
+        assert ("sysctl -w kernel.apparmor_restrict_unprivileged_userns=0" in calls) == lifted, calls
+
+
+# -- grade-class.yml: its scripts with a stubbed python ---------------------------------------
+CLASS_WORKFLOW = WORKFLOWS / "grade-class.yml"
+# Records each `python -m grader ...` call, one argument per line, and succeeds.
+FAKE_PYTHON = """#!/usr/bin/env bash
+printf '%s\\n' "$@" > "$CALLS/$(date +%s%N)"
+printf -- '---\\n' >> "$CALLS/order"
+"""
+
+
+def class_steps() -> dict[str, dict[str, Any]]:
+    jobs = load_yaml(CLASS_WORKFLOW)["jobs"]
+    return {f"{job}:{s['name']}": s for job, spec in jobs.items() for s in spec.get("steps", []) if "name" in s}
+
+
+def grade_job_env(inputs: dict[str, str]) -> dict[str, str]:
+    job = load_yaml(CLASS_WORKFLOW)["jobs"]["grade"]
+    context = {f"inputs.{k}": v for k, v in inputs.items()} | {"matrix.shard": "2", "needs.plan.outputs.count": "3"}
+    return {k: resolve(v, context) for k, v in job["env"].items()}
+
+
+def calls(folder: Path) -> list[list[str]]:
+    return [p.read_text().splitlines() for p in sorted(folder.iterdir()) if p.name != "order"]
+
+
+def test_grade_class_takes_ref_lang_export_and_config_and_passes_them_on(tmp_path):
+    inputs = load_yaml(CLASS_WORKFLOW).get("on", load_yaml(CLASS_WORKFLOW).get(True))["workflow_dispatch"]["inputs"]
+    assert {"roster", "shards", "timeout", "ref", "lang", "export", "config"} <= set(inputs)
+    assert inputs["lang"]["options"] == ["es", "en"]
+    steps = class_steps()
+    repo = tmp_path / "repo"
+    (repo / "configs").mkdir(parents=True)
+    (repo / "configs" / "strict.toml").write_text("# the instructor's config\n")
+    record = tmp_path / "calls"
+    record.mkdir()
+    env = grade_job_env(
+        {"roster": "roster.txt", "timeout": "900", "ref": "entrega-final", "lang": "en", "export": "moodle canvas", "config": "configs/strict.toml"}
+    )
+    env.update(PATH=fake_bin(tmp_path, python=FAKE_PYTHON), CALLS=str(record))
+    for name in ("grade:Clone this shard's student repositories", "grade:Remove what student code must not see", "grade:Grade"):
+        done = run_script(steps[name]["run"], tmp_path, env | {k: "" for k in steps[name].get("env", {})}, cwd=repo)
+        assert done.returncode == 0, name + done.stdout + done.stderr
+    fetch, grade = calls(record)
+    assert fetch == ["-m", "grader", "batch", "roster.txt", "--shard", "2/3", "--out", "shard-out", "--fetch-only", "--ref", "entrega-final"]
+    kept = str(tmp_path / "grading-config.toml")
+    assert grade[:10] == ["-m", "grader", "batch", "roster.txt", "--shard", "2/3", "--out", "shard-out", "--no-fetch", "--lang"]
+    text = " ".join(grade)
+    for part in ("--lang en", "--timeout 900", "--ref entrega-final", f"--config {kept}", "--export moodle --export canvas"):
+        assert part in text, text
+    assert Path(kept).read_text() == "# the instructor's config\n", "the config is kept outside the folders removed before grading"
+    upload = steps["grade:Upload this shard"]["with"]["path"]
+    assert "shard-out/submitted/" in upload, "merge needs the submitted files for similarity over the class"
+
+
+def test_grade_class_without_the_optional_inputs_passes_only_the_language(tmp_path):
+    steps = class_steps()
+    record = tmp_path / "calls"
+    record.mkdir()
+    env = grade_job_env({"roster": "roster.txt", "timeout": "", "ref": "", "lang": "es", "export": "", "config": ""})
+    env.update(PATH=fake_bin(tmp_path, python=FAKE_PYTHON), CALLS=str(record))
+    done = run_script(steps["grade:Grade"]["run"], tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    (grade,) = calls(record)
+    assert grade == ["-m", "grader", "batch", "roster.txt", "--shard", "2/3", "--out", "shard-out", "--no-fetch", "--lang", "es"]
+
+
+def test_grade_class_merge_step_names_every_shard_and_fails_on_a_missing_one(tmp_path, synthetic_shard):
+    """The merge job's own script, on shards laid out as download-artifact leaves them."""
+    script = class_steps()["merge:Merge"]["run"]
+    shards = tmp_path / "shards"
+    synthetic_shard(shards / "shard-1", ("ana", "dani"), shard="1/3")
+    synthetic_shard(shards / "shard-3", ("cris",), shard="3/3")
+    env = {"COUNT": "3", "GRADER_CONFIG": "", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(ROOT)}
+    done = run_script(script, tmp_path, env)
+    assert done.returncode == 2 and "shard-2 is missing" in done.stderr, done.stdout + done.stderr
+    synthetic_shard(shards / "shard-2", ("ben", "eva"), shard="2/3")
+    done = run_script(script, tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    report = tmp_path / "class-report"
+    assert {"gradebook.csv", "similarity.csv", "report.html", "report.md"} <= {p.name for p in report.iterdir()}
+    assert "ana,cris,code" in (report / "similarity.csv").read_text(encoding="utf-8"), "a pair split across shards is compared"
+
+
+def test_the_roads_table_names_tests_that_exist():
+    """docs/instructors.md, "Each road on its platform": every row names a test, and each named test is real."""
+    doc = INSTRUCTORS_DOC.read_text(encoding="utf-8")
+    section = doc.split("### Each road on its platform", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith(("| Road", "|---"))]
+    assert len(rows) >= 8, rows
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert len(cells) == 5, row
+        named = re.findall(r"`(tests/[\w/]+\.py)?(?:::(\w+))?(?:\[[^\]]*\])?`", cells[4])
+        assert named, f"no test named in: {row}"
+        current = None
+        for file, test in named:
+            current = ROOT / file if file else current
+            assert current is not None and current.is_file(), row
+            if test:
+                assert re.search(rf"^def {test}\(", current.read_text(encoding="utf-8"), re.M), f"{current.name}::{test} does not exist"

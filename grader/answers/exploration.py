@@ -128,9 +128,12 @@ def score_exploration(
 
     words: dict[int, int] = {}
     titles: dict[int, str] = {}
+    outside: set[int] = set()  # exercises with text below their end marker
     for section in extract_sections(markdown):
         if 1 <= section.number <= total:
             titles.setdefault(section.number, section.title)
+            if section.outside:
+                outside.add(section.number)
         if 1 <= section.number <= total and section.text:
             own = analyse(section.text, reference=section.statement).own_words
             words[section.number] = max(own, words.get(section.number, 0))
@@ -138,6 +141,12 @@ def score_exploration(
     pending = [n for n in range(1, total + 1) if n not in done]
     pending_es, pending_en = _pending_names(pending, titles, settings)
     params.update(done=len(done), pending=pending_es, pending_en=pending_en, percent=0)
+    misplaced = [n for n in pending if n in outside]
+    if misplaced:
+        # Observations written below <!-- FIN -->: named, so the student moves them where they count.
+        params["outside"] = ", ".join(str(n) for n in misplaced)
+        if not done:
+            return ExplorationScore(0.0, 0, total, present, "exploration.outside_markers", params, status="untouched", pending=pending, words=words)
     if not done:
         return ExplorationScore(
             0.0,
@@ -154,6 +163,19 @@ def score_exploration(
     weight = settings.table_weight
     fraction = (1 - weight) * sections_part + weight * present
     params["percent"] = percent(fraction)
+    # How the percentage follows: min(done, needed)/needed of the observations' share, plus the table's share.
+    params["rule"] = {
+        "key": "exploration.rule",
+        "params": {
+            "counted": min(len(done), settings.min_sections),
+            "needed": settings.min_sections,
+            "sections_weight": percent(1 - weight),
+            "table_weight": percent(weight * present),
+            "table_max": percent(weight),
+        },
+    }
+    if misplaced:
+        params["rule"] = [params["rule"], {"key": "exploration.outside_note", "params": {"outside": params["outside"]}}]
     if sections_part >= 1 and present:
         key = "exploration.complete_with_pending" if pending else "exploration.complete"
     elif sections_part >= 1:

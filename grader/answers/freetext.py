@@ -26,7 +26,7 @@ from grader.answers.exploration import (
     ExplorationSettings,
     score_exploration,
 )
-from grader.answers.markdown import FileTooLarge, read_answer
+from grader.answers.markdown import FileTooLarge, extract_answer, has_answer_markers, read_text, remove_placeholder
 from grader.answers.rubric import (
     QUESTION_IDS,
     AnswerScore,
@@ -70,7 +70,7 @@ class Scorer:
         path = self.submission / ANSWERS_DIR / f"{question}.md"
         rubric = self.rubrics[question]
         try:
-            text = read_answer(path, self.settings.max_bytes)
+            raw = read_text(path, self.settings.max_bytes)
         except FileTooLarge as error:
             return (
                 unscored(
@@ -82,7 +82,9 @@ class Scorer:
                 ),
                 "",
             )
-        return score_answer(question, text, rubric, self.settings), text or ""
+        # The raw file: score_answer tells an answer below the end marker or an emptied one from an untouched file.
+        text = None if raw is None else extract_answer(raw).text if has_answer_markers(raw) else remove_placeholder(raw)
+        return score_answer(question, raw, rubric, self.settings), text or ""
 
     def exploration(self) -> ExplorationScore:
         return score_exploration(

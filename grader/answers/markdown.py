@@ -141,6 +141,8 @@ class AnswerText:
 
     text: str  # the student's answer, without the placeholder; "" if none
     markers_found: bool  # False: the student removed the markers
+    placeholder: bool = False  # the example line is still between the markers
+    outside: str = ""  # text written below the end marker (not headings, quotes or comments)
 
 
 def extract_answer(markdown: str) -> AnswerText:
@@ -160,7 +162,22 @@ def extract_answer(markdown: str) -> AnswerText:
         return AnswerText(remove_placeholder("\n".join(kept)), markers_found=False)
     end = _first_marker(markdown, _ANSWER_END, start.end)
     body = markdown[start.end : end.start if end else len(markdown)]
-    return AnswerText(remove_placeholder(body), markers_found=end is not None)
+    outside = prose(markdown[end.end :]) if end else ""
+    return AnswerText(remove_placeholder(body), markers_found=end is not None, placeholder=has_placeholder(body), outside=outside)
+
+
+def has_placeholder(text: str) -> bool:
+    """Whether the example line is still in ``text`` (outside comments)."""
+    return _PLACEHOLDERS.search(remove_comments(text)) is not None
+
+
+def prose(markdown: str) -> str:
+    """What a student wrote in ``markdown``: without headings, block quotes, comments and placeholders."""
+    lines = markdown.splitlines()
+    dropped: set[int] = set()
+    for begin, end in _block_lines(markdown, ("heading_open", "blockquote_open")):
+        dropped.update(range(begin, end))
+    return remove_placeholder("\n".join(line for number, line in enumerate(lines) if number not in dropped))
 
 
 def read_text(path: str | Path, max_bytes: int | None = None) -> str | None:
@@ -196,6 +213,7 @@ class Section:
     statement: str  # the sheet's text before the block (the exercise)
     text: str  # the student's observations, without the placeholder
     title: str = ""  # the exercise's heading, without "Ejercicio N."
+    outside: str = ""  # text below the block's end marker, before the next heading or block
 
 
 _EXERCISE_HEADING = re.compile(r"#+\s*(?:ejercicio\s+\d+\s*[.:]\s*)?", re.IGNORECASE)
@@ -228,12 +246,17 @@ def extract_sections(markdown: str) -> list[Section]:
             heading = headings[following] if following < len(headings) else limit
             stop = position_after = min(heading, limit)
         statement = remove_comments(markdown[position : start.start])
+        outside = ""
+        if end is not None:
+            following = bisect.bisect_left(headings, end.end)
+            outside = prose(markdown[end.end : min(headings[following] if following < len(headings) else limit, limit)])
         sections.append(
             Section(
                 number=int(match.group(1)),
                 statement=statement,
                 text=remove_placeholder(markdown[start.end : stop]),
                 title=_title(statement),
+                outside=outside,
             )
         )
         position = position_after

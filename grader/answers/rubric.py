@@ -10,7 +10,10 @@ Matching is case- and accent-insensitive. Words copied from the question (any
 run of ``COPY_NGRAM`` words or more) do not count towards the length and ideas
 found only inside them do not count. ``uncertain`` marks answers an instructor
 should read: near the length threshold, very short, a keyword list, copied
-question text, or hits that sit in an otherwise off-topic answer.
+question text, hits that sit in an otherwise off-topic answer, or rubric
+words dropped into sentences about something else (keyword stuffing,
+:func:`anchoring`): such an answer keeps its points but is never silently
+full marks.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ SHORT_FACTOR = 0.5  # shorter than min_words, but not empty
 KEYWORD_LIST_FACTOR = 0.5  # words without sentences
 OFF_TOPIC_RATIO = 1 / 3  # fewer on-topic sentences than this: off-topic
 OFF_TOPIC_SENTENCES = 100  # sentences read to decide it
+# Keyword stuffing: in the sentences that hold a key idea, the share of content
+# words that belong to the question's vocabulary (its topic and idea patterns,
+# its title and text). Real answers, the corpus and the model answers, stay at
+# 0.39 or more; rubric words dropped into unrelated sentences ("Mi perro se
+# llama Relu") sit near 0.15-0.2. Below this mean the answer is marked.
+ANCHORED_RATIO = 0.3
+MIN_CONTENT_LETTERS = 3  # shorter words ("sí", "ya") are neither topic nor filler
 # Hint when no key idea is missing (too short, keyword list).
 DEFAULT_HINT = "desarrolla cada idea con frases completas."
 DEFAULT_HINT_EN = "develop each idea in full sentences."
@@ -82,6 +92,14 @@ class AnswerSettings:
 
     max_file_kb: int = field(default=64, metadata={"doc": "A larger answer file or sheet is not read: 0 points."})
     time_limit: float = field(default=20.0, metadata={"doc": "Seconds to score one free-text file; a file over it scores 0 alone."})
+    provisional: bool = field(
+        default=False,
+        metadata={
+            "doc": "true in a template released without the rubric (python -m grader release without --with-rubric): the ideas have "
+            "names but no patterns, and the self-check scores only the form of each answer (length, sentences, copied question, "
+            "language), lists the ideas as a checklist and says that the content is graded on submission."
+        },
+    )
     english: str = field(
         default="score",
         metadata={
@@ -104,6 +122,8 @@ class AnswerSettings:
             raise RubricError("[rubric]: max_file_kb must be a positive integer")
         if not isinstance(settings.time_limit, (int, float)) or settings.time_limit <= 0:
             raise RubricError("[rubric]: time_limit must be a positive number of seconds")
+        if not isinstance(settings.provisional, bool):
+            raise RubricError("[rubric]: provisional must be true or false")
         if settings.english not in ENGLISH_CHOICES:
             raise RubricError(f"[rubric]: english must be one of {list(ENGLISH_CHOICES)}")
         return settings
@@ -139,6 +159,7 @@ class QuestionRubric:
     min_words: int
     ideas: tuple[Idea, ...]
     topic: tuple[re.Pattern[str], ...] = ()
+    provisional: bool = False  # released without patterns: only the form is scored
 
 
 def _compile(patterns: Any, where: str) -> tuple[re.Pattern[str], ...]:
@@ -154,7 +175,7 @@ _QUESTION_KEYS = {"title", "question", "min_words", "topic", "ideas"}
 _IDEA_KEYS = {"name", "name_en", "hint", "hint_en", "patterns", "patterns_en"}
 
 
-def parse_question(question_id: str, raw: Mapping[str, Any]) -> QuestionRubric:
+def parse_question(question_id: str, raw: Mapping[str, Any], provisional: bool = False) -> QuestionRubric:
     where = f"[rubric.{question_id}]"
     unknown = set(raw) - _QUESTION_KEYS
     if unknown:
@@ -171,12 +192,12 @@ def parse_question(question_id: str, raw: Mapping[str, Any]) -> QuestionRubric:
         unknown = set(idea) - _IDEA_KEYS
         if unknown:
             raise RubricError(f"{idea_where}: unknown keys {sorted(unknown)}")
-        if not idea.get("name") or not idea.get("patterns"):
+        if not idea.get("name") or not (idea.get("patterns") or provisional):
             raise RubricError(f"{idea_where}: needs a name and patterns")
         ideas.append(
             Idea(
                 name=str(idea["name"]),
-                patterns=_compile(idea["patterns"], idea_where),
+                patterns=_compile(idea.get("patterns", []), idea_where),
                 name_en=str(idea.get("name_en", "")),
                 hint=str(idea.get("hint", "")),
                 hint_en=str(idea.get("hint_en", "")),
@@ -191,6 +212,7 @@ def parse_question(question_id: str, raw: Mapping[str, Any]) -> QuestionRubric:
         min_words=min_words,
         ideas=tuple(ideas),
         topic=_compile(raw.get("topic", []), f"{where} topic"),
+        provisional=provisional,
     )
 
 
@@ -201,7 +223,8 @@ def load_rubric(config: Any) -> dict[str, QuestionRubric]:
     missing = [q for q in QUESTION_IDS if q not in raw]
     if missing:
         raise RubricError(f"[rubric] lacks {missing}")
-    return {q: parse_question(q, raw[q]) for q in QUESTION_IDS}
+    provisional = raw.get("provisional", False) is True
+    return {q: parse_question(q, raw[q], provisional) for q in QUESTION_IDS}
 
 
 # --- analysing an answer ----------------------------------------------------
@@ -279,6 +302,41 @@ def _off_topic(text: str, rubric: QuestionRubric) -> bool:
     return on_topic / len(sentences) < OFF_TOPIC_RATIO
 
 
+def anchoring(text: str, rubric: QuestionRubric, english: bool = True) -> float | None:
+    """Mean share of question vocabulary among the content words of the
+    sentences that hold a key idea (None when no sentence holds one).
+
+    A content word is a word of three letters or more that is no function word
+    and no number; it belongs to the question's vocabulary when a topic or idea
+    pattern matches over it in its sentence, or it appears in the question's
+    title or text. Matching runs on the whole sentence, so an idea written in
+    several words ("sums to one") counts every word of it.
+    """
+    patterns = rubric.topic + tuple(p for idea in rubric.ideas for p in idea.matchers(english))
+    ideas = tuple(p for idea in rubric.ideas for p in idea.matchers(english))
+    question = set(words(f"{rubric.title} {rubric.question}"))
+    shares = []
+    for sentence in SENTENCE_BREAK.split(text)[:OFF_TOPIC_SENTENCES]:
+        normalized = normalize(sentence)
+        if not any(p.search(normalized) for p in ideas):
+            continue
+        content = [
+            t for t in WORD.finditer(normalized) if len(t.group()) >= MIN_CONTENT_LETTERS and not t.group().isdigit() and t.group() not in FUNCTION_WORDS
+        ]
+        if not content:
+            continue
+        spans = [(m.start(), m.end()) for p in patterns for m in p.finditer(normalized) if m.end() > m.start()]
+        on_topic = sum(1 for t in content if t.group() in question or any(a < t.end() and t.start() < b for a, b in spans))
+        shares.append(on_topic / len(content))
+    return sum(shares) / len(shares) if shares else None
+
+
+def is_stuffed(text: str, rubric: QuestionRubric, english: bool = True) -> bool:
+    """Rubric words in sentences that are not about the question (see :func:`anchoring`)."""
+    share = anchoring(text, rubric, english)
+    return share is not None and share < ANCHORED_RATIO
+
+
 # --- scoring ----------------------------------------------------------------
 
 
@@ -298,6 +356,12 @@ class AnswerScore:
 
 def _join(names: Sequence[str], none: str) -> str:
     return ", ".join(names) if names else none
+
+
+def first_words(text: str, count: int = 8) -> str:
+    """The first ``count`` words of ``text``, to show a student which text is meant."""
+    shown = text.split()
+    return " ".join(shown[:count]) + (" …" if len(shown) > count else "")
 
 
 def percent(fraction: float) -> int | float:
@@ -339,7 +403,13 @@ def score_answer(
     if text is None:
         return unscored(question_id, rubric, "missing_file")
     if has_answer_markers(text):
-        text = extract_answer(text).text
+        answer = extract_answer(text)
+        text = answer.text
+        if not text and answer.outside:
+            # Written, but below the end marker: say where, and what to move.
+            return unscored(question_id, rubric, "outside_markers", start=first_words(answer.outside))
+        if not text and not answer.placeholder:
+            return unscored(question_id, rubric, "emptied")
     else:
         text = remove_placeholder(text)
     if not text:
@@ -350,6 +420,8 @@ def score_answer(
     if settings.english == "ask_spanish" and looks_english(text):
         return unscored(question_id, rubric, "english", words=analysis.own_words)
 
+    if rubric.provisional:
+        return _provisional(question_id, rubric, analysis, params)
     accept_english = settings.english == "score"
     hits = [idea for idea in ideas if any(analysis.counts(p) for p in idea.matchers(accept_english))]
     lacking = [idea for idea in ideas if idea not in hits]
@@ -373,6 +445,8 @@ def score_answer(
         reasons.append("copied_question")
     if hits and _off_topic(text, rubric):
         reasons.append("off_topic")
+    if hits and not analysis.keyword_list and is_stuffed(text, rubric, accept_english):
+        reasons.append("unanchored")
 
     if analysis.copied_words > own:
         key = "answers.copied_question"
@@ -388,6 +462,8 @@ def score_answer(
         key = "answers.partial"
     else:
         key = "answers.complete"
+    if "unanchored" in reasons and key in ("answers.partial", "answers.complete"):
+        key = "answers.unanchored"  # said to the student too: never silent full marks
     first = lacking[0] if lacking else None
     params.update(
         words=own,
@@ -413,3 +489,22 @@ def score_answer(
         reasons=reasons,
         copied_words=analysis.copied_words,
     )
+
+
+def _provisional(question_id: str, rubric: QuestionRubric, analysis: TextAnalysis, params: dict[str, Any]) -> AnswerScore:
+    """The self-check of a template released without the rubric: the form of
+    the answer only (its own words, sentences rather than a word list), with
+    the key ideas named as a checklist; the content is graded on submission."""
+    own = analysis.own_words
+    short = own < rubric.min_words
+    fraction = (SHORT_FACTOR if short else 1.0) * (KEYWORD_LIST_FACTOR if analysis.keyword_list else 1.0)
+    key = "answers.provisional_keyword_list" if analysis.keyword_list else "answers.provisional_short" if short else "answers.provisional"
+    params.update(
+        words=own,
+        percent=percent(fraction),
+        copied_words=analysis.copied_words,
+        checklist=_join([i.name for i in rubric.ideas], "-"),
+        checklist_en=_join([i.label("en") for i in rubric.ideas], "-"),
+    )
+    reasons = ["provisional"]
+    return AnswerScore(fraction, "scored", [], [i.name for i in rubric.ideas], False, own, key, params, reasons, analysis.copied_words)

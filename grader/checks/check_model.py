@@ -203,6 +203,22 @@ def optimizer_words(name: str | None) -> Any:
     return name
 
 
+# Messages that never show the model's description as expected and found (their own fields say what differs).
+OWN_FIELDS = {"architecture.parameters_error", "architecture.custom_layer"}
+
+
+def _same_on_both_sides(deviations: list[Deviation], context: dict[str, Any]) -> bool:
+    """The message would read "expected X; found X": the description shown is the same on both sides."""
+    if len(deviations) == 1:
+        only = deviations[0]
+        if only.key in OWN_FIELDS:
+            return False
+        shown = {**context, **only.params}
+    else:
+        shown = context
+    return "found" in shown and shown.get("found") == shown.get("expected")
+
+
 def judge(check: str, deviations: list[Deviation], shares: dict[str, float], context: dict[str, Any]) -> tuple[str, float, dict[str, Any]]:
     """Catalogue key, fraction and fields of the verdict on ``deviations``.
 
@@ -213,6 +229,11 @@ def judge(check: str, deviations: list[Deviation], shares: dict[str, float], con
     lost = {d.aspect for d in deviations}
     # The kept shares, summed in the config's order: every aspect lost is exactly 0, whatever the set's order.
     fraction = sum(share for aspect, share in shares.items() if aspect not in lost)
+    if _same_on_both_sides(deviations, context):
+        # The layers read exactly as asked: never "expected X; found X". Say what differs instead.
+        items = [part(f"{check}.item.{d.key.partition('.')[2]}", **{**context, **d.params}) for d in deviations]
+        key = f"{check}.parameters_ignored" if lost == {"parameters"} else f"{check}.same_layers"
+        return key, fraction, {"found": context.get("found", deviations[0].params.get("found")), "count": len(deviations), "items": items}
     if len(deviations) == 1:
         only = deviations[0]
         return only.key, fraction, {**context, **only.params}

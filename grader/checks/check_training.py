@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader.checks import check_model
 from grader.checks.check_model import compile_deviations, effective_layers, optimizer_words
 from grader.checks.registry import check
-from grader.checks.verdict import fail, part
+from grader.checks.verdict import CheckFailed, Verdict, fail, part
 from grader.checks.words import found_type, found_types
 from grader.facts import ErrorInfo, NormalizeFacts, TrainFacts
 from grader.spec import STANDIN_EPOCHS, STANDIN_SAMPLES, function_of
 
 EXPECTED_EPOCHS = 5
 # How train_model can have ended without leaving a trained model, each said in the catalogue (measure.status.*).
-TRAIN_ENDINGS = ("timeout", "memory", "exited", "crashed", "tampered", "not_run")
+TRAIN_ENDINGS = ("timeout", "memory", "storage", "exited", "crashed", "tampered", "not_run")
+# A batch larger than this leaves few weight updates in 5 epochs (Keras's default is 32).
+LARGE_BATCH = 1024
 # How far a normalized pixel may stray from [0, 1] (the data's own rounding).
 UNIT_TOLERANCE = 1e-5
 
@@ -92,6 +95,9 @@ def _fail_first_attempt(first: ErrorInfo) -> None:
 
 def train_problems(facts: TrainFacts) -> None:
     """Fail on the first thing wrong with one training attempt's facts."""
+    if not facts.fit_calls and facts.is_history:
+        # A History, but no fit of the model received: another model was trained.
+        fail("train.other_model")
     if not facts.fit_calls:
         fail("train.no_fit", found=found_type(facts.returned_type))
     if not facts.weights_changed:
@@ -126,6 +132,8 @@ def test_evaluate(ctx, verdict):
         fail("evaluate.not_finite", found=f"({loss}, {accuracy})")
     measured = _measured(ctx, "evaluate_model")
     tolerance = ctx.config.grading.evaluate_tolerance
+    if _swapped(loss, accuracy, measured, tolerance):
+        fail("evaluate.swapped", loss=f"{loss:.4f}", accuracy=f"{accuracy:.4f}")
     # Written as "not close" so that a NaN from anywhere fails.
     if not abs(accuracy - measured.accuracy) <= tolerance:
         fail("evaluate.accuracy_mismatch", found=f"{accuracy:.4f}", expected=f"{measured.accuracy:.4f}")
@@ -137,6 +145,15 @@ def test_evaluate(ctx, verdict):
         verdict.ok("evaluate.ok_standin", accuracy=f"{accuracy:.4f}", steps=steps_phrase(replaced))
     else:
         verdict.ok("evaluate.ok", accuracy=f"{accuracy:.4f}")
+
+
+def _swapped(loss: float, accuracy: float, measured, tolerance: float) -> bool:
+    """The pair came back as (accuracy, loss): each value is the other one the grader measured."""
+    return (
+        abs(loss - measured.accuracy) <= tolerance
+        and abs(accuracy - measured.loss) <= max(0.01, 0.02 * measured.loss)
+        and abs(accuracy - measured.accuracy) > tolerance
+    )
 
 
 def _series_match(values, expected) -> bool:
@@ -169,7 +186,10 @@ def test_history(ctx, verdict):
         if wrong:
             problems.append(("history.frame_columns", {"missing": ", ".join(wrong)}))
     figure = facts.figure
-    if figure.error is not None:
+    if figure.error is not None and frame.error is not None and figure.error.function == "history_frame":
+        # plot_history failed inside the student's history_frame: the same mistake, already counted once.
+        problems[0] = ("history.frame_error_both", {"error_type": frame.error.type, "line": frame.error.line or "?"})
+    elif figure.error is not None:
         problems.append(_part_error("plot_history", "history.plot_error", figure.error))
     elif not figure.is_figure:
         problems.append(("history.not_figure", {"found": found_type(figure.type)}))
@@ -230,11 +250,14 @@ def test_predict(ctx, verdict):
 
 @check("min_accuracy")
 def test_min_accuracy(ctx, verdict):
+    ctx.fail_if_unimportable(None)
     replaced = stand_ins(ctx)
-    # train_model failed but the grader trained the student's own model (the reference training):
-    # the model is the student's, so it is measured, and the message names the grader's step 6.
-    own_model = getattr(ctx.run, "grader_training", "") == "student_model"
-    blocking = [s for s in replaced if (s in MODEL_STEPS and not (own_model and s == "train_model")) or _status(ctx, s) == "tampered"]
+    # train_model failed but the grader trained the student's own model (the reference training of the
+    # activity's length): the model is the student's, so it is measured, and the message says so.
+    # The observer records which training it did; an observation without that record is read from the History kept.
+    observed_training = getattr(ctx.run, "grader_training", "")
+    graded_training = "train_model" in replaced and (observed_training == "student_model" or (not observed_training and _full_grader_training(ctx)))
+    blocking = [s for s in replaced if (s in MODEL_STEPS and not (s == "train_model" and graded_training)) or _status(ctx, s) == "tampered"]
     helped = [s for s in replaced if s not in blocking]
     threshold = ctx.config.grading.min_accuracy
     if blocking:
@@ -255,13 +278,51 @@ def test_min_accuracy(ctx, verdict):
         fail("min_accuracy.not_recomputed")
     if not measured.inputs_consistent:
         fail("min_accuracy.inputs_inconsistent")
-    note = part("min_accuracy.note.standins", steps=steps_phrase(helped)) if helped else part("min_accuracy.note.own")
+    if graded_training:
+        note = part("min_accuracy.note.grader_training", steps=steps_phrase(helped), epochs=EXPECTED_EPOCHS)
+    else:
+        note = part("min_accuracy.note.standins", steps=steps_phrase(helped)) if helped else part("min_accuracy.note.own")
     if measured.accuracy < threshold:
-        fail("min_accuracy.low", accuracy=f"{measured.accuracy:.4f}", threshold=f"{threshold:.2f}", note=note, causes=accuracy_causes(_hint_facts(ctx)))
-    if helped:
+        failed = [s for s in failed_steps(ctx) if s not in helped]
+        fail("min_accuracy.low", accuracy=f"{measured.accuracy:.4f}", threshold=f"{threshold:.2f}", note=note, causes=accuracy_causes(_hint_facts(ctx), failed))
+    if graded_training:
+        verdict.ok(
+            "min_accuracy.ok_grader_training",
+            accuracy=f"{measured.accuracy:.4f}",
+            threshold=f"{threshold:.2f}",
+            steps=steps_phrase(helped),
+            epochs=EXPECTED_EPOCHS,
+        )
+    elif helped:
         verdict.ok("min_accuracy.ok_with_standins", accuracy=f"{measured.accuracy:.4f}", threshold=f"{threshold:.2f}", steps=steps_phrase(helped))
     else:
         verdict.ok("min_accuracy.ok", accuracy=f"{measured.accuracy:.4f}", threshold=f"{threshold:.2f}")
+
+
+def _full_grader_training(ctx) -> bool:
+    """The History kept with the model has the activity's epochs: the grader trained the student's model in full."""
+    training = ctx.grader_training
+    return training is not None and training.epochs == EXPECTED_EPOCHS
+
+
+def failed_steps(ctx) -> list[str]:
+    """The pipeline steps whose own check does not give full marks, so a low accuracy never contradicts them."""
+    from grader.checks import check_data
+
+    checks = {
+        "normalize": check_data.test_normalize,
+        "build_model": check_model.test_architecture,
+        "compile_model": check_model.test_compile,
+        "train_model": test_train,
+    }
+    failed = []
+    for step, run_check in checks.items():
+        try:
+            run_check(ctx, Verdict())
+        except CheckFailed as failure:
+            if failure.fraction < 1.0:
+                failed.append(step)
+    return failed
 
 
 def _standin_accuracy(ctx) -> str:
@@ -307,14 +368,18 @@ def _hint_facts(ctx) -> dict:
     return {step: ctx.observed(step) for step in PIPELINE}
 
 
-def accuracy_causes(facts: dict) -> list[dict]:
+def accuracy_causes(facts: dict, failed: list[str] | tuple = ()) -> list[dict]:
     """What was observed that explains a low accuracy, one message per cause, with its step.
 
     ``facts`` maps each pipeline step to its observations (None when it did
-    not run cleanly). Only differences that were seen are named; if none was,
-    the message says so and points at the learning curves.
+    not run cleanly). ``failed`` lists the steps whose own check failed: each
+    one not named by an observed cause is named as a likely cause, so this
+    message never says "no difference" of a step another message faults.
+    Only if nothing was seen and no step failed does the message say so and
+    point at the learning curves.
     """
-    causes = []
+    causes: list[dict] = []
+    named: set[str] = set()
     train, normalized = facts["train_model"], facts["normalize"]
     calls = train.fit_calls if train is not None else []
     low, high = (calls[-1].x_min, calls[-1].x_max) if calls else (normalized.min, normalized.max) if normalized is not None else (None, None)
@@ -322,18 +387,31 @@ def accuracy_causes(facts: dict) -> list[dict]:
         # Whose fault: normalize's output, or train_model changing right data.
         cause = "fit_range" if calls and normalize_output_right(normalized) else "input_range"
         causes.append(part(f"min_accuracy.cause.{cause}", min=f"{low:.4g}", max=f"{high:.4g}"))
+        named.add("train_model" if cause == "fit_range" else "normalize")
     built, compiled = facts["build_model"], facts["compile_model"]
     dense = [layer for layer in effective_layers(built.default) if layer[0] == "dense"] if built is not None else []
     compiled = compiled.default if compiled is not None else None
     from_logits = compiled is not None and compiled.loss is not None and compiled.loss.from_logits
     if dense and dense[-1][2] != "softmax" and not from_logits:
         causes.append(part("min_accuracy.cause.output_activation", activation=dense[-1][2]))
+        named.add("build_model")
     if len(dense) >= 2 and dense[0][2] not in ("relu", "tanh"):
         causes.append(part("min_accuracy.cause.hidden_activation", activation=dense[0][2]))
+        named.add("build_model")
     optimizer = compiled.optimizer if compiled is not None else None
     if optimizer and optimizer != "Adam":
         causes.append(part("min_accuracy.cause.optimizer", optimizer=optimizer_words(optimizer)))
+        named.add("compile_model")
+    batch = calls[-1].batch_size if calls else None
+    if isinstance(batch, int) and not isinstance(batch, bool) and batch > LARGE_BATCH:
+        # Few weight updates per epoch: what a batch of the whole training set gives.
+        causes.append(part("min_accuracy.cause.batch_size", batch_size=batch))
+        named.add("train_model")
     epochs = train.epochs if train is not None else None
     if isinstance(epochs, int) and epochs < EXPECTED_EPOCHS:
         causes.append(part("min_accuracy.cause.epochs", epochs=epochs, expected=EXPECTED_EPOCHS))
+        named.add("train_model")
+    for step in PIPELINE:
+        if step in failed and step not in named:
+            causes.append(part("min_accuracy.cause.step_failed", number=STEP_NUMBER[step], function=function_of(step)))
     return causes or [part("min_accuracy.cause.unknown")]

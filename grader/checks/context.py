@@ -7,6 +7,7 @@ for hints drawn from another step (None when it did not run cleanly).
 
 from __future__ import annotations
 
+import json
 import zipfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from grader import crashes
 from grader import facts as observations
+from grader.checks import causes
 from grader.checks.verdict import fail
 from grader.config import Config
 from grader.measure import Measurement, measure
@@ -45,17 +48,26 @@ class GradingContext:
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             return None
 
+    @cached_property
+    def grader_training(self) -> observations.GraderTraining | None:
+        """The epochs of the History kept with the trained model; None when there is none."""
+        folder = self.run.evidence_dir or self.run.state_dir
+        if folder is None:
+            return None
+        try:
+            saved = json.loads((Path(folder) / "history.json").read_text(encoding="utf-8"))
+            return observations.parse_as(observations.GraderTraining, {"epochs": len(saved["epoch"])})
+        except (OSError, TypeError, ValueError, KeyError, observations.MalformedFacts):
+            return None
+
     def facts(self, step: str) -> Any:
         """The step's observations; fails the check when the step did not run cleanly."""
         outcome = self.run.outcome(step)
-        unimportable = self._import_failure()
-        if unimportable is not None:
-            # Every function is missing because the module could not be loaded at all.
-            fail("step.import_failed", function=function_of(step), **unimportable)
+        self.fail_if_unimportable(step)
         if outcome is None:
             fail("step.not_run", function=function_of(step))
         if outcome.status != "ok":
-            key, params = step_failure(outcome, self.config)
+            key, params = step_failure(outcome, self.config, self.submission / causes.MODULE_FILE)
             fail(key, **params)
         try:
             return observations.parse(step, outcome.data)
@@ -73,30 +85,57 @@ class GradingContext:
         except observations.MalformedFacts:
             return None
 
+    def fail_if_unimportable(self, step: str | None) -> None:
+        """Fail when the module could not be loaded at all: the cause once (step 1), a pointer to it elsewhere."""
+        unimportable = self._import_failure()
+        if unimportable is None:
+            return
+        function = function_of(step) if step else "min_accuracy"
+        if step == FIRST_STEP:
+            fail("step.import_failed", function=function, cause=causes.error_cause(unimportable))
+        fail("step.import_failed_again", function=function, first=function_of(FIRST_STEP))
+
     def _import_failure(self) -> dict[str, Any] | None:
         """Why the module could not be loaded, when neither import nor salvage worked."""
         plain, salvage = self.run.outcome("import"), self.run.outcome("import-salvage")
         if plain is None or plain.status == "ok" or (salvage is not None and salvage.status == "ok"):
             return None
         error = (salvage.error if salvage is not None and salvage.error else plain.error) or {}
-        return {"error_type": error.get("type") or plain.status, "line": error.get("line") or "?"}
+        return {**error, "type": error.get("type") or plain.status}
 
 
+# The check that explains an unloadable module; the others point to it.
+FIRST_STEP = "load_data"
 # Step statuses with a message of their own (step.<status>); any other is step.error.
 FAILURE_STATUSES = tuple(s for s in StepStatus if s is not StepStatus.OK)
 
 
-def step_failure(outcome: StepOutcome, config: Config) -> tuple[str, dict[str, Any]]:
-    """Catalogue key and fields describing why a step did not finish."""
+def step_failure(outcome: StepOutcome, config: Config, source: Path | None = None) -> tuple[str, dict[str, Any]]:
+    """Catalogue key and fields describing why a step did not finish.
+
+    A crash the catalogue knows is explained (``crash.explained``); a missing
+    function with a near-miss in ``source`` (the student's file) names it.
+    """
     error = outcome.error or {}
     key = f"step.{outcome.status}" if outcome.status in FAILURE_STATUSES else "step.error"
+    if key == "step.error":
+        known = causes.crash_failure(function_of(outcome.step), error)
+        if known is not None:
+            return known
+    if key == "step.missing" and source is not None:
+        wanted = str(error.get("message") or function_of(outcome.step))
+        near = causes.near_miss(source, wanted)
+        if near is not None:
+            return "step.missing_near", {"function": wanted, "near": near}
     return key, {
         "function": function_of(outcome.step),
         "error_type": error.get("type", ""),
-        "error_message": error.get("message", ""),
+        "error_message": crashes.clean(str(error.get("message", ""))),
         "line": error.get("line") or "?",
         "limit": int(config.time_limit(outcome.step)) if outcome.step in config.time_limits else "?",
+        "wall_limit": int(config.time_limit(outcome.step) * max(1.0, config.grading.wall_factor)) if outcome.step in config.time_limits else "?",
         "memory_limit": config.grading.memory_limit_mb,
+        "storage_limit": config.isolation.storage_mb,
         "code": error.get("code", ""),
         "names": ", ".join(str(n) for n in error.get("names", [])[:3]) or "?",
     }

@@ -4,6 +4,16 @@ Shipped verbatim in the bundle that ``python -m grader bundle OUT`` writes to
 ``OUT/<slug>/``; Classroom 50's runner runs it as ``python3 autograder.py``
 with the student's checkout as working directory and no arguments.
 
+0. makes sure the student's code can be isolated (``plan_isolation``):
+   running as a user other than root (the hosted runner's ``runner``), where
+   ``/proc/sys/kernel/apparmor_restrict_unprivileged_userns`` is 1 (Ubuntu
+   24.04; actions/runner-images#10443) it lifts it with ``sudo -n sysctl -w
+   kernel.apparmor_restrict_unprivileged_userns=0`` and says so in the log,
+   so that bubblewrap (``"apt": ["bubblewrap"]`` in the runtime block) gives
+   the ``namespaces`` level; without namespaces, as root (a container or a
+   self-hosted runner run as root) it falls back to the ``user`` level (the
+   worker runs as another uid) and logs it; when neither is possible it ends
+   with ``status=error`` and one sentence saying what the instructor must set;
 1. picks an interpreter the pinned TensorFlow supports (this one, or
    ``python3.11``, ``python3.12`` or ``python3.13`` on PATH) and makes a virtual environment
    under ``$RUNNER_TEMP`` with the bundle's own ``requirements.txt``;
@@ -45,7 +55,11 @@ Environment it reads besides the runner's (``CLASSROOM``, ``ASSIGNMENT``,
     the runner's own steps);
 ``CLASSROOM50_VENV``
     where to make the virtual environment (default
-    ``$RUNNER_TEMP/mnist-grader-venv``).
+    ``$RUNNER_TEMP/mnist-grader-venv``);
+``CLASSROOM50_APPARMOR_FILE``
+    the file read for the AppArmor key (default
+    ``/proc/sys/kernel/apparmor_restrict_unprivileged_userns``; the tests
+    point it at a file of their own).
 """
 
 from __future__ import annotations
@@ -83,6 +97,27 @@ PR_SET_DUMPABLE = 4
 SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 # GitHub rejects a commit status description longer than this.
 STATUS_SUMMARY_LIMIT = 140
+# The weakest isolation this road grades at: "user" (the worker runs as
+# another uid; grader/sandbox/isolation.py) when namespaces are unavailable.
+REQUIRED_LEVEL = "user"
+APPARMOR_KEY = "kernel.apparmor_restrict_unprivileged_userns"
+APPARMOR_FILE_ENV = "CLASSROOM50_APPARMOR_FILE"
+# The namespaces the grader's own probe asks bubblewrap for (isolation.NAMESPACES).
+BWRAP_PROBE = (
+    "--die-with-parent",
+    "--unshare-pid",
+    "--unshare-ipc",
+    "--unshare-net",
+    "--unshare-uts",
+    "--ro-bind",
+    "/",
+    "/",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "true",
+)
 
 MESSAGES = {
     "es": {
@@ -105,6 +140,15 @@ MESSAGES = {
         "crash": "Error inesperado del autocalificador: {error}",
         "no_module": "No hay `assignment/mnist_dense.py` en tu repositorio: la calificación no puede empezar.",
         "summary": "classroom50 autograde: error, entrega sin calificar: {reason}",
+        "isolation_bwrap": "El ejecutor no tiene bubblewrap para aislar el código del estudiante: el profesor debe poner "
+        '`"apt": ["bubblewrap"]` en el bloque `runtime` de la tarea (en un ejecutor propio o en un contenedor, instalarlo allí).',
+        "isolation_apparmor": "AppArmor prohíbe los espacios de nombres de usuario sin privilegios y `sudo -n` no pudo levantarlo: "
+        "el profesor debe poner `kernel.apparmor_restrict_unprivileged_userns=0` en el ejecutor o ejecutar el trabajo como root.",
+        "isolation_user": "El ejecutor no permite aislar el código del estudiante (bubblewrap no puede crear espacios de nombres "
+        'y no se ejecuta como root): el profesor debe ejecutar el trabajo como root (`"container": {{"image": ..., "user": "root"}}`) '
+        "o permitir los espacios de nombres de usuario sin privilegios en el ejecutor.",
+        "isolation_setpriv": "El ejecutor corre como root sin espacios de nombres y sin `setpriv`: el profesor debe instalar "
+        "util-linux o bubblewrap en la imagen del contenedor.",
     },
     "en": {
         "title": "Automatic grading error",
@@ -126,6 +170,15 @@ MESSAGES = {
         "crash": "Unexpected autograder error: {error}",
         "no_module": "There is no `assignment/mnist_dense.py` in your repository: grading cannot start.",
         "summary": "classroom50 autograde: error, submission not graded: {reason}",
+        "isolation_bwrap": "The runner has no bubblewrap to isolate the student's code: the instructor must set "
+        '`"apt": ["bubblewrap"]` in the assignment\'s `runtime` block (on a self-hosted runner or in a container, install it there).',
+        "isolation_apparmor": "AppArmor forbids unprivileged user namespaces and `sudo -n` could not lift it: "
+        "the instructor must set `kernel.apparmor_restrict_unprivileged_userns=0` on the runner or run the job as root.",
+        "isolation_user": "The runner cannot isolate the student's code (bubblewrap cannot make namespaces "
+        'and the job does not run as root): the instructor must run the job as root (`"container": {{"image": ..., "user": "root"}}`) '
+        "or allow unprivileged user namespaces on the runner.",
+        "isolation_setpriv": "The runner runs as root without namespaces and without `setpriv`: the instructor must install "
+        "util-linux or bubblewrap in the container image.",
     },
 }
 
@@ -346,6 +399,82 @@ def install(deadline: Deadline, work: Path) -> str:
     return str(python)
 
 
+# -- isolation -----------------------------------------------------------------
+def apparmor_file() -> Path:
+    return Path(os.environ.get(APPARMOR_FILE_ENV) or "/proc/sys/" + APPARMOR_KEY.replace(".", "/"))
+
+
+def read_key(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        return None
+
+
+def lift_apparmor() -> str:
+    """``absent`` (no such key), ``off``, ``lifted`` (set to 0 with sudo) or ``blocked``."""
+    path = apparmor_file()
+    value = read_key(path)
+    if value is None:
+        return "absent"
+    if value != "1":
+        return "off"
+    command = ["sudo", "-n", "sysctl", "-w", f"{APPARMOR_KEY}=0"]
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30, check=False)
+        detail = " ".join((done.stderr or done.stdout).split())[:300]
+        ok = done.returncode == 0
+    except (OSError, subprocess.SubprocessError) as error:
+        detail, ok = f"{type(error).__name__}: {error}", False
+    if ok and read_key(path) == "0":
+        log(
+            f"AppArmor restricted unprivileged user namespaces ({APPARMOR_KEY}=1): lifted with `{' '.join(command)}` so that bubblewrap can isolate the student's code"
+        )
+        return "lifted"
+    log(f"AppArmor restricts unprivileged user namespaces ({APPARMOR_KEY}=1) and `{' '.join(command)}` could not lift it: {detail or 'the key is still 1'}")
+    return "blocked"
+
+
+def namespaces_work() -> bool:
+    """Whether bubblewrap starts a process in the namespaces the grader uses."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False
+    try:
+        done = subprocess.run([bwrap, *BWRAP_PROBE], stdin=subprocess.DEVNULL, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def plan_isolation() -> str:
+    """The level the grader will get here (``namespaces`` or ``user``); GradingFailed with the instructor's sentence otherwise.
+
+    Root needs no lift (AppArmor's key restricts unprivileged users only).
+    """
+    root = is_root()
+    state = "absent" if root else lift_apparmor()
+    if state != "blocked" and namespaces_work():
+        log("isolation: bubblewrap namespaces are available (level namespaces)")
+        return "namespaces"
+    if root:
+        if shutil.which("setpriv") is None:
+            raise GradingFailed(text("isolation_setpriv"))
+        log(
+            f"isolation: no bubblewrap namespaces here; running as root, the grader falls back to level {REQUIRED_LEVEL} (the student's code runs as another uid)"
+        )
+        return REQUIRED_LEVEL
+    if state == "blocked":
+        raise GradingFailed(text("isolation_apparmor"))
+    if shutil.which("bwrap") is None:
+        raise GradingFailed(text("isolation_bwrap"))
+    raise GradingFailed(text("isolation_user"))
+
+
 # -- grading -------------------------------------------------------------------
 def check_submission(checkout: Path) -> None:
     """The one failure that is the student's: the module to grade is missing."""
@@ -374,9 +503,9 @@ def grade(python: str, checkout: Path, work: Path, deadline: Deadline) -> Path:
         "--lang",
         language(),
         "--quiet",
-        # The strongest isolation (bubblewrap) unless the config lowers it: exit 2 without it.
+        # The strongest level the machine offers, never below "user": exit 2 without it.
         "--require-isolation",
-        "roads",
+        REQUIRED_LEVEL,
     ]
     scratch = work / "cwd"
     scratch.mkdir()
@@ -415,6 +544,14 @@ def validate_result(document: object) -> None:
         raise ValueError("a score is not a non-negative integer")
     if document["score"] > document["max-score"]:
         raise ValueError("score above max-score")
+
+
+def graded_level(out: Path) -> str:
+    """The level the grading ran at, as its score.json records it ("" when unreadable)."""
+    try:
+        return str(json.loads((out / "score.json").read_text(encoding="utf-8")).get("isolation") or "")
+    except (OSError, ValueError, AttributeError):
+        return ""
 
 
 def deliver(out: Path, checkout: Path) -> dict:
@@ -565,10 +702,11 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="mnist-autograder-"))
     try:
         check_submission(checkout)
+        expected = plan_isolation()
         python = install(deadline, work)
         out = grade(python, checkout, work, deadline)
         document = deliver(out, checkout)
-        log(f"graded: {document['score']}/{document['max-score']}")
+        log(f"graded: {document['score']}/{document['max-score']} at isolation level {graded_level(out) or expected}")
     except GradingFailed as failure:
         log("could not grade: " + failure.reason)
         if failure.details:

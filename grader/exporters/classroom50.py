@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from grader.exporters.common import check_totals, refuse_quick, unique_names
+from grader.exporters.escape import markdown_text
 from grader.results import GradingResult, whole_points
 
 SCHEMA = "classroom50/result/v1"
@@ -156,7 +157,7 @@ def release_body(result: GradingResult, summary_md: str) -> str:
         lines += ["| Test | Result | Score |", "|---|---|---|"]
         for name, check in zip(unique_names(result.checks), result.checks):
             verdict = "PASS" if check.passed else "FAIL"
-            cell = name.replace("|", "\\|")
+            cell = markdown_text(name)
             lines.append(f"| {cell} | {verdict} | {check.score} / {check.max_score} |")
     body = "\n".join(lines) + "\n"
     if len(body) > MAX_RELEASE_BODY_CHARS:

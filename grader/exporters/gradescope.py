@@ -15,6 +15,7 @@ from __future__ import annotations
 from numbers import Real
 from typing import Any
 
+from grader.config import GradescopeSettings
 from grader.exporters.common import check_totals, refuse_quick, unique_names
 from grader.results import GradingResult
 
@@ -23,17 +24,23 @@ from grader.results import GradingResult
 TEXT_FORMAT = "text"
 
 
-def to_gradescope(result: GradingResult) -> dict[str, Any]:
+def to_gradescope(result: GradingResult, visibility: GradescopeSettings | None = None) -> dict[str, Any]:
     """The ``results.json`` document for ``result``.
 
+    ``visibility`` (``[gradescope]`` of the config) sets the document's
+    default ``visibility`` and each test's own; Gradescope accepts "hidden",
+    "after_due_date", "after_published" and "visible".
+
     Test names are distinct; each test carries its check's score, maximum,
-    pass/fail status and message. Flags, metrics and the language go into the
-    top-level ``extra_data`` (kept for instructors, never shown to students).
+    pass/fail status and message. Flags, metrics, the language and the
+    isolation level go into the top-level ``extra_data`` (kept for
+    instructors, never shown to students).
     Raises ``ValueError`` when the checks do not add up to the result's score,
     and ``UnpublishableResult`` for a quick result.
     """
     refuse_quick(result)
     check_totals(result)
+    visibility = visibility or GradescopeSettings()
     tests = [
         {
             "name": name,
@@ -41,6 +48,7 @@ def to_gradescope(result: GradingResult) -> dict[str, Any]:
             "max_score": check.max_score,
             "status": "passed" if check.passed else "failed",
             "output": check.message,
+            "visibility": visibility.of(check.id),
             "extra_data": {
                 "id": check.id,
                 "message_key": check.message_key,
@@ -51,6 +59,7 @@ def to_gradescope(result: GradingResult) -> dict[str, Any]:
     ]
     document: dict[str, Any] = {
         "score": result.score,
+        "visibility": visibility.visibility,
         "test_output_format": TEXT_FORMAT,
         "test_name_format": TEXT_FORMAT,
         "tests": tests,
@@ -61,6 +70,8 @@ def to_gradescope(result: GradingResult) -> dict[str, Any]:
             "language": result.language,
         },
     }
+    if result.isolation:  # the level the student's code ran at (grader/sandbox/isolation.py)
+        document["extra_data"]["isolation"] = result.isolation
     seconds = result.metrics.get("grading_seconds")
     if isinstance(seconds, Real) and not isinstance(seconds, bool) and seconds >= 0:
         document["execution_time"] = round(float(seconds))

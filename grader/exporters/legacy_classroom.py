@@ -25,6 +25,7 @@ import json
 from typing import Any
 
 from grader.exporters.common import check_totals, refuse_quick, unique_names
+from grader.exporters.escape import workflow_data, workflow_property
 from grader.results import GradingResult, whole_points
 
 VERSION = 1
@@ -121,10 +122,4 @@ def report_notice(result: GradingResult) -> str:
 def _notice(title: str, message: str) -> str:
     # @actions/core's issueCommand: data escapes % CR LF; a property value
     # also escapes : and ,.
-    def data(text: str) -> str:
-        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-    def prop(text: str) -> str:
-        return data(text).replace(":", "%3A").replace(",", "%2C")
-
-    return f"::notice title={prop(title)}::{data(message)}"
+    return f"::notice title={workflow_property(title)}::{workflow_data(message)}"

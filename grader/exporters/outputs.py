@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from grader.config import GradescopeSettings
 from grader.exporters import classroom50, gradescope, legacy_classroom, score_json, summary_md
 from grader.results import GradingResult
 
@@ -34,6 +35,7 @@ class ExportEnv:
     environ: Mapping[str, str] = field(default_factory=dict)  # the run's variables (Classroom 50 reads GITHUB_*)
     report: dict[str, Any] = field(default_factory=dict)  # report.json as pytest-json-report wrote it
     student_output: bytes = b""  # what the student's code printed, already cut to output_limit_kb
+    gradescope: GradescopeSettings | None = None  # [gradescope] of the config: visibility of the tests
 
 
 class Exporter(Protocol):
@@ -82,7 +84,7 @@ class Gradescope:
     names, publishing = (GRADESCOPE_JSON,), True
 
     def files(self, result: GradingResult, env: ExportEnv) -> dict[str, str | bytes]:
-        return {GRADESCOPE_JSON: _json(gradescope.to_gradescope(result))}
+        return {GRADESCOPE_JSON: _json(gradescope.to_gradescope(result, env.gradescope))}
 
 
 class LegacyClassroom:

@@ -7,24 +7,26 @@ from functools import lru_cache
 import jinja2
 
 from grader import i18n
+from grader.exporters.common import check_totals
+from grader.exporters.escape import markdown_text
 from grader.results import GradingResult
 
 TEMPLATES = jinja2.PackageLoader("grader", "templates")
 
 
-def _cell(text: object) -> str:
-    """Markdown table cell: no line breaks, pipes escaped."""
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
 @lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=TEMPLATES, autoescape=False, keep_trailing_newline=True)
-    env.filters["cell"] = _cell
+    # Every text of a check may hold the submission's words (an exception
+    # text, a printed line): it shows literally, one line, in its cell.
+    env.filters["cell"] = markdown_text
     return env
 
 
 def render(result: GradingResult) -> str:
+    """The Markdown table of ``result``. Raises ValueError when a check scores
+    outside its points or the checks do not add up to the total."""
+    check_totals(result)
     lang = result.language
 
     def t(key: str, **params: object) -> str:

@@ -19,7 +19,6 @@ has the content of a reference solution.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import stat
@@ -89,14 +88,13 @@ def build(out: Path, config: Path | None = None, lang: str = "es", time_budget: 
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m grader gradescope",
-        description="Write the Gradescope autograder zip (setup.sh, run_autograder and this grader at its root).",
-    )
-    parser.add_argument("out", type=Path, help="the .zip file to write")
-    parser.add_argument("--config", type=Path, default=None, help="grading config to ship (default: grader/config.toml)")
-    parser.add_argument("--lang", choices=i18n.LANGUAGES, default="es", help="language of the feedback (default: es)")
-    parser.add_argument("--time-budget", type=float, default=TIME_BUDGET, help=f"seconds the grader may take per submission (default: {TIME_BUDGET:.0f})")
+    from grader.cli import command_parser, requested_lang
+
+    parser, t = command_parser("gradescope", requested_lang(argv))
+    parser.add_argument("out", type=Path, help=t("out"))
+    parser.add_argument("--config", type=Path, default=None, help=t("config"))
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default="es", help=t("lang"))
+    parser.add_argument("--time-budget", type=float, default=TIME_BUDGET, help=t("time_budget", default=f"{TIME_BUDGET:.0f}"))
     args = parser.parse_args(argv)
     try:
         count = build(args.out, args.config, args.lang, args.time_budget)

@@ -17,6 +17,17 @@ the files uploaded alone, possibly inside one folder), runs
    (the one Gradescope exporter, ``grader/exporters/gradescope.py``) to
    ``results.json``.
 
+Before anything else ``results.json`` is written as a placeholder: 0 points
+and one failed test saying grading was interrupted. The honest document
+replaces it at the end in one ``os.replace`` of a file written beside it, so
+a kill at any moment (the time limit, a crash, a submission that signals this
+process) leaves either the placeholder or the honest grade, never a file the
+submission wrote: the student's code runs at least at the ``user`` isolation
+level (a different, unprivileged uid that can neither write
+``/autograder/results`` nor signal or read this process), and at
+``namespaces`` where the container lets bubblewrap make them (setup.sh
+installs it). The level is recorded in ``extra_data.isolation``.
+
 Whatever fails, ``results.json`` is written: 0 points and one failed test
 whose message (from the catalogue, ``gradescope.*``) says why, through the
 same exporter. ``GRADESCOPE_AUTOGRADER_ROOT`` replaces ``/autograder``;
@@ -39,7 +50,7 @@ from grader.config import ConfigError, load_config
 from grader.exporters import gradescope, outputs
 from grader.instructor import files as repo_files
 from grader.results import CheckResult, GradingResult
-from grader.sandbox import processes
+from grader.sandbox import isolation, processes
 
 ROOT_ENV = "GRADESCOPE_AUTOGRADER_ROOT"
 BUDGET_ENV = "GRADESCOPE_TIME_BUDGET"
@@ -53,6 +64,9 @@ DEFAULT_BUDGET = 1200.0
 LOG_TAIL = 4000
 ERROR_ID = "autograder_error"
 FALLBACK_MAX_SCORE = 100
+# Gradescope runs run_autograder as root in a container: never grade below
+# "user" (the worker as another uid); "namespaces" where bubblewrap works.
+REQUIRED_LEVEL = "user"
 
 
 class NotGraded(Exception):
@@ -129,6 +143,7 @@ def grade(submission: Path, work: Path, lang: str, seconds: float) -> dict:
     out, scratch, log = work / "grading", work / "cwd", work / "grader.log"
     scratch.mkdir()
     command = [sys.executable, "-m", "grader", "--submission", str(submission), "--out", str(out), "--lang", lang, "--quiet"]
+    command += ["--require-isolation", REQUIRED_LEVEL]
     env = dict(os.environ, PYTHONPATH=str(SOURCE), PYTHONDONTWRITEBYTECODE="1", PYTHONSAFEPATH="1")
     processes.become_subreaper()  # a student's orphaned processes come back here, to be killed
     with open(log, "wb") as handle:
@@ -155,7 +170,28 @@ def grade(submission: Path, work: Path, lang: str, seconds: float) -> dict:
     if code != 0 or not exported.is_file():
         reason = (text.strip().splitlines() or ["-"])[-1][:500]
         raise NotGraded("gradescope.grader_failed", code=code, reason=reason)
-    return json.loads(exported.read_text(encoding="utf-8"))
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    level = graded_level(out)
+    if level not in isolation.LEVELS or isolation.rank(level) < isolation.rank(REQUIRED_LEVEL):
+        raise NotGraded("gradescope.isolation", level=level or "?", required=REQUIRED_LEVEL)
+    document.setdefault("extra_data", {})["isolation"] = level
+    return document
+
+
+def graded_level(out: Path) -> str:
+    """The level the grading ran at, as its score.json records it."""
+    try:
+        return str(json.loads((out / "score.json").read_text(encoding="utf-8")).get("isolation") or "")
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
+def check_isolation() -> str:
+    """The level this machine gives the student's code; NotGraded below REQUIRED_LEVEL."""
+    try:
+        return isolation.choose(REQUIRED_LEVEL).level
+    except isolation.IsolationError as error:
+        raise NotGraded("gradescope.isolation", level=str(error), required=REQUIRED_LEVEL) from None
 
 
 def max_score() -> int:
@@ -182,19 +218,37 @@ def error_document(lang: str, key: str, params: dict) -> dict:
 
 
 def write_results(path: Path, document: dict) -> None:
+    """Replace ``path`` by ``document`` in one step: a new file beside it, synced, then os.replace.
+
+    The folder is left writable by its owner only (Gradescope's root), so the
+    student's code, another uid, cannot put a file there.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(path.name + ".tmp")
-    staging.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    staging.replace(path)
+    if hasattr(os, "geteuid") and path.parent.stat().st_uid == os.geteuid():
+        path.parent.chmod(0o755)
+    handle, staging = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(staging, 0o644)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
 
 
 def main() -> int:
     root = Path(os.environ.get(ROOT_ENV) or DEFAULT_ROOT)
     results = root / "results" / "results.json"
     lang = language()
+    # First: a placeholder that no later kill can leave forged (replaced at the end in one step).
+    write_results(results, error_document(lang, "gradescope.interrupted", {}))
     work = Path(tempfile.mkdtemp(prefix="gradescope-"))
     try:
         copy_student_files(find_module_folder(root / "submission"), work / "assignment")
+        print(f"run_autograder: isolation level {check_isolation()} (at least {REQUIRED_LEVEL} required)", flush=True)
         document = grade(work / "assignment", work, lang, budget())
     except NotGraded as failure:
         print(f"run_autograder: not graded ({failure.key})", flush=True)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Gradescope runs this once, as root, while it builds the autograder image
 # (its base images are Ubuntu; 22.04 by default). It installs a Python that the
-# pinned TensorFlow supports, a virtual environment with requirements.txt,
-# and MNIST in Keras's cache, so that grading needs no network.
+# pinned TensorFlow supports, bubblewrap, a virtual environment with
+# requirements.txt, and MNIST in Keras's cache, so that grading needs no network.
 #
 # GRADESCOPE_AUTOGRADER_ROOT replaces /autograder (for a local trial).
 set -euo pipefail
@@ -31,6 +31,16 @@ if [ -z "$python" ]; then
   python="$(command -v python3.11)"
 fi
 echo "setup.sh: using $python ($("$python" --version))"
+
+# bubblewrap isolates the student's code at the "namespaces" level where the
+# container lets it make namespaces; elsewhere run.py grades at "user" (the
+# worker as another uid, with setpriv from util-linux, in every Ubuntu image).
+if ! command -v bwrap >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends bubblewrap
+fi
+echo "setup.sh: isolation tools: $(command -v bwrap || echo 'no bwrap'), $(command -v setpriv || echo 'no setpriv')"
 
 "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip

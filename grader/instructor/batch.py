@@ -15,7 +15,10 @@ submission whose editable files, grader and config are unchanged (hashes in
 
 Writes ``DIR/gradebook.csv``, ``DIR/similarity.csv``, ``DIR/report.html``,
 ``DIR/report.md``, ``DIR/run.json`` (and the LMS files of ``--export``) and
-one folder of grader outputs per student in ``DIR/students/<id>/``.
+one folder of grader outputs per student in ``DIR/students/<id>/``. The
+editable files read from each submission (what similarity compares) are
+kept in ``DIR/submitted/<id>/``, so that ``merge`` can compare a whole class
+graded in shards.
 
 What the reports say comes from what this process holds, never from files a
 student could write while the class is graded: each result is read once,
@@ -40,10 +43,11 @@ import time
 from pathlib import Path
 from types import FrameType
 
+from grader.cli import command_parser, requested_lang
 from grader.config import DEFAULT_CONFIG, Config, load_config
 from grader.errors import GradingError
 from grader.i18n import LANGUAGES, render
-from grader.instructor import class_report, gradebook, lms, records, roster, similarity, workspace
+from grader.instructor import class_report, gradebook, lms, records, roster, similarity, untouched, workspace
 from grader.instructor.dataset_guard import DatasetGuard, sha256_file
 from grader.instructor.files import (
     MANIFEST_NAME,
@@ -60,6 +64,7 @@ from grader.results import GradingResult
 LOG_FILE = "grader-log.txt"
 LOG_LIMIT = 64 * 1024
 RUN_FILE = "run.json"
+SUBMITTED_DIR = "submitted"  # DIR/submitted/<id>/<path>: the editable files as read when planned
 EXTRA_TIMEOUT = 300.0  # on top of the config's step limits, for start-up and restarts
 
 
@@ -67,59 +72,27 @@ def default_timeout(config: Config) -> float:
     return float(sum(config.time_limits.values())) + EXTRA_TIMEOUT
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m grader batch",
-        description="Grade every submission of a class in parallel with this grader; "
-        "write gradebook.csv, report.html, report.md and one feedback folder per student.",
-    )
-    parser.add_argument("submissions", type=Path, help="folder with one checkout per student (named by id), or a roster file of git URLs / paths")
-    parser.add_argument(
-        "--out", type=Path, required=True, help="output folder (kept between runs: it holds the clones and the hashes used to skip unchanged work)"
-    )
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at the same time (default: the number of CPUs)")
-    parser.add_argument("--config", type=Path, default=None, help="grading config (default: grader/config.toml)")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=None,
-        help="wall-clock seconds per submission before it is killed (default: the config's step limits added up, plus 300)",
-    )
-    parser.add_argument("--force", action="store_true", help="grade every submission again, even unchanged ones")
-    parser.add_argument("--shard", default=None, help="I/N: grade only the I-th of N parts of the class (split by sorted id)")
-    parser.add_argument(
-        "--manifest",
-        type=Path,
-        default=None,
-        help=f"release manifest to compare protected files with (default: {MANIFEST_NAME} next to this grader, else its own files)",
-    )
-    parser.add_argument(
-        "--lang",
-        choices=LANGUAGES,
-        default="es",
-        help="language of the students' feedback, the class report, report.md and the gradebook headers (default: es)",
-    )
-    parser.add_argument(
-        "--ref",
-        default=None,
-        help="grade every repository at this tag or branch (local folders are read as git repositories); the commit is recorded, and one without REF is 'no submission at REF'",
-    )
-    parser.add_argument(
-        "--export",
-        action="append",
-        choices=lms.FORMATS,
-        default=[],
-        help="also write the grades for an LMS import: moodle (moodle-grades.csv) or canvas (canvas-grades.csv); may be repeated",
-    )
-    parser.add_argument(
-        "--rejudge",
-        action="store_true",
-        help="judge every stored grading again from its observations with this config's points, rubric and thresholds: runs no student code, trains nothing",
-    )
-    parser.add_argument("--list", action="store_true", help="only print the ids this run would grade (after --shard) and exit")
+def _parser(lang: str = "es") -> argparse.ArgumentParser:
+    parser, t = command_parser("batch", lang)
+    parser.add_argument("submissions", type=Path, help=t("submissions"))
+    parser.add_argument("--out", type=Path, required=True, help=t("out"))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help=t("jobs"))
+    parser.add_argument("--config", type=Path, default=None, help=t("config"))
+    parser.add_argument("--timeout", type=float, default=None, help=t("timeout"))
+    parser.add_argument("--force", action="store_true", help=t("force"))
+    parser.add_argument("--shard", default=None, help=t("shard"))
+    parser.add_argument("--manifest", type=Path, default=None, help=t("manifest", manifest=MANIFEST_NAME))
+    parser.add_argument("--lang", choices=LANGUAGES, default="es", help=t("lang"))
+    parser.add_argument("--ref", default=None, help=t("ref"))
+    parser.add_argument("--export", action="append", choices=lms.FORMATS, default=[], help=t("export"))
+    parser.add_argument("--assignment-name", default=None, help=t("assignment_name", default=lms.default_assignment()))
+    parser.add_argument("--allow-missing", action="store_true", help=t("allow_missing"))
+    parser.add_argument("--missing-as-zero", action="store_true", help=t("missing_as_zero"))
+    parser.add_argument("--rejudge", action="store_true", help=t("rejudge"))
+    parser.add_argument("--list", action="store_true", help=t("list"))
     fetching = parser.add_mutually_exclusive_group()
-    fetching.add_argument("--fetch-only", action="store_true", help="only clone or update the roster's git URLs into DIR/cache, then exit")
-    fetching.add_argument("--no-fetch", action="store_true", help="grade the clones already in DIR/cache without contacting any remote")
+    fetching.add_argument("--fetch-only", action="store_true", help=t("fetch_only"))
+    fetching.add_argument("--no-fetch", action="store_true", help=t("no_fetch"))
     return parser
 
 
@@ -170,7 +143,7 @@ class Batch:
             content, links = workspace.read_submission(sub.path, self.template)
             self.contents[sub.id] = content
             key = workspace.content_key(content, self.template)
-            changes = compact(compare_protected(sub.path, self.template.protected))
+            changes = compact(compare_protected(sub.path, self.template.protected, self.template.protected_variants))
             record = StudentRecord(
                 sub.id,
                 "pending",
@@ -180,11 +153,13 @@ class Batch:
                 compared_with=self.template.protected_source,
                 commit=sub.commit,
                 symlinks=links,
+                lines_changed=untouched.lines_changed(content, workspace.REPO_ROOT, self.template.student_files),
             )
             unchanged = previous is not None and previous.key == key and previous.status not in records.RETRY_STATUSES
             if unchanged and self._as_stored(folder, sub.id) and not self.args.force:
                 previous.source, previous.changed_files, previous.compared_with = record.source, changes, record.compared_with
                 previous.commit, previous.symlinks = record.commit, links
+                previous.lines_changed = record.lines_changed
                 records.save(folder, previous)  # protected files may have changed since
                 self.held[sub.id] = previous  # read before any student code of this run has run
                 self.skipped.append(sub.id)
@@ -348,16 +323,60 @@ class Batch:
         compared = self.compare_class(everyone)
         self.similarity_seconds = round(time.monotonic() - clock, 2)
         similarity.write_csv(self.out / similarity.CSV_FILE, compared)
-        exported = [lms.write(kind, self.out, everyone, {s.id: s.lms_id for s in subs}, lang) for kind in dict.fromkeys(self.args.export)]
+        self.keep_submitted(ids)
+        exported, refused = self.export(everyone, subs)
         meta = self.meta(ids, round(time.monotonic() - started, 1))
+        meta["lms_ids"] = {s.id: s.lms_id for s in subs if s.lms_id}
         (self.out / RUN_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        class_report.write(self.out, everyone, self.config.grading.min_accuracy, lang=lang, similar=compared)
+        class_report.write(self.out, everyone, self.config.grading.min_accuracy, lang=lang, similar=compared, required_isolation=self.config.isolation.roads)
         counts = {s: sum(1 for r in everyone if r.status == s) for s in records.RECORD_STATUSES}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         print(f"{len(ids)} submissions ({summary}); graded {len(self.graded)}, skipped {len(self.skipped)} in {meta['wall_seconds']} s.")
-        written = [self.out / "gradebook.csv", self.out / similarity.CSV_FILE, *exported, self.out / "report.html"]
+        written = [self.out / "gradebook.csv", self.out / similarity.CSV_FILE, *(e.path for e in exported), self.out / "report.html"]
         print(f"Wrote {', '.join(str(p) for p in written)} and {self.out / 'report.md'}.")
-        return 0
+        for error in refused:
+            print(
+                render(lang, "instructor.export.refused", file=lms.FILES[error.kind], count=len(error.problems), ids=_listed(error.problems, lang)),
+                file=sys.stderr,
+            )
+        return 2 if refused else 0
+
+    def export(self, everyone: list[StudentRecord], subs: list[roster.Submission]) -> tuple[list[lms.Export], list[lms.ExportError]]:
+        """The LMS files asked for; one whose identifiers are wrong is refused (and not written)."""
+        lang, ids = self.args.lang, {s.id: s.lms_id for s in subs}
+        exported, refused = [], []
+        for kind in dict.fromkeys(self.args.export):
+            try:
+                done = lms.write(
+                    kind,
+                    self.out,
+                    everyone,
+                    ids,
+                    lang,
+                    assignment=self.args.assignment_name,
+                    allow_missing=self.args.allow_missing,
+                    missing_as_zero=self.args.missing_as_zero,
+                )
+            except lms.ExportError as error:
+                refused.append(error)
+                continue
+            exported.append(done)
+            if done.skipped:
+                print(render(lang, "instructor.export.skipped", file=done.path.name, count=len(done.skipped), ids=_listed(done.skipped, lang)), file=sys.stderr)
+            if done.blank:
+                print(render(lang, "instructor.export.blank", file=done.path.name, count=len(done.blank), ids=", ".join(done.blank)), file=sys.stderr)
+        return exported, refused
+
+    def keep_submitted(self, ids: list[str]) -> None:
+        """DIR/submitted/<id>/: the held editable files of this run's students, for ``merge``."""
+        root = self.out / SUBMITTED_DIR
+        if root.exists():
+            shutil.rmtree(root)
+        for ident in ids:
+            for rel, data in self.contents.get(ident, {}).items():
+                target = root / ident / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
 
     def compare_class(self, everyone: list[StudentRecord]) -> similarity.Comparison:
         """Every pair of graded submissions compared, from the files read when planned."""
@@ -379,12 +398,19 @@ class Batch:
             "lang": self.args.lang,
             "ref": self.args.ref,
             "export": list(dict.fromkeys(self.args.export)),
+            # How the LMS files were written: merge rebuilds them over the whole class the same way.
+            "export_options": {
+                "assignment": self.args.assignment_name,
+                "allow_missing": self.args.allow_missing,
+                "missing_as_zero": self.args.missing_as_zero,
+            },
             "config": str(self.config_path),
             "config_sha256": hashlib.sha256(self.config_bytes).hexdigest(),
             "grading_fingerprint": self.template.fingerprint,
             "protected_compared_with": self.template.protected_source,
             "min_accuracy": self.config.grading.min_accuracy,
             "max_score": self.config.max_score,
+            "isolation_required": self.config.isolation.roads,
         }
 
 
@@ -396,6 +422,11 @@ def _read_result(path: Path) -> tuple[GradingResult, str]:
     """The grading's result and the sha256 of the bytes it was read from."""
     content = path.read_bytes()
     return GradingResult.from_dict(json.loads(content.decode("utf-8"))), hashlib.sha256(content).hexdigest()
+
+
+def _listed(problems: list[lms.Skipped], lang: str) -> str:
+    """``ana (sin identificador), ben (mal formado: 'ben@')``."""
+    return ", ".join(f"{p.id} ({render(lang, f'instructor.export.reason_{p.reason}')}{': ' + repr(p.value) if p.value else ''})" for p in problems)
 
 
 def _stored_digests(run_file: Path) -> dict[str, str]:
@@ -441,7 +472,7 @@ def _isolation_error(config: Config, lang: str) -> str | None:
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser(requested_lang(argv)).parse_args(argv)
     started = time.monotonic()
     try:
         subs = roster.list_submissions(args.submissions.resolve())

@@ -14,7 +14,9 @@ pairs with their shared passages highlighted side by side.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -23,13 +25,43 @@ from typing import Any
 
 import jinja2
 
+from grader.exporters.escape import markdown_text
 from grader.i18n import render
-from grader.instructor import plots
+from grader.instructor import plots, triage
 from grader.instructor.gradebook import check_ids, class_max
 from grader.instructor.records import StudentRecord
 from grader.instructor.similarity import Comparison
 
 TEMPLATES = jinja2.PackageLoader("grader", "templates")
+# Re-sorts a table whose header cells carry data-sort ("num" or "text") on a
+# click; numeric cells give their value in data-value. Allowed by its hash in
+# the report's Content-Security-Policy: nothing else may run.
+SORT_SCRIPT = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  table.querySelectorAll("th[data-sort]").forEach(function (th, column) {
+    th.tabIndex = 0;
+    function sort() {
+      var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+      var up = th.getAttribute("aria-sort") !== "ascending", numeric = th.dataset.sort === "num";
+      rows.sort(function (a, b) {
+        var x = a.cells[column], y = b.cells[column];
+        var p = numeric ? parseFloat(x.dataset.value) : x.textContent.trim();
+        var q = numeric ? parseFloat(y.dataset.value) : y.textContent.trim();
+        if (numeric && isNaN(p)) return 1;
+        if (numeric && isNaN(q)) return -1;
+        var order = numeric ? p - q : p.localeCompare(q);
+        return up ? order : -order;
+      });
+      table.querySelectorAll("th[aria-sort]").forEach(function (other) { other.removeAttribute("aria-sort"); });
+      th.setAttribute("aria-sort", up ? "ascending" : "descending");
+      rows.forEach(function (row) { body.appendChild(row); });
+    }
+    th.addEventListener("click", sort);
+    th.addEventListener("keydown", function (event) { if (event.key === "Enter") sort(); });
+  });
+});
+"""
+SORT_SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(SORT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
 MAX_LISTED = 12  # students named in one failure group before "and N more"
 
 
@@ -72,6 +104,12 @@ class ClassReport:
     extra: dict[str, Any] = field(default_factory=dict)
     lang: str = "es"
     similar: Comparison | None = None
+    attention: list[triage.Attention] = field(default_factory=list)
+
+    @property
+    def by_score(self) -> list[StudentRecord]:
+        """The grade table's order: highest score first, those not graded last, then by id."""
+        return sorted(self.records, key=lambda r: (r.result is None, -(r.result.score if r.result else 0), r.id))
 
     @property
     def graded(self) -> list[StudentRecord]:
@@ -128,6 +166,7 @@ def build(
     extra: dict[str, Any] | None = None,
     lang: str = "es",
     similar: Comparison | None = None,
+    required_isolation: str | None = None,
 ) -> ClassReport:
     graded = [r for r in records if r.result is not None]
     maximum = class_max(records)
@@ -147,6 +186,7 @@ def build(
         extra=dict(extra or {}),
         lang=lang,
         similar=similar,
+        attention=triage.needs_attention(records, required_isolation, similar),
     )
     return report
 
@@ -170,16 +210,32 @@ def add_charts(report: ClassReport) -> None:
         )
 
 
-def _md_cell(text: object) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+def _reason(item: triage.Reason, lang: str) -> str:
+    """One reason of the attention list in ``lang`` (a status named in words)."""
+    params = dict(item.params)
+    if "status" in params:
+        params["status"] = render(lang, f"instructor.status.{params['status']}")
+    return render(lang, f"instructor.attention.{item.key}", **params)
+
+
+def counted(text: str, count: int) -> str:
+    """``"1 calificado|2 calificados"``: the singular when ``count`` is 1, else the plural (a text without | is both)."""
+    forms = text.split("|")
+    return forms[0] if count == 1 else forms[-1]
 
 
 def _environment(autoescape: bool, lang: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=TEMPLATES, autoescape=autoescape, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    env.filters["cell"] = _md_cell
+    # Text from a submission or a grading shows literally: in report.md as
+    # Markdown (then "|e" is a no-op: no <, > or & is left), in report.html by autoescape.
+    env.filters["cell"] = markdown_text
     env.filters["pct"] = lambda value: f"{100 * value:.0f}%"
     env.globals["t"] = lambda key, **params: render(lang, f"instructor.report.{key}", **params)
     env.globals["status_label"] = lambda status: render(lang, f"instructor.status.{status}")
+    env.globals["status_count"] = lambda status, count: counted(render(lang, f"instructor.status_count.{status}"), count)
+    env.globals["reason"] = lambda item: _reason(item, lang)
+    env.globals["sort_script"] = SORT_SCRIPT
+    env.globals["sort_script_hash"] = SORT_SCRIPT_HASH
     return env
 
 
@@ -202,8 +258,9 @@ def write(
     extra: dict[str, Any] | None = None,
     lang: str = "es",
     similar: Comparison | None = None,
+    required_isolation: str | None = None,
 ) -> ClassReport:
-    report = build(records, min_accuracy, extra, lang, similar)
+    report = build(records, min_accuracy, extra, lang, similar, required_isolation)
     add_charts(report)
     (out / "report.html").write_text(render_html(report), encoding="utf-8")
     (out / "report.md").write_text(render_md(report), encoding="utf-8")

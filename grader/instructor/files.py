@@ -164,8 +164,10 @@ class Change:
         return f"{self.path} ({self.kind})"
 
 
-def compare_protected(submission: Path, expected: Mapping[str, str]) -> list[Change]:
-    """Protected files of ``submission`` that differ from ``expected`` (path -> sha256)."""
+def compare_protected(submission: Path, expected: Mapping[str, str], variants: Mapping[str, frozenset[str]] | None = None) -> list[Change]:
+    """Protected files of ``submission`` that differ from ``expected`` (path -> sha256)
+    and from every other accepted sha256 of the path in ``variants``."""
+    variants = variants or {}
     present = set(protected_paths(submission, for_release=False))
     changes = []
     for path in sorted(set(expected) | present):
@@ -173,7 +175,7 @@ def compare_protected(submission: Path, expected: Mapping[str, str]) -> list[Cha
             changes.append(Change(path, "deleted"))
         elif path not in expected:
             changes.append(Change(path, "added"))
-        elif not same_content(submission / path, expected[path]):
+        elif not any(same_content(submission / path, sha) for sha in (expected[path], *sorted(variants.get(path, ())))):
             changes.append(Change(path, "modified"))
     return changes
 

@@ -40,6 +40,8 @@ class StudentRecord:
     symlinks: list[str] = field(default_factory=list)
     # when this grade was last judged again from stored observations (batch --rejudge), and with which config
     rejudged: str = ""
+    # lines added or removed in the student files against the released template (None: not measured)
+    lines_changed: int | None = None
     result: GradingResult | None = None
 
     @property

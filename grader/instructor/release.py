@@ -3,13 +3,23 @@
 The release holds what students need and nothing more: ``assignment/`` (the
 stubs, the question sheets, the exploration sheet and anything else there),
 ``grader/``, the student workflows under ``.github/``, ``README.md``,
-``requirements.txt``, ``pytest.ini`` and ``.gitignore``. It never holds
+``requirements.txt``, ``requirements-notebook.txt``, ``pytest.ini`` and ``.gitignore``. It never holds
 ``solutions/``, ``tests/``, instructor documentation, or workflows marked
 ``release: instructor-only``. Sections of README.md between
 ``<!-- instructor-only -->`` and ``<!-- /instructor-only -->`` are removed.
 With ``--legacy-classroom`` the student workflow is ``classroom.yml`` (marked
 ``release: legacy-classroom``: the legacy GitHub Classroom reporter's shape)
 instead of ``grade.yml``.
+
+The rubric belongs to the instructor: by default the released
+``grader/config.toml`` carries no idea patterns and no topic vocabulary
+(``[rubric] provisional = true``): the student's self-check scores the form of
+each answer, names the ideas as a checklist and says that the content is
+graded on submission, by a road that grades with the instructor's own config
+(``batch``, the Classroom 50 bundle, the Gradescope zip). ``--with-rubric``
+keeps the whole rubric, for a course that grades through the template's own
+workflow (grade.yml, classroom.yml): there the student holds the grader, and
+the rubric with it, anyway.
 
 ``.grader-manifest.json`` at the root records the sha256 of every protected
 file (grader/**, .github/**, requirements.txt, pytest.ini) and the files a
@@ -25,8 +35,12 @@ import json
 import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
+import tomlkit
+
+from grader.cli import add_lang, command_parser, requested_lang
 from grader.config import ConfigError, load_config
 from grader.instructor import files as repo_files
 from grader.instructor.leaks import find_leaks
@@ -35,7 +49,11 @@ SOURCE_ROOT = Path(__file__).resolve().parents[2]
 # Copied whole (minus caches); .github/ minus instructor-only files.
 TREES = ("assignment", "grader", ".github")
 # Copied when present.
-TOP_FILES = ("README.md", "requirements.txt", "pytest.ini", ".gitignore", ".gitattributes", "LICENSE")
+TOP_FILES = ("README.md", "requirements.txt", "requirements-notebook.txt", "pytest.ini", ".gitignore", ".gitattributes", "LICENSE")
+CONFIG_FILE = "grader/config.toml"
+# Keys of [rubric.qN] and of its [[rubric.qN.ideas]] that hold the rubric's content.
+RUBRIC_QUESTION_KEYS = ("topic",)
+RUBRIC_IDEA_KEYS = ("patterns", "patterns_en")
 INSTRUCTOR_SECTION = re.compile(r"<!--\s*instructor-only\s*-->.*?<!--\s*/instructor-only\s*-->\n?", re.DOTALL)
 
 
@@ -65,6 +83,26 @@ def collect(source: Path, trees: tuple[str, ...] = TREES, top_files: tuple[str, 
     return found
 
 
+def without_rubric(config: bytes) -> bytes:
+    """``config`` (a config.toml) without the rubric's patterns and topic
+    vocabulary, marked ``[rubric] provisional = true``; comments and the rest
+    of the file are kept as they are."""
+    document = tomlkit.parse(config.decode("utf-8"))
+    rubric = document.get("rubric")
+    if rubric is None:
+        return config
+    for value in rubric.values():
+        if not isinstance(value, dict) or "ideas" not in value:
+            continue
+        for key in RUBRIC_QUESTION_KEYS:
+            value.pop(key, None)
+        for idea in value["ideas"]:
+            for key in RUBRIC_IDEA_KEYS:
+                idea.pop(key, None)
+    rubric["provisional"] = True
+    return tomlkit.dumps(document).encode("utf-8")
+
+
 def _prepare(out: Path, source: Path, force: bool) -> None:
     out = out.resolve()
     for tree in TREES:
@@ -86,12 +124,18 @@ def _prepare(out: Path, source: Path, force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def write_release(source: Path, out: Path, *, force: bool = False, check_leaks: bool = True, legacy_classroom: bool = False) -> dict[str, bytes]:
-    """Write the release of ``source`` into ``out``; return what was written."""
+def write_release(
+    source: Path, out: Path, *, force: bool = False, check_leaks: bool = True, legacy_classroom: bool = False, with_rubric: bool = False
+) -> dict[str, bytes]:
+    """Write the release of ``source`` into ``out``; return what was written.
+    Without ``with_rubric`` the released config has no idea patterns."""
     if not (source / "grader" / "config.toml").is_file():
         raise ReleaseError(f"{source} has no grader/config.toml: not the instructor's repository")
     config = load_config(source / "grader" / "config.toml")
     released = collect(source, legacy_classroom=legacy_classroom)
+    if not with_rubric and CONFIG_FILE in released:
+        released[CONFIG_FILE] = without_rubric(released[CONFIG_FILE])
+        load_config_text(released[CONFIG_FILE])  # the template's own grader must still load it
     missing = [f for f in repo_files.student_files() if f not in released]
     if missing:
         raise ReleaseError(f"the student files {missing} are missing from {source}/assignment")
@@ -113,30 +157,28 @@ def write_release(source: Path, out: Path, *, force: bool = False, check_leaks: 
     return released
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m grader release",
-        description="Write the student template repository (stubs, question sheets, grader, "
-        "student workflows) into OUT, with .grader-manifest.json. Never copies solutions/ or tests/.",
-    )
-    parser.add_argument("out", type=Path, help="folder to write the release into (created; must be empty unless --force)")
-    parser.add_argument("--source", type=Path, default=SOURCE_ROOT, help="instructor repository (default: the one this grader belongs to)")
-    parser.add_argument("--force", action="store_true", help="replace the contents of a non-empty OUT (its .git folder is kept)")
-    parser.add_argument(
-        "--legacy-classroom",
-        action="store_true",
-        help="for the legacy GitHub Classroom: release .github/workflows/classroom.yml instead of grade.yml",
-    )
-    parser.add_argument(
-        "--no-leak-check",
-        action="store_true",
-        help="do not search the release for reference code and model answers (only for a false alarm you have checked)",
-    )
+def load_config_text(content: bytes) -> None:
+    """Load a config given as bytes, as the released grader will (raises ConfigError)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "config.toml"
+        path.write_bytes(content)
+        load_config(path)
+
+
+def _parser(lang: str = "es") -> argparse.ArgumentParser:
+    parser, t = command_parser("release", lang)
+    parser.add_argument("out", type=Path, help=t("out"))
+    parser.add_argument("--source", type=Path, default=SOURCE_ROOT, help=t("source"))
+    parser.add_argument("--force", action="store_true", help=t("force"))
+    parser.add_argument("--legacy-classroom", action="store_true", help=t("legacy_classroom"))
+    parser.add_argument("--with-rubric", action="store_true", help=t("with_rubric"))
+    parser.add_argument("--no-leak-check", action="store_true", help=t("no_leak_check"))
+    add_lang(parser, lang)
     return parser
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser(requested_lang(argv)).parse_args(argv)
     try:
         released = write_release(
             args.source.resolve(),
@@ -144,6 +186,7 @@ def main(argv: list[str]) -> int:
             force=args.force,
             check_leaks=not args.no_leak_check,
             legacy_classroom=args.legacy_classroom,
+            with_rubric=args.with_rubric,
         )
     except (ReleaseError, ConfigError, OSError) as error:
         print(f"release: {error}", file=sys.stderr)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from grader.config import Config
 from grader.instructor import files as repo_files
-from grader.instructor.release import collect
+from grader.instructor.release import CONFIG_FILE, collect, without_rubric
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the repository (assignment/, grader/, ...)
 
@@ -32,6 +32,9 @@ class Template:
     fingerprint: str  # changes whenever the grader, the config or the language change
     protected: Mapping[str, str] = field(default_factory=dict)  # path -> sha256 students must keep
     protected_source: str = "instructor files"
+    # other contents a protected file may have (path -> sha256s): without a manifest,
+    # grader/config.toml as a release writes it with or without the rubric
+    protected_variants: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def editable(self) -> tuple[str, ...]:
@@ -48,11 +51,15 @@ def load_template(config: Config, config_bytes: bytes, lang: str, manifest: Path
     digest = hashlib.sha256(json.dumps({"lang": lang}).encode())
     for path in sorted(snapshot):
         digest.update(path.encode() + b"\0" + hashlib.sha256(snapshot[path]).digest())
+    variants: dict[str, frozenset[str]] = {}
     if manifest is not None:
         protected, source = repo_files.read_manifest(manifest), str(manifest)
     else:
         protected, source = repo_files.protected_hashes(root), "instructor files"
-    return Template(snapshot, students, optional, digest.hexdigest(), protected, source)
+        config_file = root / CONFIG_FILE
+        if CONFIG_FILE in protected and config_file.is_file():
+            variants[CONFIG_FILE] = frozenset({repo_files.sha256_bytes(without_rubric(config_file.read_bytes()))})
+    return Template(snapshot, students, optional, digest.hexdigest(), protected, source, variants)
 
 
 def student_content(submission: Path, template: Template) -> dict[str, bytes]:

@@ -53,23 +53,40 @@ def _on_alarm(signum: int, frame: Any) -> None:
 
 
 class _Alarm:
-    """Interrupts the main thread after ``limit`` seconds: SIGALRM, or a timer thread."""
+    """Interrupts the main thread after ``limit`` CPU seconds of this process (all its
+    threads) or ``wall`` real seconds, whichever comes first (grader/sandbox/limits.py:
+    the observer's own count of the whole tree kills a grace period later).
 
-    def __init__(self, limit: float) -> None:
+    POSIX: a CPU timer (SIGPROF) and a wall timer (SIGALRM); elsewhere a thread
+    that watches ``time.process_time()`` and the clock.
+    """
+
+    def __init__(self, limit: float, wall: float | None = None) -> None:
         self.limit = max(0.05, limit)
-        self.timer: threading.Timer | None = None
+        self.wall = max(self.limit, wall if wall is not None else self.limit)
+        self.timer: threading.Thread | None = None
+        self.stopped = threading.Event()
         self.fired = False
 
     def __enter__(self) -> _Alarm:
         if HAS_ALARM:
             signal.signal(signal.SIGALRM, _on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, self.limit)
+            signal.signal(signal.SIGPROF, _on_alarm)
+            signal.setitimer(signal.ITIMER_PROF, self.limit)
+            signal.setitimer(signal.ITIMER_REAL, self.wall)
         else:
+            # interrupt_main() raises KeyboardInterrupt only through SIGINT's Python
+            # handler: an answerer started with SIGINT ignored would never stop a call that hangs.
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            self.timer = threading.Timer(self.limit, self._interrupt)
-            self.timer.daemon = True
+            self.timer = threading.Thread(target=self._watch, args=(time.process_time(), time.monotonic()), daemon=True)
             self.timer.start()
         return self
+
+    def _watch(self, cpu: float, wall: float) -> None:
+        while not self.stopped.wait(0.05):
+            if time.process_time() - cpu > self.limit or time.monotonic() - wall > self.wall:
+                self._interrupt()
+                return
 
     def _interrupt(self) -> None:
         self.fired = True
@@ -77,17 +94,18 @@ class _Alarm:
 
     def cancel(self) -> None:
         if HAS_ALARM:
+            signal.setitimer(signal.ITIMER_PROF, 0)
             signal.setitimer(signal.ITIMER_REAL, 0)
-        elif self.timer is not None:
-            self.timer.cancel()
+        self.stopped.set()
 
     def __exit__(self, *exc: Any) -> None:
         self.cancel()
 
 
-def _timed(action: Any, limit: float) -> tuple[Any, dict[str, Any] | None]:
-    """``(action(), None)``, or ``(None, the exception described)``; interrupted after ``limit`` seconds."""
-    with _Alarm(limit) as alarm:
+def _timed(action: Any, limit: float, wall: float | None = None) -> tuple[Any, dict[str, Any] | None]:
+    """``(action(), None)``, or ``(None, the exception described)``; interrupted after ``limit``
+    CPU seconds or ``wall`` real seconds."""
+    with _Alarm(limit, wall) as alarm:
         try:
             return action(), None
         except BaseException as caught:  # noqa: BLE001 - the student's code may raise anything
@@ -136,8 +154,14 @@ class MissingFunction(Exception):
     """The student's module does not define the function asked for."""
 
 
-def _quiet_runtime(threads: int) -> None:
-    """No TensorFlow log noise; deterministic kernels on a fixed thread count."""
+def _quiet_runtime(threads: int, seed: int = 0) -> None:
+    """No TensorFlow log noise; deterministic kernels on a fixed thread count.
+
+    Op determinism makes any random op without a seed raise ("Random ops
+    require a seed to be set when determinism is enabled"); a global seed
+    (Python, NumPy, TensorFlow) set before the student's module is imported
+    gives every such op one, so module-level code that runs alone runs here too.
+    """
     warnings.filterwarnings("ignore")
     import absl.logging
     import tensorflow as tf
@@ -147,6 +171,9 @@ def _quiet_runtime(threads: int) -> None:
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     tf.config.experimental.enable_op_determinism()
+    import keras
+
+    keras.utils.set_random_seed(seed)
 
 
 def _limit_file_size() -> None:
@@ -260,10 +287,11 @@ class Answerer:
     def handle(self, request: dict[str, Any]) -> None:
         op = request.get("op")
         limit = float(request.get("limit", 30))
+        wall = float(request.get("wall", limit * float(self.plan.get("wall_factor", 1.0))))
         start = time.monotonic()
         offset = self.output.tell()
         reply: dict[str, Any] = {"event": "reply", "id": request.get("id")}
-        value, error = _timed(lambda: getattr(self, f"op_{op}")(request), limit)
+        value, error = _timed(lambda: getattr(self, f"op_{op}")(request), limit, wall)
         reply.update(ok=error is None, value=value, error=error)
         reply["tampered"] = self.undo()[:10]
         reply["seconds"] = time.monotonic() - start
@@ -489,7 +517,7 @@ def main(plan_path: str) -> int:
     os.dup2(2, 1)
     plan = json.loads(Path(plan_path).read_text())
     state_dir = Path(plan["state_dir"])
-    _quiet_runtime(int(plan["threads"]))
+    _quiet_runtime(int(plan["threads"]), int(plan.get("seed", 0)))
     _limit_file_size()
     output = open(state_dir / "student-output.txt", "ab+")
     os.dup2(output.fileno(), 1)
@@ -497,6 +525,8 @@ def main(plan_path: str) -> int:
     from grader import data as mnist
     from grader.sandbox import introspect, student_module  # noqa: F401 - loaded before the guard's snapshot
 
+    for folder in (plan["outbox"], plan["inbox"]):
+        Path(folder).mkdir(exist_ok=True)  # at namespaces the observer reaches them in this sandbox's tmpfs
     (x_train, y_train), (x_test, y_test) = mnist.read_npz(Path(plan["dataset"]))
     mnist.use_local_mnist()
     answerer = Answerer(plan, channel.send, output, Guard())

@@ -3,11 +3,28 @@
 ``namespaces`` (Linux with bubblewrap): the worker runs in new PID, mount,
 IPC, network and UTS namespaces. It sees only the system folders, the
 Python installation, the grader package and the dataset, all read-only;
-its only writable places are size-capped private tmpfs for ``/tmp`` and
-``/dev/shm`` and the grading's own state and scratch folders. It cannot see,
+its only writable places are private size-capped tmpfs (the grading's state
+and scratch folders, ``storage_mb``; ``/tmp`` and ``/dev/shm``, ``tmpfs_mb``
+each), and the one output file the parent reads back (capped per file by
+``RLIMIT_FSIZE``). Nothing it writes reaches the
+host's disk beyond that: the observer exchanges data with the answerer
+through two folders of that tmpfs (``outbox``, ``inbox``), reached through
+``/proc/<pid>/root``, and keeps the trained weights itself, re-sending them
+to a restarted answerer; no writable host folder is bound. It cannot see,
 signal or read the environment of any process outside (the grader, the
 batch runner, the Actions runner); it dies with its parent; when the grader
 runs as root it runs as an unprivileged user with no capabilities.
+
+``user`` (POSIX, a root grader without namespaces: Gradescope's container,
+Docker, a self-hosted runner as root): the worker runs as the unprivileged
+uid and gid 65534 with no supplementary groups, no capabilities and
+``no_new_privs`` (util-linux ``setpriv``). It cannot signal, trace or read
+``/proc/<pid>/environ`` of the grader's processes (another uid, and the
+grader is not dumpable), and cannot write the grader's files nor the results
+folder (owned by root, not writable by others). It still sees the host's
+files that are readable by everyone, and shares ``/tmp``; its writable
+folders are host folders, so their total is checked by the parent
+(``storage_mb``), not prevented.
 
 ``process`` (everywhere, Windows and macOS included): a plain subprocess.
 The parent still enforces the time and memory limits, but the student's code
@@ -27,7 +44,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-LEVELS = ("process", "namespaces")  # weakest first
+LEVELS = ("process", "user", "namespaces")  # weakest first
 FORCE_ENV = "GRADER_ISOLATION"
 NOBODY = 65534  # the unprivileged uid and gid the worker runs as under a root grader
 SANDBOX_ROOT = Path("/sandbox")
@@ -52,14 +69,24 @@ class Paths:
     run: Path
 
 
+# The file in the state folder that the worker writes everything printed to, and the parent reads back.
+OUTPUT_NAME = "student-output.txt"
+
+
 @dataclass(frozen=True)
 class Isolation:
     level: str
-    tmpfs_mb: int = 256
+    tmpfs_mb: int = 256  # each of /tmp and /dev/shm at namespaces
+    storage_mb: int = 1536  # the state and working folders: a tmpfs at namespaces, a checked quota elsewhere
+
+    @property
+    def writable_mb(self) -> int:
+        """All the level's tmpfs may hold: the total the worker can write (and the memory cgroup's allowance above the RSS limit)."""
+        return self.storage_mb + 2 * self.tmpfs_mb if self.level == "namespaces" else 0
 
     def inside(self, outside: Paths) -> Paths:
         """The worker's view of ``outside`` (the same paths without namespaces)."""
-        if self.level == "process":
+        if self.level != "namespaces":
             return outside
         return Paths(
             plan=SANDBOX_ROOT / "plan.json",
@@ -69,12 +96,67 @@ class Isolation:
         )
 
     def prepare(self, outside: Paths) -> None:
-        """Hand the writable folders to the unprivileged user the worker runs as."""
-        if self.level == "process" or not _drops_user():
+        """Make the files the worker's user needs usable by it, walking no tree the student made.
+
+        ``namespaces``: the output file the sandbox writes through (bubblewrap
+        needs it to exist). ``user``: the state and run folders and what lies
+        directly in them (what a previous worker made below is its user's
+        already); the grading folder becomes traversable, not listable.
+        """
+        from grader.sandbox import tree
+
+        if self.level == "process":
             return
-        for folder in (outside.state, outside.run):
-            for path in [folder, *folder.rglob("*")]:
-                os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
+        output = outside.state / OUTPUT_NAME
+        if not output.is_symlink():
+            output.touch()
+        if self.level == "namespaces" and _drops_user():
+            os.chown(output, NOBODY, NOBODY, follow_symlinks=False)
+        if self.level == "user":
+            # The grading folder and the private folder holding it (0700): traversable, not listable.
+            for folder in (outside.plan.parent, outside.plan.parent.parent):
+                if folder.stat().st_uid == os.geteuid():
+                    folder.chmod(folder.stat().st_mode & 0o7777 | 0o011)
+            outside.plan.chmod(0o644)
+            for folder in (outside.state, outside.run):
+                tree.chown_entries(folder, NOBODY, NOBODY)
+
+    def outside_state(self, outside: Paths, pids: set[int]) -> Path:
+        """Where the parent reads the worker's state folder while the worker lives.
+
+        At ``namespaces`` it is the sandbox's own tmpfs, reached through
+        ``/proc/<pid>/root`` of a process of the worker's mount namespace.
+        """
+        if self.level != "namespaces":
+            return outside.state
+        own = _mount_namespace("self")
+        for pid in sorted(pids):
+            if _mount_namespace(str(pid)) not in (None, own):
+                return Path(f"/proc/{pid}/root") / self.inside(outside).state.relative_to("/")
+        return outside.state
+
+    def open_state_folder(self, outside: Paths, pids: set[int], name: str) -> int:
+        """A descriptor of the folder ``name`` in the worker's state folder, at ``namespaces``.
+
+        The folder is in the sandbox's tmpfs: it is reached through
+        ``/proc/<pid>/root`` of a process of the sandbox's mount namespace, one
+        component at a time, never through a link the worker put in place of one
+        (an absolute link there would resolve in the grader's own root).
+        """
+        own = _mount_namespace("self")
+        inside = [p for p in pids if _mount_namespace(str(p)) not in (None, own)]
+        if not inside:
+            raise FileNotFoundError(f"no process of the sandbox among {sorted(pids)}")
+        fd = os.open(f"/proc/{min(inside)}/root", os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for part in [*self.inside(outside).state.relative_to("/").parts, name]:
+                child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = child
+        except OSError:
+            os.close(fd)
+            raise
+        return fd
 
     def exit_status(self, code: int) -> int:
         """The worker's own exit status: negative for a signal, as subprocess reports it.
@@ -89,7 +171,40 @@ class Isolation:
         """``argv`` (the worker's command) wrapped for this level."""
         if self.level == "process":
             return argv
-        return bwrap_arguments(outside, self.inside(outside), grader_package, self.tmpfs_mb) + _user_switch() + argv
+        if self.level == "user":
+            return user_switch() + argv
+        storage = Storage(self.storage_mb, self.tmpfs_mb)
+        return bwrap_arguments(outside, self.inside(outside), grader_package, storage) + _user_switch() + argv
+
+
+@dataclass(frozen=True)
+class Storage:
+    """The sandbox's writable places at ``namespaces``: their sizes."""
+
+    storage_mb: int  # /sandbox: the state and working folders
+    shm_mb: int  # each of /tmp and /dev/shm
+
+
+def _mount_namespace(pid: str) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt")
+    except OSError:
+        return None
+
+
+def user_switch() -> list[str]:
+    """The ``user`` level's command prefix: the unprivileged uid and gid, no groups, no capabilities, no new privileges."""
+    return [
+        "setpriv",
+        f"--reuid={NOBODY}",
+        f"--regid={NOBODY}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+        "--pdeathsig=KILL",  # changing uid clears the one the supervisor set
+        "--",
+    ]
 
 
 def _drops_user() -> bool:
@@ -145,13 +260,20 @@ def _system_binds() -> list[str]:
     return binds
 
 
-def bwrap_arguments(outside: Paths, inside: Paths, grader_package: Path, tmpfs_mb: int) -> list[str]:
+def bwrap_arguments(outside: Paths, inside: Paths, grader_package: Path, storage: Storage) -> list[str]:
     arguments = ["bwrap", *NAMESPACES, "--new-session"]
     arguments += _system_binds()
-    size = str(tmpfs_mb * 2**20)
+    # Three size-capped tmpfs hold everything the worker may write but the
+    # output file: /tmp and /dev/shm (tmpfs_mb each) and /sandbox, its state
+    # and working folders (storage_mb). (/tmp cannot be a link into /sandbox:
+    # a grader or a venv kept under /tmp is bound below it.)
+    size = str(storage.shm_mb * 2**20)
     arguments += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
     arguments += ["--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
-    made: set[Path] = set()
+    arguments += ["--perms", "0755", "--size", str(storage.storage_mb * 2**20), "--tmpfs", str(SANDBOX_ROOT)]
+    for folder in (inside.state, inside.run):
+        arguments += ["--perms", "0777", "--dir", str(folder)]
+    made: set[Path] = {SANDBOX_ROOT, inside.state, inside.run}
     for folder in python_dirs():
         if grader_package.parent.is_relative_to(folder):
             continue  # a folder holding the repository root (solutions/, the submission) stays out
@@ -160,8 +282,12 @@ def bwrap_arguments(outside: Paths, inside: Paths, grader_package: Path, tmpfs_m
     arguments += _bind("--ro-bind", grader_package, grader_package, made)
     arguments += _bind("--ro-bind", outside.plan, inside.plan, made)
     arguments += _bind("--ro-bind", outside.dataset, inside.dataset, made)
-    arguments += _bind("--bind", outside.state, inside.state, made)
-    arguments += _bind("--bind", outside.run, inside.run, made)
+    # The host's state folder holds only what the parent put there: the module
+    # (read-only) and the output file (the one file written through to the host).
+    for name in sorted(os.listdir(outside.state)):
+        if (outside.state / name).is_file() and not (outside.state / name).is_symlink():
+            flag = "--bind" if name == OUTPUT_NAME else "--ro-bind"
+            arguments += _bind(flag, outside.state / name, inside.state / name, made)
     arguments += ["--chdir", str(inside.run), "--"]
     return arguments
 
@@ -199,16 +325,46 @@ def namespaces_available() -> bool:
     return done.returncode == 0
 
 
+def _can_set_ids() -> bool:
+    """Root, or CAP_SETUID and CAP_SETGID in the effective set (a container's root may lack them)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapEff:"):
+                effective = int(line.split()[1], 16)
+                return bool(effective & (1 << 6)) and bool(effective & (1 << 7))
+    except (OSError, ValueError):
+        pass
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@functools.lru_cache(maxsize=1)
+def user_available() -> bool:
+    """True when the worker can be started as the unprivileged uid (the ``user`` level): probed, not assumed."""
+    if os.name != "posix" or shutil.which("setpriv") is None or not _can_set_ids():
+        return False
+    probe = [*user_switch(), "sh", "-c", f'test "$(id -u)" = {NOBODY}']
+    try:
+        done = subprocess.run(probe, stdin=subprocess.DEVNULL, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
 def available() -> list[str]:
     """The levels this machine offers, weakest first."""
-    return ["process", "namespaces"] if namespaces_available() else ["process"]
+    levels = ["process"]
+    if user_available():
+        levels.append("user")
+    if namespaces_available():
+        levels.append("namespaces")
+    return levels
 
 
 def strongest() -> str:
     return available()[-1]
 
 
-def choose(minimum: str, tmpfs_mb: int = 256) -> Isolation:
+def choose(minimum: str, tmpfs_mb: int = 256, storage_mb: int = 1536) -> Isolation:
     """The strongest level available (or the one forced), if it meets ``minimum``.
 
     Raises IsolationError when it does not: the road must not grade below it.
@@ -217,8 +373,9 @@ def choose(minimum: str, tmpfs_mb: int = 256) -> Isolation:
     if forced and forced not in LEVELS:
         raise IsolationError(f"{FORCE_ENV}={forced!r} is not a level ({', '.join(LEVELS)})")
     level = forced if forced else strongest()
-    if forced == "namespaces" and not namespaces_available():
-        level = "process"
+    if level not in available():
+        # Forced but missing here: the strongest level below it that is available.
+        level = [offered for offered in available() if rank(offered) < rank(level)][-1]
     if rank(level) < rank(minimum):
         raise IsolationError(level)
-    return Isolation(level, tmpfs_mb)
+    return Isolation(level, tmpfs_mb, storage_mb)

@@ -33,6 +33,7 @@ import numpy as np
 
 from grader import facts as observed
 from grader.sandbox import wire
+from grader.sandbox.limits import StepLimit
 from grader.sandbox.protocol import Phase, StepStatus
 from grader.sandbox.supervisor import GRACE_SECONDS, MAX_WORKERS, SandboxError, SandboxRun, StepOutcome, Supervisor, _harden, _kill_strays, _lines
 from grader.sandbox.untrusted import remove_entry
@@ -114,7 +115,11 @@ class Observer(Supervisor):
         (self.x_train, self.y_train), (self.x_test, self.y_test) = mnist.read_npz(Path(self.dataset))
         self.subset = int(self.config.grading.train_subset)
         self.seed = int(self.config.grading.seed)
-        self.outbox, self.inbox = self.state_dir / "outbox", self.state_dir / "inbox"
+        # The exchange folders: host folders at process and user; at namespaces the same
+        # folders of the sandbox's tmpfs, held as descriptors while an answerer lives (_open_exchange).
+        self.outbox: Path | int | None = self.state_dir / "outbox"
+        self.inbox: Path | int | None = self.state_dir / "inbox"
+        self.step_limit: StepLimit | None = None
         self.private = self.workdir / "observer"  # only this process writes here
         self.private.mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen | None = None
@@ -141,9 +146,10 @@ class Observer(Supervisor):
 
     # -- the answerer process ---------------------------------------------------------------
     def _plan_answerer(self) -> Path:
-        for folder in (self.outbox, self.inbox):
-            remove_entry(folder)
-            folder.mkdir()
+        if self.isolation.level != "namespaces":  # at namespaces the answerer makes them in its new tmpfs
+            for folder in (self.state_dir / "outbox", self.state_dir / "inbox"):
+                remove_entry(folder)
+                folder.mkdir()
         plan = {
             "module": str(self.inside.state / self.module.name),
             "dataset": str(self.inside.dataset),
@@ -151,6 +157,8 @@ class Observer(Supervisor):
             "outbox": str(self.inside.state / "outbox"),
             "inbox": str(self.inside.state / "inbox"),
             "threads": self.threads,
+            "seed": self.seed,
+            "wall_factor": self.config.grading.wall_factor,
         }
         self.paths.plan.write_text(json.dumps(plan))
         self.isolation.prepare(self.paths)
@@ -174,6 +182,34 @@ class Observer(Supervisor):
             if self.workers == 1:
                 raise SandboxError("the grading worker stopped before running any step")
             raise death or StepFailed(StepStatus.CRASHED)
+        self._open_exchange()
+
+    def _open_exchange(self) -> None:
+        """Where the observer reads answers and writes the data it sends.
+
+        At ``namespaces`` the state folder is the sandbox's size-capped tmpfs
+        (``storage_mb``): the exchange stays inside that cap, and the observer
+        reaches it through ``/proc/<pid>/root``, one component at a time, never
+        through a link the student's code put there. Elsewhere they are the host
+        state folder's (counted by the supervisor's storage quota).
+        """
+        if self.isolation.level != "namespaces":
+            self.outbox, self.inbox = self.state_dir / "outbox", self.state_dir / "inbox"
+            return
+        try:
+            # No student code has run yet in this answerer: a failure here is the grader's.
+            self.outbox = self.isolation.open_state_folder(self.paths, self.protected, "outbox")
+            self.inbox = self.isolation.open_state_folder(self.paths, self.protected, "inbox")
+        except OSError as error:
+            self._stop_answerer()
+            raise SandboxError(f"the sandbox's exchange folders cannot be reached: {error}") from error
+
+    def _close_exchange(self) -> None:
+        for fd in (self.outbox, self.inbox):
+            if isinstance(fd, int):
+                os.close(fd)
+        if self.isolation.level == "namespaces":
+            self.outbox = self.inbox = None
 
     def _stop_answerer(self) -> None:
         if self.process is None:
@@ -187,18 +223,25 @@ class Observer(Supervisor):
         if getattr(self, "cgroup", None) is not None:
             self.cgroup.remove()
         self.process = None
+        self._close_exchange()
 
     def ask(self, op: str, limit: float | None = None, **request: Any) -> dict[str, Any]:
         """Send one request; the answerer's reply (checked as plain data), or AnswererDied."""
         if self.process is None:
             self._revive()
         self.requests += 1
+        student, own_limit = op in STUDENT_OPS, limit is not None
         if limit is None:
-            # A student's function runs within its step's time; the grader's own requests
-            # (weights, descriptions, the stand-ins' data) get at least GRADER_REQUEST_SECONDS.
-            limit = self.remaining() if op in STUDENT_OPS else max(self.remaining(), GRADER_REQUEST_SECONDS)
-        limit = max(0.1, limit)
-        request.update(op=op, id=self.requests, limit=limit)
+            # A student's function runs within its step's time: the CPU seconds the answerer's tree
+            # has left, and the step's wall backstop. The grader's own requests (weights,
+            # descriptions, the stand-ins' data) get at least GRADER_REQUEST_SECONDS of either.
+            limit, wall = self.remaining(), self.wall_remaining()
+            if not student:
+                limit, wall = max(limit, GRADER_REQUEST_SECONDS), max(wall, GRADER_REQUEST_SECONDS)
+        else:
+            wall = limit * max(1.0, self.config.grading.wall_factor)
+        limit, wall = max(0.1, limit), max(0.1, wall)
+        request.update(op=op, id=self.requests, limit=limit, wall=wall)
         line = (json.dumps(request) + "\n").encode()
         try:
             self.process.stdin.write(line)
@@ -206,7 +249,15 @@ class Observer(Supervisor):
         except OSError:
             pass  # it died: the watch below sees the end of its channel
         self.waiting, self.reply, self.finished = self.requests, None, False
-        self._watch(self.process, self.lines, time.monotonic() + limit + GRACE_SECONDS)
+        counted = self.clock.limit
+        if not student or own_limit:
+            # The grader's own request, or a call with its own limit: the supervisor's CPU count
+            # kills at that limit (plus the grace) and not at the step's.
+            self.clock.limit = StepLimit(cpu=self.clock.used() + limit, wall=wall)
+        try:
+            self._watch(self.process, self.lines, time.monotonic() + wall + GRACE_SECONDS)
+        finally:
+            self.clock.limit = counted
         self.waiting = None
         if self.reply is None:
             death, self.death = self.death or AnswererDied(StepStatus.CRASHED), None
@@ -225,7 +276,19 @@ class Observer(Supervisor):
             raise _failure(reply)
         return reply.get("value")
 
+    def _budget(self, key: str) -> None:
+        """The running step's time: ``[time_limits] key`` CPU seconds of the answerer's whole tree
+        (grader/sandbox/limits.py), and ``wall_factor`` times that in real time as the backstop."""
+        self.step_limit = StepLimit.of(self.config.time_limit(key), self.config.grading.wall_factor)
+        self.step_deadline = self.clock.start(self.step_limit) - GRACE_SECONDS
+
     def remaining(self) -> float:
+        """CPU seconds the running step has left."""
+        if self.step_limit is None:
+            return self.wall_remaining()
+        return max(0.1, self.step_limit.cpu - self.clock.used())
+
+    def wall_remaining(self) -> float:
         return max(0.1, self.step_deadline - time.monotonic())
 
     # Supervisor hooks: one reply ends a wait; anything else on the channel is forged.
@@ -257,9 +320,9 @@ class Observer(Supervisor):
     def run(self) -> SandboxRun:
         _harden()
         self.current_step = "import"
-        self.step_deadline = time.monotonic() + self.config.time_limit("import")
         try:
             self._start()
+            self._budget("import")  # from the answerer's start: the grader's own start-up is not the student's time
             self._import()
             # Nothing could be imported (a SyntaxError): no step can run, and no stand-in
             # training either (issue 19); every check says the import failed.
@@ -294,7 +357,7 @@ class Observer(Supervisor):
 
     def _begin(self, step: str, kind: str = "run") -> None:
         self.current_step = step
-        self.step_deadline = time.monotonic() + self.config.time_limit(Phase(step).limit_key)
+        self._budget(Phase(step).limit_key)
         self.call_tampered, self.call_printed = [], []
         self._tell({"event": "start", "step": str(Phase(step, kind))})  # type: ignore[arg-type]
 
@@ -326,7 +389,8 @@ class Observer(Supervisor):
             tampered=tampered[:10],
         )
         self.strays += _kill_strays(self.protected or ({self.process.pid} if self.process else set()))
-        wire.clear(self.outbox)  # answers nobody read (arrays inside values the facts did not need)
+        if self.outbox is not None:
+            wire.clear(self.outbox)  # answers nobody read (arrays inside values the facts did not need)
         if status != StepStatus.OK and restore is not None:
             self.phase(name, "fallback", lambda: restore(dead=True))
 
@@ -367,18 +431,25 @@ class Observer(Supervisor):
         """A new answerer with the module imported again and the state re-sent as data."""
         step, cause = self.last_death or (self.current_step, StepStatus.CRASHED)
         self._tell({"event": "restart", "step": step, "cause": str(cause)})
-        saved = self.current_step, self.step_deadline, self.call_tampered, self.call_printed
+        saved = self.current_step, self.step_deadline, self.step_limit, self.call_tampered, self.call_printed
+        spent = self.clock.used() if self.step_limit is not None else 0.0  # CPU the step used before the death
         began = time.monotonic()
         self._start()
-        self.step_deadline = time.monotonic() + self.config.time_limit("import")
+        self._budget("import")
         try:
             self.answer("import", mode=self.module_mode)
         except StepFailed:
             self.module_mode = "empty"
             self.answer("import", mode="empty")
         self._resend()
-        self.current_step, self.step_deadline, self.call_tampered, self.call_printed = saved
-        self.step_deadline += time.monotonic() - began  # the restart's time is not the step's
+        self.current_step, self.step_deadline, self.step_limit, self.call_tampered, self.call_printed = saved
+        # The restart's time is not the step's: neither its wall time nor its CPU.
+        self.step_deadline += time.monotonic() - began
+        if self.step_limit is not None:
+            self.clock.start(self.step_limit)
+            self.clock.started_cpu -= spent
+        else:
+            self.clock.stop()
 
     def _resend(self) -> None:
         if self.x_train_file is not None:
@@ -386,7 +457,7 @@ class Observer(Supervisor):
             self._send_array(self.private / "x_test_n.npy", "x_test_n")
         if self.model_source is None:
             return
-        self.step_deadline = time.monotonic() + self.config.time_limit("build_model")
+        self._budget("build_model")
         if self.model_source == "student":
             try:
                 self.answer("call", function="build_model", seed=self.seed, keep="model", send=False)
@@ -400,7 +471,7 @@ class Observer(Supervisor):
         else:
             self._load_standin_model()
         if self.compiled_by is not None:
-            self.step_deadline = time.monotonic() + self.config.time_limit("compile_model")
+            self._budget("compile_model")
             try:
                 if self.compiled_by != "student":
                     raise StepFailed(StepStatus.ERROR)
@@ -410,12 +481,18 @@ class Observer(Supervisor):
         if self.checkpoint is not None:
             self._send_checkpoint()
 
+    def _put(self, name: str, source: Path) -> None:
+        """Put a file in the answerer's inbox (a restarted answerer's when it died)."""
+        if self.process is None:
+            self._revive()
+        wire.put_in(self.inbox, name, source)
+
     def _send_array(self, source: Path, name: str) -> None:
-        wire.put_in(self.inbox, f"{name}.npy", source)
+        self._put(f"{name}.npy", source)
         self.answer("load", kind="array", file=f"{name}.npy", keep=name)
 
     def _send_checkpoint(self) -> None:
-        wire.put_in(self.inbox, "weights.npz", self.checkpoint)
+        self._put("weights.npz", self.checkpoint)
         self.answer("set_weights", ref="model", file="weights.npz")
         self.answer("load", kind="history", keep="history", model="model", **self.history)
 
@@ -667,7 +744,7 @@ class Observer(Supervisor):
             self._standin_build()
             return
         self.answer("load", kind="model", keep="model", architecture=self.standin["architecture"])
-        wire.put_in(self.inbox, "standin.npz", self.standin["weights"])
+        self._put("standin.npz", self.standin["weights"])
         self.answer("set_weights", ref="model", file="standin.npz")
 
     def _save_weights(self, weights: list[np.ndarray], name: str) -> Path:
@@ -845,7 +922,7 @@ class Observer(Supervisor):
         return observed.EpochsProbe(epochs=len(self._history_data(value)["epoch"]) if value.get("kind") == "history" else None)
 
     def _set_weights(self, weights: list[np.ndarray]) -> None:
-        wire.put_in(self.inbox, "set.npz", self._save_weights(weights, "set.npz"))
+        self._put("set.npz", self._save_weights(weights, "set.npz"))
         self.answer("set_weights", ref="model", file="set.npz")
 
     def _fallback_training(self) -> None:

@@ -32,6 +32,7 @@ class StepStatus(enum.StrEnum):
     EXITED = "exited"  # sys.exit / os._exit
     CRASHED = "crashed"  # killed by a signal (a segmentation fault)
     MEMORY = "memory"  # over the memory limit
+    STORAGE = "storage"  # wrote more to disk than the grading's storage cap (levels that check it: process, user)
     TAMPERED = "tampered"  # replaced the grader's functions or wrote to its channel: its facts are not trusted
 
     @classmethod

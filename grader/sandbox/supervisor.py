@@ -36,9 +36,11 @@ import psutil
 from grader.config import Config
 from grader.sandbox.channel import MAX_LINE, parse_line
 from grader.sandbox.isolation import Isolation, Paths
+from grader.sandbox.limits import StepClock, StepLimit
 from grader.sandbox.memory import MemoryCgroup
 from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, kill_group, prctl
 from grader.sandbox.protocol import Phase, StepStatus
+from grader.sandbox.tree import Quota, empty_folder
 from grader.sandbox.untrusted import copy_regular, remove_entry
 from grader.spec import STEP_NAMES
 
@@ -50,6 +52,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 GRADER_PACKAGE = REPO_ROOT / "grader"
 # What the training step leaves for the parent's measurement (grader/measure.py).
 EVIDENCE_FILES = ("weights.npz", "model.json", "x_test_n.npy", "probabilities.npy", "history.json")
+EVIDENCE_MAX_BYTES = 1 << 30  # the worker's per-file cap (worker.MAX_FILE_BYTES): a bigger file is not the checkpoint
 # The variables a worker inherits; nothing else (no GITHUB_*, ACTIONS_*, RUNNER_* or tokens).
 INHERITED_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
 
@@ -157,6 +160,10 @@ class Supervisor:
         self.tampered: dict[str, list[str]] = {}
         self.strays = 0
         self.restored: set[str] = set()
+        # A step's limit counts its tree's CPU time; the wall deadline _handle returns is the backstop.
+        self.clock = StepClock(_descendants, GRACE_SECONDS)
+        # Without a tmpfs (process, user) the total the worker writes is checked, not prevented.
+        self.quota = Quota((self.state_dir, self.cwd), self.isolation.storage_mb) if self.isolation.level != "namespaces" else None
 
     # -- public ------------------------------------------------------------
     def run(self) -> SandboxRun:
@@ -204,6 +211,7 @@ class Supervisor:
             "train_subset": self.config.grading.train_subset,
             "threads": self.threads,
             "time_limits": self.config.time_limits,
+            "wall_factor": self.config.grading.wall_factor,
             "done": done,
             "dead": unusable,
             "import_mode": self.import_mode,
@@ -248,9 +256,10 @@ class Supervisor:
         # The channel is the worker's standard output: the worker moves it to
         # another descriptor before anything else runs, and points its own
         # stdout at the output file (portable: no inherited extra descriptor).
+        self.clock.stop()  # a step a previous worker died in counts no more
         command = self.isolation.command([sys.executable, "-m", module, str(plan)], self.paths, GRADER_PACKAGE)
         # The kernel's hard wall, above the RSS watch's limit by what the tmpfs may hold.
-        limit = self.config.grading.memory_limit_mb + 2 * self.isolation.tmpfs_mb
+        limit = self.config.grading.memory_limit_mb + self.isolation.writable_mb
         self.cgroup = MemoryCgroup.create(limit) if POSIX else None
         self.memory_wall = "cgroup" if self.cgroup is not None else self.memory_wall
         posix = {"start_new_session": True, "preexec_fn": _child_setup(self.cgroup)} if POSIX else {}
@@ -290,9 +299,15 @@ class Supervisor:
                 self._kill(process)
                 self._died(self.current, StepStatus.MEMORY, {"memory_mb": round(memory)})
                 return
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or self.clock.over_cpu():
                 self._kill(process)
                 self._died(self.current, StepStatus.TIMEOUT, {})
+                return
+            # Checked every second, and whenever a step has just ended (the blame is then that step's).
+            if self.quota is not None and self.quota.over(time.monotonic(), force=bool(line) and self.current is None):
+                self._stop(process)  # every writer gone before its files are removed
+                self._reclaim_storage()
+                self._died(self.current, StepStatus.STORAGE, {"storage_mb": round(self.quota.used / 2**20)})
                 return
         code = self.isolation.exit_status(process.wait())
         if self.cgroup is not None and self.cgroup.oom_killed():
@@ -311,7 +326,7 @@ class Supervisor:
                 self._secure_evidence()  # a stand-in training in a restore or fallback phase
             self.current = self.last = phase
             self._tell({"event": "start", "step": str(phase)})
-            return time.monotonic() + float(limit) + GRACE_SECONDS
+            return self.clock.start(StepLimit.of(limit, self.config.grading.wall_factor))
         if kind == "progress" and phase is not None and phase == self.current:
             # Epoch k of N: only ever displayed, so a forged one changes no grade.
             self._tell({"event": "epoch", "step": str(phase), "epoch": event.get("epoch"), "epochs": event.get("epochs")})
@@ -319,6 +334,7 @@ class Supervisor:
         if kind == "end" and phase is not None and phase == self.current and phase.is_step:
             self._record(event, phase.step)
             self.current, self.last = None, phase
+            self.clock.stop()
             self.strays += _kill_strays(self.protected or {process.pid})
             if phase.step == "train_model":
                 self._secure_evidence()
@@ -393,19 +409,30 @@ class Supervisor:
         """Copy the checkpoint out of the worker's reach as soon as training ended.
 
         Later steps run student code that may rewrite the state folder; the
-        measurement reads only this copy.
+        measurement reads only this copy. At ``namespaces`` the state folder
+        is the sandbox's tmpfs, read through the worker's /proc root.
         """
-        if not (self.state_dir / EVIDENCE_FILES[0]).is_file():
+        state = self.isolation.outside_state(self.paths, self.protected)
+        if not (state / EVIDENCE_FILES[0]).is_file():
             return
         self.evidence_dir.mkdir(exist_ok=True)
-        for name in EVIDENCE_FILES:
-            copy_regular(self.state_dir / name, self.evidence_dir / name)
-        self.evidence = True
+        copied = [copy_regular(state / name, self.evidence_dir / name, EVIDENCE_MAX_BYTES) for name in EVIDENCE_FILES]
+        # Only a whole checkpoint is evidence; a part (a later step wrecked the rest first) is
+        # replaced by the next checkpoint a worker leaves, a stand-in's included.
+        self.evidence = all(copied)
+
+    def _reclaim_storage(self) -> None:
+        """Remove what a worker over the storage cap left in its host folders (the grader's own files stay)."""
+        try:
+            empty_folder(self.state_dir, keep=(self.module.name, self.output_file.name))
+            empty_folder(self.cwd)
+        except OSError:
+            pass  # what cannot be removed goes with the grading's folder
 
     def _restore_evidence(self) -> None:
         """A restarted worker resumes from the checkpoint as training left it, not as later steps did."""
-        if not self.evidence:
-            return
+        if not self.evidence or self.isolation.level == "namespaces":
+            return  # at namespaces a new sandbox starts empty: the observer re-sends the checkpoint as data
         for name in EVIDENCE_FILES:
             target = self.state_dir / name
             if (self.evidence_dir / name).is_file():

@@ -28,24 +28,22 @@ def open_regular(path: Path):
     return os.fdopen(fd, "rb")
 
 
-def copy_regular(source: Path, target: Path) -> bool:
-    """Copy ``source`` to ``target`` when it is a regular file; True if copied."""
+def copy_regular(source: Path, target: Path, max_bytes: int | None = None) -> bool:
+    """Copy ``source`` to ``target`` when it is a regular file (of at most ``max_bytes``); True if copied."""
     handle = open_regular(source)
     if handle is None:
         return False
-    with handle, open(target, "wb") as out:
-        shutil.copyfileobj(handle, out)
+    with handle:
+        if max_bytes is not None and os.fstat(handle.fileno()).st_size > max_bytes:
+            return False
+        with open(target, "wb") as out:
+            shutil.copyfileobj(handle, out)
     return True
 
 
 def remove_entry(path: Path) -> None:
     """Remove whatever the student's code left at ``path`` (a file, a link, a FIFO,
     a folder tree), never following a link; nothing there is fine."""
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return
-    if stat.S_ISDIR(mode):
-        shutil.rmtree(path)  # removes links inside, never their targets
-    else:
-        os.unlink(path)
+    from grader.sandbox.tree import remove_path
+
+    remove_path(path)  # removes links inside, never their targets; any depth

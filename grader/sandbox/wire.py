@@ -82,7 +82,7 @@ def check_array_ref(ref: Any, max_bytes: int = MAX_ARRAY_BYTES) -> tuple[str, st
     return name, dtype, tuple(shape)
 
 
-def read_array(folder: Path, ref: Any, max_bytes: int = MAX_ARRAY_BYTES) -> np.ndarray:
+def read_array(folder: Path | int, ref: Any, max_bytes: int = MAX_ARRAY_BYTES) -> np.ndarray:
     """The array ``ref`` declares, read from ``folder`` only if the file agrees with it.
 
     The file's header must state the declared dtype and shape (C order), and
@@ -124,8 +124,15 @@ def read_array(folder: Path, ref: Any, max_bytes: int = MAX_ARRAY_BYTES) -> np.n
 
 
 @contextlib.contextmanager
-def _directory(folder: Path) -> Iterator[int]:
-    """A descriptor of ``folder`` itself, never of what a link put in its place points to."""
+def _directory(folder: Path | int) -> Iterator[int]:
+    """A descriptor of ``folder`` itself, never of what a link put in its place points to.
+
+    ``folder`` may be a descriptor the caller holds (the observer's, of a folder
+    in the sandbox's tmpfs at ``namespaces``): it is used as it is, and stays open.
+    """
+    if isinstance(folder, int):
+        yield folder
+        return
     fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0))
     try:
         yield fd
@@ -133,7 +140,7 @@ def _directory(folder: Path) -> Iterator[int]:
         os.close(fd)
 
 
-def remove_in(folder: Path, name: str) -> None:
+def remove_in(folder: Path | int, name: str) -> None:
     """Remove the file ``name`` of ``folder`` (never through a link in place of the folder); absent is fine."""
     try:
         with _directory(folder) as directory:
@@ -142,7 +149,7 @@ def remove_in(folder: Path, name: str) -> None:
         pass
 
 
-def clear(folder: Path) -> None:
+def clear(folder: Path | int) -> None:
     """Remove the files an answer left in ``folder`` and nobody read (never through a link)."""
     try:
         with _directory(folder) as directory:
@@ -155,7 +162,7 @@ def clear(folder: Path) -> None:
         pass  # no such folder (the answerer is being restarted): nothing to clear
 
 
-def put_in(folder: Path, name: str, source: Path) -> None:
+def put_in(folder: Path | int, name: str, source: Path) -> None:
     """Copy ``source`` to ``folder/name`` as a new file, never through a link (in place of the folder or the file)."""
     remove_in(folder, name)
     with _directory(folder) as directory:
