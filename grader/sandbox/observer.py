@@ -176,7 +176,7 @@ class Observer(Supervisor):
         self.ready = False
         self.finished = False
         self._watch(self.process, self.lines, time.monotonic() + self.config.time_limit("import") + 60.0)
-        if not self.ready:
+        if not self.ready or self.death is not None:
             death, self.death = self.death, None
             self._stop_answerer()
             if self.workers == 1:
@@ -259,7 +259,7 @@ class Observer(Supervisor):
         finally:
             self.clock.limit = counted
         self.waiting = None
-        if self.reply is None:
+        if self.reply is None or self.death is not None:  # no answer, or one that came with a death (over the storage cap)
             death, self.death = self.death or AnswererDied(StepStatus.CRASHED), None
             self.last_death = (self.current_step, death.status)  # told with the restart that follows
             self._stop_answerer()

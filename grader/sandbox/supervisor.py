@@ -292,6 +292,8 @@ class Supervisor:
                     self.protected = {process.pid} | {p.pid for p in _descendants()}
                 deadline = self._handle(parse_line(line.rstrip(b"\n")), process, deadline)
                 if self.finished:
+                    # An answer ends the wait: what the call wrote is checked now, so the blame is that call's.
+                    self._over_storage(process, force=True)
                     return
             memory = _rss_mb(_descendants())
             self.peak_mb = max(self.peak_mb, memory)
@@ -304,10 +306,7 @@ class Supervisor:
                 self._died(self.current, StepStatus.TIMEOUT, {})
                 return
             # Checked every second, and whenever a step has just ended (the blame is then that step's).
-            if self.quota is not None and self.quota.over(time.monotonic(), force=bool(line) and self.current is None):
-                self._stop(process)  # every writer gone before its files are removed
-                self._reclaim_storage()
-                self._died(self.current, StepStatus.STORAGE, {"storage_mb": round(self.quota.used / 2**20)})
+            if self._over_storage(process, force=bool(line) and self.current is None):
                 return
         code = self.isolation.exit_status(process.wait())
         if self.cgroup is not None and self.cgroup.oom_killed():
@@ -420,6 +419,15 @@ class Supervisor:
         # Only a whole checkpoint is evidence; a part (a later step wrecked the rest first) is
         # replaced by the next checkpoint a worker leaves, a stand-in's included.
         self.evidence = all(copied)
+
+    def _over_storage(self, process: subprocess.Popen, force: bool) -> bool:
+        """At ``process`` and ``user``: True (the worker stopped, its files removed) when its folders hold more than ``storage_mb``."""
+        if self.quota is None or not self.quota.over(time.monotonic(), force=force):
+            return False
+        self._stop(process)  # every writer gone before its files are removed
+        self._reclaim_storage()
+        self._died(self.current, StepStatus.STORAGE, {"storage_mb": round(self.quota.used / 2**20)})
+        return True
 
     def _reclaim_storage(self) -> None:
         """Remove what a worker over the storage cap left in its host folders (the grader's own files stay)."""
