@@ -321,3 +321,39 @@ def test_batch_stops_before_grading_without_the_roads_level(monkeypatch):
     assert sentence is not None and "bubblewrap" in sentence and sentence.count(". ") == 0
     monkeypatch.setattr(isolation, "namespaces_available", lambda: True)
     assert batch._isolation_error(load_config(), "en") is None
+
+
+@pytest.mark.skipif(not isolation.namespaces_available(), reason="needs bubblewrap")
+def test_the_exchange_folders_are_reached_inside_the_sandbox_tmpfs_never_through_a_link(tmp_path):
+    """At namespaces the observer's inbox and outbox are folders of the sandbox's capped tmpfs:
+    reached through /proc/<pid>/root as descriptors, never through a link the student put there."""
+    import psutil
+
+    from grader.sandbox import wire
+
+    paths = _paths(tmp_path)
+    level = Isolation("namespaces", tmpfs_mb=16, storage_mb=16)
+    level.prepare(paths)
+    script = "mkdir /sandbox/state/outbox && ln -s / /sandbox/state/inbox && echo ready && exec sleep 60"
+    process = subprocess.Popen(level.command(["sh", "-c", script], paths, ROOT / "grader"), stdout=subprocess.PIPE)
+    try:
+        assert process.stdout.readline() == b"ready\n"
+        pids = {process.pid} | {p.pid for p in psutil.Process(process.pid).children(recursive=True)}
+        source = tmp_path / "sent.npy"
+        np.save(source, np.arange(3, dtype="int32"))
+        outbox = level.open_state_folder(paths, pids, "outbox")
+        try:
+            wire.put_in(outbox, "sent.npy", source)
+            ref = {"kind": "array", "file": "sent.npy", "dtype": "int32", "shape": [3]}
+            assert wire.read_array(outbox, ref).tolist() == [0, 1, 2]
+        finally:
+            os.close(outbox)
+        assert not (paths.state / "outbox").exists()  # written in the sandbox's tmpfs, not the host's folder
+        with pytest.raises(OSError):
+            level.open_state_folder(paths, pids, "inbox")  # a link to the grader's own root is refused
+        with pytest.raises(FileNotFoundError):
+            level.open_state_folder(paths, {os.getpid()}, "outbox")  # no process of the sandbox: never the host's folder
+    finally:
+        process.kill()
+        process.wait()
+        process.stdout.close()
