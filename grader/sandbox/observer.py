@@ -2,7 +2,12 @@
 
 It never imports student code. It starts the answerer (``answerer.py``) in
 the sandbox with the supervisor's mechanism (time and memory limits, killing,
-the subreaper) and asks it to call the student's functions. Everything else
+the subreaper, the storage quota) and asks it to call the student's functions.
+A step's time is CPU time of the answerer's tree (``limits.StepClock``), with
+``wall_factor`` times it as the wall backstop, shared by the step's calls. The
+data crosses through two folders of the state folder (``outbox``, ``inbox``):
+at ``namespaces`` they live in the sandbox's capped tmpfs and are reached as
+descriptors through ``/proc/<pid>/root``. Everything else
 is decided here, from the answers read as bounded data (``wire.py``): which
 step runs next and for how long, each step's status, the typed facts the
 checks read (``grader.facts``), which steps were replaced by the grader's
