@@ -7,7 +7,7 @@ figures measured while observing, the flags of the observation, and the
 settings the observation depended on (``grader.config.observation_settings``).
 Next to it: ``evidence/`` (the checkpoint the observer kept: weights, model
 description, normalized test images, probabilities, History) and
-``submission/`` (the student's text files the answer checks read).
+``submission/`` (the student's text files the judge reads, the module included).
 
 ``judge`` (grader/judge.py) reads only this folder, the config and MNIST's
 test set: ``batch --rejudge`` regrades a class from it without running any
@@ -29,9 +29,10 @@ FOLDER = "observations"
 RECORD = "observations.json"
 VERSION = 1
 EVIDENCE_FILES = ("weights.npz", "model.json", "x_test_n.npy", "probabilities.npy", "history.json")
-# The student's text files the answer checks read (grader/answers), each copied only when a
+# The student's text files the judge reads (grader/answers, checks/causes.py), each copied only when a
 # regular file of at most TEXT_BYTES.
-TEXT_FILES = ("exploration.md", "exploration_results/results.csv")
+# mnist_dense.py: the judge names a near-miss of a missing function from its source (checks/causes.py).
+TEXT_FILES = ("exploration.md", "exploration_results/results.csv", "mnist_dense.py")
 TEXT_BYTES = 1 << 20
 
 
