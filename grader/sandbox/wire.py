@@ -117,10 +117,11 @@ def read_array(folder: Path | int, ref: Any, max_bytes: int = MAX_ARRAY_BYTES) -
         size = declared_bytes(dtype, list(shape))
         if info.st_size != handle.tell() + size:
             raise WireError("npy file size differs from its declared shape")
-        data = handle.read(size)
-    if len(data) != size:
+        data = bytearray(size)
+        read = handle.readinto(data)
+    if read != size:
         raise WireError("npy file shorter than declared")
-    return np.frombuffer(data, dtype=file_dtype).reshape(shape).copy()
+    return np.frombuffer(data, dtype=file_dtype).reshape(shape)  # writable: it owns the bytearray
 
 
 @contextlib.contextmanager
