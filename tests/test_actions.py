@@ -49,7 +49,7 @@ def test_a_graded_folder_publishes_summary_outputs_and_the_reporter_notices(tmp_
     assert code == 0
     assert summary == (folder / actions.SUMMARY_FILE).read_text(encoding="utf-8") + "\n"  # ends its line
     encoded = (folder / actions.PAYLOAD_FILE).read_text().strip()
-    assert output == f"result={encoded}\npoints=16\nmax=22\n"
+    assert output == f"result={encoded}\npoints=16\nmax=22\nexact=16\n"
     assert lines == ["::notice title=Autograding complete::Points 16/22", '::notice title=Autograding report::{"totalPoints":16,"maxPoints":22}']
 
 

@@ -45,6 +45,7 @@ class _Collect(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: list[str] = []
+        self.links: list[tuple[str, str]] = []  # the href and id of every <a>
         self.rows: list[list[str]] = []
         self.tables: list[list[list[str]]] = []
         self.blocks: list[tuple[str, str]] = []
@@ -52,6 +53,8 @@ class _Collect(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
+        if tag == "a":
+            self.links.append((dict(attrs).get("href") or "", dict(attrs).get("id") or ""))
         if tag == "table":
             self.tables.append([])
         if tag == "tr":
@@ -173,7 +176,9 @@ def _report(tmp_path: Path) -> tuple[str, str]:
 def test_class_report_markdown_shows_student_text_literally(tmp_path):
     markdown, _ = _report(tmp_path)
     page = gfm(markdown)
-    assert not {"a", "img", "details", "del", "em"} & set(page.tags)
+    assert not {"img", "details", "del", "em"} & set(page.tags)
+    # the only <a> are the report's own: the attention list's links to each student's section, and those sections' anchors
+    assert all(href.startswith("#s-") if href else anchor.startswith("s-") for href, anchor in page.links), page.links
     texts = [text for _, text in page.blocks]
     # ben's message (flags table and his section), ana's check title, message and answer, the shared passage.
     assert sum(one_line(ATTACK) in t for t in texts) >= 6

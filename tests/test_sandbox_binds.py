@@ -1,7 +1,8 @@
 """The sandbox's file system, read from its bubblewrap command line (no bwrap
 run): nothing that holds the repository root (solutions/, tests/, the
-submission) is bound in; the grader package is read-only; only the state
-and run folders are writable. And a channel line that is JSON but not an
+submission) is bound in; the grader package is read-only; the state and
+run folders are size-capped tmpfs, and the one host file written through is
+the student's output file. And a channel line that is JSON but not an
 object is malformed, not an event."""
 
 from __future__ import annotations
@@ -29,7 +30,20 @@ def _binds(arguments: list[str]) -> list[tuple[str, Path, Path]]:
 def _arguments(tmp_path: Path) -> list[str]:
     outside = isolation.Paths(tmp_path / "plan.json", tmp_path / "mnist.npz", tmp_path / "state", tmp_path / "run")
     inside = isolation.Paths(Path("/sandbox/plan.json"), Path("/sandbox/mnist.npz"), Path("/sandbox/state"), Path("/sandbox/run"))
-    return isolation.bwrap_arguments(outside, inside, GRADER, 64)
+    outside.state.mkdir(exist_ok=True)
+    (outside.state / "mnist_dense.py").write_text("")
+    (outside.state / isolation.OUTPUT_NAME).write_bytes(b"")
+    return isolation.bwrap_arguments(outside, inside, GRADER, isolation.Storage(storage_mb=1536, shm_mb=64, seeds={}))
+
+
+def _tmpfs(arguments: list[str]) -> dict[str, int]:
+    """Each tmpfs mount and its --size in bytes (0 when it has none)."""
+    sizes = {}
+    for index, flag in enumerate(arguments):
+        if flag == "--tmpfs":
+            before = arguments[index - 3 : index]
+            sizes[arguments[index + 1]] = int(before[-1]) if "--size" in before[-2:-1] else 0
+    return sizes
 
 
 @pytest.mark.parametrize(
@@ -47,9 +61,13 @@ def test_no_folder_holding_the_repository_is_bound(tmp_path, monkeypatch, extra)
 
 
 def test_the_grader_is_read_only_and_only_state_and_run_are_writable(tmp_path):
-    binds = _binds(_arguments(tmp_path))
+    arguments = _arguments(tmp_path)
+    binds = _binds(arguments)
     writable = {source for flag, source, _ in binds if flag != "--ro-bind"}
-    assert writable == {tmp_path / "state", tmp_path / "run"}
+    assert writable == {tmp_path / "state" / isolation.OUTPUT_NAME}
+    assert ("--ro-bind", tmp_path / "state" / "mnist_dense.py", Path("/sandbox/state/mnist_dense.py")) in binds
+    # everything else the worker may write is in a tmpfs of a fixed size
+    assert _tmpfs(arguments) == {"/tmp": 64 * 2**20, "/dev/shm": 64 * 2**20, "/sandbox": 1536 * 2**20}
     assert ("--ro-bind", GRADER, GRADER) in binds
     assert ("--ro-bind", tmp_path / "plan.json", Path("/sandbox/plan.json")) in binds
     sources = {source for _, source, _ in binds}
