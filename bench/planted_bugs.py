@@ -1,7 +1,7 @@
 """Plant one small bug at a time in the grader and see whether a fast test notices.
 
-    python bench/planted_bugs.py                      # every group below (about 12 min on a quiet 2-core machine)
-    python bench/planted_bugs.py --group exporters    # one group
+    python bench/planted_bugs.py --group instructor   # one group (see bench/README.md for times)
+    python bench/planted_bugs.py                      # every group, one after the other
     python bench/planted_bugs.py --module grader/scoring.py --tests tests/test_check_table.py
 
 Planted bugs, one at a time, each in a scratch copy of the repository:

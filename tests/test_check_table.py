@@ -102,6 +102,8 @@ CODE_CASES = [
     ),
     ("predict", {}, "predict.ok", 1.0),
     ("predict", {"predict": {"samples": [{**SAMPLE_PREDICTION, "label": 7}]}}, "predict.label_not_argmax", 0.0),
+    # Halved outputs of a softmax model: the step, not the architecture, lost the probabilities.
+    ("predict", {"predict": {"samples": [{**SAMPLE_PREDICTION, "probs": [p / 2 for p in SAMPLE_PREDICTION["probs"]]}]}}, "predict.not_probabilities", 0.0),
     ("min_accuracy", {}, "min_accuracy.ok", 1.0),
     ("min_accuracy", {"accuracy": 0.5}, "min_accuracy.low", 0.0),
 ]

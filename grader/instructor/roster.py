@@ -154,7 +154,7 @@ def _git(args: list[str], cwd: Path | None = None) -> subprocess.CompletedProces
 
 
 def _clone(sub: Submission, target: Path, ref: str | None = None, missing_ref: str = "no submission at {ref}") -> None:
-    sub.path, sub.problem = None, ""  # a local folder is graded from its clone, never as it is
+    sub.path, sub.problem, sub.commit = None, "", ""  # a local folder is graded from its clone, never as it is; no commit until one is checked out
     try:
         if (target / ".git").is_dir():
             fetched = _git(["fetch", "--depth", "1", "origin", *([ref] if ref else [])], cwd=target)
