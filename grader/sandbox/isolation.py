@@ -192,19 +192,15 @@ def _mount_namespace(pid: str) -> str | None:
         return None
 
 
+def _drop_to_nobody() -> list[str]:
+    """setpriv's arguments that make the command the unprivileged uid and gid, with no groups and no capabilities."""
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"]
+
+
 def user_switch() -> list[str]:
     """The ``user`` level's command prefix: the unprivileged uid and gid, no groups, no capabilities, no new privileges."""
-    return [
-        "setpriv",
-        f"--reuid={NOBODY}",
-        f"--regid={NOBODY}",
-        "--clear-groups",
-        "--inh-caps=-all",
-        "--bounding-set=-all",
-        "--no-new-privs",
-        "--pdeathsig=KILL",  # changing uid clears the one the supervisor set
-        "--",
-    ]
+    # --pdeathsig: changing uid clears the one the supervisor set.
+    return [*_drop_to_nobody(), "--no-new-privs", "--pdeathsig=KILL", "--"]
 
 
 def _drops_user() -> bool:
@@ -214,15 +210,7 @@ def _drops_user() -> bool:
 def _user_switch() -> list[str]:
     if not _drops_user():
         return []  # not root: bubblewrap's user namespace keeps the grader's own uid, without capabilities
-    return [
-        "setpriv",
-        f"--reuid={NOBODY}",
-        f"--regid={NOBODY}",
-        "--clear-groups",
-        "--inh-caps=-all",
-        "--bounding-set=-all",
-        "--",
-    ]
+    return [*_drop_to_nobody(), "--"]
 
 
 def python_dirs() -> list[Path]:
