@@ -103,3 +103,24 @@ def test_judging_imports_neither_keras_nor_the_sandbox_runtime(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_an_import_that_timed_out_and_was_salvaged_is_flagged_without_a_made_up_cause(tmp_path, lang):
+    # Loose code that hangs at import records a timeout with no exception: the
+    # flag says the import failed and the functions were graded alone, and it
+    # invents no cause the observer did not see.
+    from grader.exporters import summary_md
+
+    outcomes = outcomes_normalize_only()
+    outcomes["import"] = StepOutcome("import", StepStatus.TIMEOUT)
+    outcomes["import-salvage"] = StepOutcome("import-salvage", StepStatus.OK, data={"mode": "salvage"})
+    folder = record(tmp_path, outcomes)
+    seen = observations.read(folder)
+    seen.flags = ["import_salvaged"]
+    result = judge(seen, load_config(), lang, TEST_SET)
+    assert result.flags == ["import_salvaged"] and result.flag_details == {}
+    assert result.flag_message("import_salvaged") == ("flag.import_salvaged", {})
+    summary = summary_md.render(result)
+    sentence = "falló al importarse; se calificaron solo sus funciones" if lang == "es" else "failed on import; only its functions were graded"
+    assert sentence in summary and "Causa" not in summary and "Cause:" not in summary
