@@ -141,3 +141,24 @@ def test_a_new_worker_does_not_inherit_the_cpu_of_the_step_that_killed_the_last(
     if sup.cgroup is not None:
         sup.cgroup.remove()
     assert sup.clock.limit is None and not sup.clock.over_cpu()
+
+
+def test_the_tree_is_listed_again_only_when_its_listing_is_old_or_a_step_starts():
+    from grader.sandbox.supervisor import TreeSampler
+
+    now = [100.0]
+    listings = []
+
+    def lister():
+        listings.append(now[0])
+        return [f"listing {len(listings)}"]
+
+    tree = TreeSampler(lister, max_age=0.5, clock=lambda: now[0])
+    assert tree() == ["listing 1"]
+    now[0] += 0.4
+    assert tree() == ["listing 1"]  # younger than max_age: the same list, no scan of /proc
+    now[0] += 0.1
+    assert tree() == ["listing 2"]  # exactly max_age old: listed again
+    now[0] += 0.01
+    assert tree.fresh() == ["listing 3"]  # an event: listed now whatever its age
+    assert listings == [100.0, 100.5, 100.51]

@@ -46,6 +46,10 @@ from grader.spec import STEP_NAMES
 
 GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.1
+# How often the worker's tree is listed for its memory and CPU time. Listing it
+# reads every process's /proc/<pid>/stat (psutil's ppid map): at each poll it
+# cost the grading process about a fifth of a core, taken from the student's training.
+SAMPLE_SECONDS = 0.5
 MAX_WORKERS = 12
 BETWEEN_STEPS_SECONDS = 60.0  # checkpointing after training; no student code runs
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +109,28 @@ def _descendants() -> list[psutil.Process]:
     return psutil.Process().children(recursive=True)
 
 
+class TreeSampler:
+    """The worker's tree as last listed, listed again when older than ``max_age`` seconds (or when asked)."""
+
+    def __init__(self, lister=None, max_age: float = SAMPLE_SECONDS, clock=time.monotonic) -> None:
+        self.lister = lister or _descendants
+        self.max_age = max_age
+        self.clock = clock
+        self.listed_at: float | None = None
+        self.processes: list[psutil.Process] = []
+
+    def __call__(self) -> list[psutil.Process]:
+        now = self.clock()
+        if self.listed_at is None or now - self.listed_at >= self.max_age:
+            self.processes, self.listed_at = self.lister(), now
+        return self.processes
+
+    def fresh(self) -> list[psutil.Process]:
+        """List now (a step starts or ends: its CPU must count from this moment)."""
+        self.listed_at = None
+        return self()
+
+
 def _rss_mb(processes: list[psutil.Process]) -> float:
     total = 0
     for process in processes:
@@ -161,7 +187,8 @@ class Supervisor:
         self.strays = 0
         self.restored: set[str] = set()
         # A step's limit counts its tree's CPU time; the wall deadline _handle returns is the backstop.
-        self.clock = StepClock(_descendants, GRACE_SECONDS)
+        self.tree = TreeSampler()
+        self.clock = StepClock(self.tree, GRACE_SECONDS)
         # Without a tmpfs (process, user) the total the worker writes is checked, not prevented.
         self.quota = Quota((self.state_dir, self.cwd), self.isolation.storage_mb) if self.isolation.level != "namespaces" else None
 
@@ -286,6 +313,7 @@ class Supervisor:
             if line is None:
                 break  # the worker is gone
             if line:
+                self.tree.fresh()  # an event (a step's start or end): its CPU counts from this moment
                 if not self.protected:
                     # The first event comes before any student code runs: the
                     # processes alive now are the worker (and its sandbox).
@@ -295,7 +323,7 @@ class Supervisor:
                     # An answer ends the wait: what the call wrote is checked now, so the blame is that call's.
                     self._over_storage(process, force=True)
                     return
-            memory = _rss_mb(_descendants())
+            memory = _rss_mb(self.tree())
             self.peak_mb = max(self.peak_mb, memory)
             if memory > self.config.grading.memory_limit_mb:
                 self._kill(process)
