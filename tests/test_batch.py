@@ -42,7 +42,7 @@ CLASS = (
 TIMING = ("grading_seconds",)
 ENGLISH = ("--lang", "en")  # English feedback, report and gradebook headers (Spanish, the default, is tested in test_batch_ref)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.slots(2)]
 
 
 def run(*args: str, cwd: Path = ROOT, timeout: float = 900) -> subprocess.CompletedProcess[str]:

@@ -40,7 +40,7 @@ GOOD_Q1 = (
     "clasificación en el que hay diez posibles respuestas, del 0 al 9."
 )
 
-pytestmark = pytest.mark.slow  # three gradings and a browser: about a minute
+pytestmark = [pytest.mark.slow, pytest.mark.slots(2)]  # three gradings and a browser: about a minute
 
 
 def run(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:

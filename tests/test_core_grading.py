@@ -91,6 +91,7 @@ def test_english_feedback(repo, stubs, tmp_path):
     assert result.summary.startswith("# Grading result")
 
 
+@pytest.mark.slow
 def test_no_mnist_anywhere_is_one_clear_sentence(repo, stubs, tmp_path):
     home = tmp_path / "home"
     home.mkdir()

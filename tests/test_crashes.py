@@ -219,6 +219,7 @@ LIVE = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_each_crash_reproduced_live_with_keras_is_recognised():
     # The exact texts of the installed Keras, NumPy and Python: a reworded message fails here.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

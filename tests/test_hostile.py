@@ -58,7 +58,7 @@ from grader.config import GradingSettings
 from grader.exporters import outputs
 from grader.sandbox import isolation
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.slots(2)]
 
 HERE = Path(__file__).resolve().parent / "hostile"
 ALL_CASES = sorted(p.stem for p in (HERE / "cases").glob("*.py"))

@@ -87,11 +87,13 @@ def _import_all(tmp_path: Path, mode: str) -> dict[str, str]:
     return results
 
 
+@pytest.mark.slow
 def test_module_level_code_that_runs_alone_also_runs_under_the_graders_setup(tmp_path):
     results = _import_all(tmp_path, "seeded")
     assert set(results.values()) == {"OK"}, results
 
 
+@pytest.mark.slow
 def test_without_the_global_seed_op_determinism_would_break_them(tmp_path):
     # Shows the test above is meaningful: the worker's set-up minus its seed fails these imports.
     results = _import_all(tmp_path, "unseeded")

@@ -23,7 +23,7 @@ import pytest
 
 from gradingkit import SOLUTION, edit, grade_all
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.slots(2)]
 
 REFERENCE = SOLUTION.read_text(encoding="utf-8")
 HIDDEN = "keras.layers.Dense(units, activation=activation)"

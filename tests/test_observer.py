@@ -50,6 +50,7 @@ def fact(run, step: str):
     return facts.parse(step, run.outcomes[step].data)
 
 
+@pytest.mark.slow
 def test_wrong_loss_is_retried_on_the_standin_compile(tmp_path):
     source = SOLUTION.replace('loss="sparse_categorical_crossentropy"', 'loss="categorical_crossentropy"')
     run, events = observe(tmp_path, source)
@@ -65,6 +66,7 @@ def test_wrong_loss_is_retried_on_the_standin_compile(tmp_path):
     assert all(o.status == "ok" for s, o in run.outcomes.items() if s != "compile_model")
 
 
+@pytest.mark.slow
 def test_a_train_bug_with_a_correct_compile_is_not_retried_and_the_standin_trains(tmp_path):
     source = SOLUTION + "\n\ndef train_model(model, x_train, y_train, epochs=5):\n    raise RuntimeError('own bug')\n"
     run, _ = observe(tmp_path, source)
@@ -75,6 +77,7 @@ def test_a_train_bug_with_a_correct_compile_is_not_retried_and_the_standin_train
     assert run.outcomes["evaluate_model"].status == "ok" and run.outcomes["predict"].status == "ok"
 
 
+@pytest.mark.slow
 def test_a_dead_answerer_is_restarted_and_the_state_resent(tmp_path):
     source = SOLUTION + "\n\ndef history_frame(history):\n    import os\n    os._exit(3)\n"
     run, events = observe(tmp_path, source)
@@ -91,6 +94,7 @@ def test_the_standin_architecture_kept_as_data_is_the_fallbacks_one():
     assert json.loads(STANDIN_ARCHITECTURE.read_text(encoding="utf-8")) == json.loads(fallbacks.build_model().to_json())
 
 
+@pytest.mark.slow
 def test_nothing_importable_runs_no_step_and_no_standin(tmp_path):
     """A SyntaxError: no step runs, no stand-in trains, Keras is never imported here (issue 19)."""
     module = tmp_path / "mnist_dense.py"

@@ -187,6 +187,7 @@ def test_no_model_answer(release):
             assert sentence not in text, f"{path} holds a sentence of {model.name}: {sentence!r}"
 
 
+@pytest.mark.slow
 def test_released_stubs_score_zero(release, tmp_path):
     work = tmp_path / "student"
     shutil.copytree(release, work)

@@ -120,6 +120,7 @@ def test_the_first_worker_dying_before_any_event_is_a_grading_error(supervisor):
         supervisor._died(None, StepStatus.EXITED, {"code": 1})
 
 
+@pytest.mark.slow
 def test_guard_undoes_replaced_functions_and_settings(tmp_path):
     import keras
     import numpy as np

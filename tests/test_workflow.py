@@ -167,6 +167,7 @@ def run_actionlint(binary: Path, file: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_actionlint_passes_on_every_workflow(actionlint):
     files = workflow_files()
     assert GRADE_WORKFLOW in files
@@ -176,6 +177,7 @@ def test_actionlint_passes_on_every_workflow(actionlint):
         assert "Checking 1 workflow file(s)" in done.stdout, done.stdout
 
 
+@pytest.mark.slow
 def test_actionlint_rejects_a_broken_workflow(actionlint, tmp_path):
     """The linter really lints: an undefined step and an undefined function fail it.
 
