@@ -13,7 +13,10 @@ catalogue is a ``SpecError`` at load. Config validation refuses a ``[points]``
 key the registry does not know and a code check without points.
 
 Adding a check with its own points: a check module (new or existing),
-``config.toml`` and the two catalogues. Nothing else.
+``config.toml`` (its ``[points]`` key) and the two catalogues (its title and
+messages). A check that gives partial credit also names its aspects and their
+shares in ``[partial]`` (validated against the check's own list), and the
+observer must report any fact the check reads that no step records yet.
 """
 
 from __future__ import annotations
