@@ -32,12 +32,6 @@ CHECKS_DIR = Path(__file__).with_name("checks")
 GROUPS = ("code", "answer", "exploration")
 # Groups a config may leave out of [points] (to grade the code alone); a code check never.
 OPTIONAL_GROUPS = ("answer", "exploration")
-# The stand-in training that replaces a failed train_model (grader/sandbox/fallbacks.py):
-# short, since it only has to give the later steps a model and a History.
-STANDIN_EPOCHS = 1
-STANDIN_SAMPLES = 6000
-# The reference training the grader gives the student's own model when train_model fails (issue 19).
-GRADER_TRAINING_EPOCHS = 5
 # The comprehension answers (assignment/answers/q1.md .. q7.md), one check each.
 ANSWER_IDS = tuple(f"q{n}" for n in range(1, 8))
 

@@ -37,12 +37,14 @@ from typing import Any
 import numpy as np
 
 from grader import facts as observed
+from grader import reference
+from grader.reference import STANDIN_SAMPLES
 from grader.sandbox import wire
 from grader.sandbox.limits import StepLimit
 from grader.sandbox.protocol import Phase, StepStatus
 from grader.sandbox.supervisor import GRACE_SECONDS, MAX_WORKERS, SandboxError, SandboxRun, StepOutcome, Supervisor, _harden, _kill_strays, _lines
 from grader.sandbox.untrusted import remove_entry
-from grader.spec import STANDIN_SAMPLES, STEPS
+from grader.spec import STEPS
 
 # fallbacks.build_model().to_json(), kept as data so a grading that needs no stand-in never imports
 # Keras here (tests/test_observer.py checks it is current).
@@ -53,8 +55,6 @@ GRADER_REQUEST_SECONDS = 60.0
 EPOCHS_PROBE_SAMPLES = 256
 NORMALIZE_PROBE = 2000
 MAX_CHECKPOINT_BYTES = 256 * 2**20  # the trained weights; a dense MNIST model needs a few MB
-SPARSE_LOSSES = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy")
-REFERENCE_COMPILE = {"optimizer": "adam", "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
 STATUS_OF_KIND = {
     "timeout": StepStatus.TIMEOUT,
     "not_implemented": StepStatus.NOT_IMPLEMENTED,
@@ -482,7 +482,7 @@ class Observer(Supervisor):
                     raise StepFailed(StepStatus.ERROR)
                 self.answer("call", function="compile_model", args=[{"ref": "model"}], send=False)
             except StepFailed:
-                self.answer("compile", ref="model", settings=REFERENCE_COMPILE)
+                self.answer("compile", ref="model", settings=reference.compile_settings())
         if self.checkpoint is not None:
             self._send_checkpoint()
 
@@ -666,32 +666,31 @@ class Observer(Supervisor):
         facts = observed.BuildFacts(default=self.describe_model("model"))
         if facts.default.is_model and not _matches_weights(facts.default, self.weights("model")[0]):
             raise wire.WireError("the model's description does not match its weights")
-        variants = {"units_64_tanh": ((64, "tanh"), {}), "list_256_128": (([256, 128],), {}), "classes_5": ((), {"num_classes": 5})}
-        for name, (args, kwargs) in variants.items():
+        for probe in reference.BUILD_CALLS:
             try:
                 self.answer(
                     "call",
                     function="build_model",
-                    args=[{"value": a} for a in args],
-                    kwargs={k: {"value": v} for k, v in kwargs.items()},
+                    args=[{"value": a} for a in probe.args],
+                    kwargs={k: {"value": v} for k, v in probe.kwargs},
                     keep="variant",
                     send=False,
                 )
-                facts.variants[name] = self.describe_model("variant")
+                facts.variants[probe.name] = self.describe_model("variant")
             except StepFailed as failed:
                 if isinstance(failed, AnswererDied):
                     raise
-                facts.variants[name] = observed.ModelDescription(error=observed.parse_as(observed.ErrorInfo, failed.error))
+                facts.variants[probe.name] = observed.ModelDescription(error=observed.parse_as(observed.ErrorInfo, failed.error))
         self.answer("forget", refs=["variant"])
         self.model_source = "student"
-        if facts.default.output_on_batch != [1, 10]:
+        if facts.default.output_on_batch != [1, reference.NUM_CLASSES]:
             self._standin_build()
         return facts
 
     def restore_build(self, dead: bool = False) -> None:
         if not dead:
             self.answer("call", function="build_model", seed=self.seed, keep="model", send=False)
-            if self.describe_model("model").output_on_batch == [1, 10]:
+            if self.describe_model("model").output_on_batch == [1, reference.NUM_CLASSES]:
                 self.model_source = "student"
                 return
         self._standin_build()
@@ -777,7 +776,7 @@ class Observer(Supervisor):
                 raise
             self.answer("load", kind="model", keep="other", architecture=self._standin_architecture())
         try:
-            self.answer("call", function="compile_model", args=[{"ref": "other"}, {"value": "sgd"}], send=False)
+            self.answer("call", function="compile_model", args=[{"ref": "other"}, {"value": reference.OPTIMIZER_PROBE[0]}], send=False)
             sgd = self.describe_compile("other")
         except StepFailed as failed:
             if isinstance(failed, AnswererDied):
@@ -800,7 +799,7 @@ class Observer(Supervisor):
     def _standin_compile(self) -> None:
         self.replaced.add("compile_model")
         self.compiled_by = "reference"
-        self.answer("compile", ref="model", settings=REFERENCE_COMPILE)
+        self.answer("compile", ref="model", settings=reference.compile_settings())
 
     def _standin_architecture(self) -> str:
         """The stand-in model's architecture (JSON): the stand-in built here, or its precomputed description."""
@@ -844,7 +843,7 @@ class Observer(Supervisor):
             return False
         compiled = self.compiled or observed.CompileDescription()
         loss = compiled.loss or observed.LossDescription("")
-        return compiled.optimizer != "Adam" or loss.name not in SPARSE_LOSSES or loss.from_logits
+        return compiled.optimizer != reference.OPTIMIZER_CLASS or loss.name not in reference.SPARSE_LOSSES or loss.from_logits
 
     def _labels(self, stop: int | None = None) -> dict[str, Any]:
         stop = stop or self.subset or None
@@ -909,13 +908,13 @@ class Observer(Supervisor):
                     raise
                 self.answer("load", kind="model", keep="probe_model", architecture=self._standin_architecture())
         if not compiled:
-            self.answer("compile", ref="probe_model", settings=REFERENCE_COMPILE)
+            self.answer("compile", ref="probe_model", settings=reference.compile_settings())
         try:
             answer = self.answer(
                 "call",
                 function="train_model",
                 args=[{"ref": "probe_model"}, {"ref": "x_train_n", "stop": EPOCHS_PROBE_SAMPLES}, self._labels(EPOCHS_PROBE_SAMPLES)],
-                kwargs={"epochs": {"value": 1}},
+                kwargs={"epochs": {"value": reference.EPOCHS_PROBE}},
             )
         except StepFailed as failed:
             if isinstance(failed, AnswererDied):
@@ -1010,7 +1009,7 @@ class Observer(Supervisor):
     # -- evaluate_model ------------------------------------------------------------------------
     def evaluate_model(self) -> observed.EvaluateFacts:
         if not _reference_loss_and_metric(self.describe_compile("model")):
-            self.answer("compile", ref="model", settings=REFERENCE_COMPILE)
+            self.answer("compile", ref="model", settings=reference.compile_settings())
         value = self.answer("call", function="evaluate_model", args=[{"ref": "model"}, {"ref": "x_test_n", "copy": True}, {"data": "y_test"}])["value"]
         facts = observed.EvaluateFacts(type=self.type_of(value))
         if value.get("kind") == "sequence" and value.get("length") == 2:
@@ -1131,7 +1130,7 @@ def _integer(value: dict[str, Any]) -> int | None:
 
 def _reference_loss_and_metric(compiled: observed.CompileDescription) -> bool:
     loss = compiled.loss
-    return loss is not None and loss.name == "sparse_categorical_crossentropy" and not loss.from_logits and [m.name for m in compiled.metrics] == ["accuracy"]
+    return loss is not None and loss.name == reference.LOSS and not loss.from_logits and [m.name for m in compiled.metrics] == [reference.METRIC]
 
 
 def _fresh_like(weight: np.ndarray) -> np.ndarray:
