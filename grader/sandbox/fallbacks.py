@@ -48,6 +48,4 @@ def train_model(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray) ->
 
 def train_model_as_reference(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray) -> keras.callbacks.History:
     """The reference training, for a student's own model whose train_model failed (issue 19)."""
-    return model.fit(
-        x_train, y_train, epochs=reference.EPOCHS, batch_size=reference.BATCH_SIZE, validation_split=reference.VALIDATION_SPLIT, verbose=0
-    )
+    return model.fit(x_train, y_train, epochs=reference.EPOCHS, batch_size=reference.BATCH_SIZE, validation_split=reference.VALIDATION_SPLIT, verbose=0)
