@@ -12,7 +12,7 @@ from grader.checks.verdict import CheckFailed, Verdict, fail, part
 from grader.checks.words import found_type, found_types
 from grader.facts import ErrorInfo, NormalizeFacts, TrainFacts
 from grader.reference import STANDIN_EPOCHS, STANDIN_SAMPLES
-from grader.spec import function_of
+from grader.spec import function_of, number_of
 
 EXPECTED_EPOCHS = reference.EPOCHS
 # How train_model can have ended without leaving a trained model, each said in the catalogue (measure.status.*).
@@ -33,8 +33,6 @@ def tracked_metrics(keys) -> tuple[str, ...]:
 
 
 PIPELINE = ("normalize", "build_model", "compile_model", "train_model")
-# Step numbers as the student's file and the titles give them.
-STEP_NUMBER = {"normalize": 3, "build_model": 4, "compile_model": 5, "train_model": 6}
 # A stand-in for one of these means the model, or its training, is not the student's.
 MODEL_STEPS = ("build_model", "train_model")
 # A stand-in for these steps hands evaluate/history/predict a model or a
@@ -61,7 +59,7 @@ def steps_phrase(steps: list[str]) -> list[dict]:
     """ "paso 3 (normalize), paso 5 (compile_model) y paso 6 (train_model)" in the verdict's language."""
     last = len(steps) - 1
     keys = ["step_ref.item" if i == last else "step_ref.item_and" if i == last - 1 else "step_ref.item_comma" for i in range(len(steps))]
-    return [part(key, number=STEP_NUMBER.get(s, "?"), function=function_of(s)) for key, s in zip(keys, steps, strict=True)]
+    return [part(key, number=number_of(s) or "?", function=function_of(s)) for key, s in zip(keys, steps, strict=True)]
 
 
 @check("train", step="train_model")
@@ -415,5 +413,5 @@ def accuracy_causes(facts: dict, failed: list[str] | tuple = ()) -> list[dict]:
         named.add("train_model")
     for step in PIPELINE:
         if step in failed and step not in named:
-            causes.append(part("min_accuracy.cause.step_failed", number=STEP_NUMBER[step], function=function_of(step)))
+            causes.append(part("min_accuracy.cause.step_failed", number=number_of(step), function=function_of(step)))
     return causes or [part("min_accuracy.cause.unknown")]

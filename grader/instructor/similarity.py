@@ -36,11 +36,11 @@ from grader.config import ConfigError
 from grader.instructor import fingerprints
 from grader.instructor.cells import write_rows
 from grader.instructor.fingerprints import Document, Spans
-from grader.spec import ANSWER_IDS
+from grader.spec import ANSWER_IDS, MODULE_FILE
 
 CSV_FILE = "similarity.csv"
 CSV_COLUMNS = ("a", "b", "part", "score", "passage")
-CODE_FILE = "assignment/mnist_dense.py"
+CODE_FILE = f"assignment/{MODULE_FILE}"
 SHEET_FILE = "assignment/exploration.md"
 PASSAGE_CHARS = 300  # of the longest shared passage, in similarity.csv
 CONTEXT_CHARS = 160  # unshared text kept on each side of a shared passage in the report

@@ -42,7 +42,7 @@ from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, d
 from grader.sandbox.protocol import Phase, StepStatus
 from grader.sandbox.tree import Quota, empty_folder
 from grader.sandbox.untrusted import copy_regular, remove_entry
-from grader.spec import STEP_NAMES
+from grader.spec import MODULE_FILE, STEP_NAMES
 
 GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.1
@@ -140,7 +140,7 @@ class Supervisor:
         self.cwd = workdir / "run"
         for folder in (self.state_dir, self.cwd):
             folder.mkdir(parents=True, exist_ok=True)
-        self.module = self.state_dir / "mnist_dense.py"
+        self.module = self.state_dir / MODULE_FILE
         shutil.copyfile(module, self.module)
         self.paths = Paths(plan=workdir / "plan.json", dataset=Path(dataset), state=self.state_dir, run=self.cwd)
         self.inside = self.isolation.inside(self.paths)
