@@ -27,6 +27,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import queue
 import subprocess
 import sys
 import time
@@ -125,9 +126,13 @@ class Observer(Supervisor):
         self.outbox: Path | int | None = self.state_dir / "outbox"
         self.inbox: Path | int | None = self.state_dir / "inbox"
         self.step_limit: StepLimit | None = None
+        self.step_deadline = 0.0  # the running step's wall backstop (monotonic), set by _budget
+        self.current_step = "import"  # the step (or phase's step) the requests are made for
         self.private = self.workdir / "observer"  # only this process writes here
         self.private.mkdir(parents=True, exist_ok=True)
         self.process: subprocess.Popen | None = None
+        self.lines: queue.Queue | None = None  # the answerer's channel, line by line
+        self.ready = False  # the answerer said it is ready (before any student code ran)
         self.requests = 0
         self.reply: dict[str, Any] | None = None
         self.waiting: int | None = None
@@ -225,8 +230,9 @@ class Observer(Supervisor):
                 stream.close()
             except OSError:
                 pass
-        if getattr(self, "cgroup", None) is not None:
+        if self.cgroup is not None:
             self.cgroup.remove()
+            self.cgroup = None
         self.process = None
         self._close_exchange()
 
@@ -318,7 +324,7 @@ class Observer(Supervisor):
         self.call_tampered.append("grader channel")
         return deadline
 
-    def _died(self, phase: Phase | None, status: StepStatus, details: dict[str, Any]) -> None:
+    def _died(self, status: StepStatus, details: dict[str, Any]) -> None:
         self.death = AnswererDied(status, details or None)
 
     # -- the sequence ---------------------------------------------------------------------------
