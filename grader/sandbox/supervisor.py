@@ -37,7 +37,7 @@ from grader.sandbox.channel import MAX_LINE, parse_line
 from grader.sandbox.isolation import Isolation, Paths
 from grader.sandbox.limits import StepClock
 from grader.sandbox.memory import MemoryCgroup
-from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_descendants, kill_group, prctl
+from grader.sandbox.processes import POSIX, PR_SET_DUMPABLE, become_subreaper, die_with_parent, kill_below, kill_descendants, kill_process, prctl
 from grader.sandbox.protocol import StepStatus
 from grader.sandbox.tree import Quota, empty_folder
 from grader.spec import MODULE_FILE
@@ -272,12 +272,7 @@ class Supervisor:
             pass  # what cannot be removed goes with the grading's folder
 
     def _kill(self, process: subprocess.Popen) -> None:
-        if POSIX:
-            kill_group(process.pid)
-        try:
-            process.kill()
-        except OSError:
-            pass
+        kill_process(process)
 
     def _stop(self, process: subprocess.Popen) -> None:
         self._kill(process)
@@ -319,12 +314,5 @@ def _lines(stream: Any) -> queue.Queue:
 
 
 def _kill_strays(protected: set[int]) -> int:
-    """Kill every process below this one except the worker; return how many."""
-    strays = [p for p in _descendants() if p.pid not in protected]
-    for process in strays:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            continue
-    psutil.wait_procs(strays, timeout=2)
-    return len(strays)
+    """Kill every process below this one except the answerer's sandbox (``protected``); return how many."""
+    return kill_below(protected, recursive=True)
