@@ -41,7 +41,7 @@ CONTRACT_IDS = (
 
 def test_the_registry_holds_every_contract_check_in_order():
     assert spec.check_ids() == CONTRACT_IDS
-    assert spec.check("architecture").step == "build_model"
+    assert spec.check_by_id("architecture").step == "build_model" and spec.check is spec.check_by_id
     assert spec.check("min_accuracy").step is None
 
 
