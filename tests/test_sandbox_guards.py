@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader.config import load_config
-from grader.sandbox import observer as observer_module
+from grader.sandbox import link as link_module
 from grader.sandbox import supervisor as supervisor_module
 from grader.sandbox.channel import parse_line
 from grader.sandbox.observer import AnswererDied, Observer
@@ -99,7 +99,7 @@ def test_the_first_answerer_dying_before_it_is_ready_is_a_grading_error(observer
         return _Dead()
 
     monkeypatch.setattr(observer, "_spawn", spawn)
-    monkeypatch.setattr(observer_module, "_lines", lambda stream: None)
+    monkeypatch.setattr(link_module, "_lines", lambda stream: None)
     monkeypatch.setattr(observer, "_watch", lambda process, lines, deadline: observer._died(StepStatus.EXITED, {"code": 1}))
     monkeypatch.setattr(observer, "_stop_answerer", lambda: None)
     with pytest.raises(supervisor_module.SandboxError):
