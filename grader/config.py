@@ -114,6 +114,26 @@ class IsolationSettings:
     )
 
 
+@dataclass(frozen=True)
+class SimilaritySettings:
+    """``[similarity]``: how ``batch`` compares a class's submissions (grader/instructor/similarity.py). Never a penalty."""
+
+    threshold: float = doc("A pair whose answer or code scores at or above this is listed in the class report for a human read.", 0.5)
+    shingle: int = doc("Words per prose fingerprint (function words left out).", 4)
+    code_k: int = doc("Characters of abstracted code per hash (copydetect's noise threshold).", 25)
+    code_window: int = doc("Winnowing window (copydetect's guarantee threshold is code_k + code_window - 1).", 6)
+    common_share: float = doc("A fingerprint found in more than this share of the class is dropped (what everybody writes)...", 0.1)
+    common_floor: int = doc("...but never one found in this many submissions or fewer.", 4)
+    min_features: int = doc("A score's denominator (fingerprints of the shorter part) is at least this.", 8)
+    listed_from: float = doc("similarity.csv lists the pairs and parts scoring at least this.", 0.1)
+    top_pairs: int = doc("Pairs shown in the class report.", 20)
+
+    @classmethod
+    def from_config(cls, path: Path) -> SimilaritySettings:
+        """The ``[similarity]`` table of the file at ``path`` alone (the tools that only compare: merge)."""
+        return similarity_settings(path)
+
+
 GRADESCOPE_VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # results.json's "visibility"
 
 
@@ -150,6 +170,7 @@ class Config:
     partial: PartialCredit = field(default_factory=PartialCredit, metadata={"doc": "Partial credit per aspect."})
     quick: QuickSettings = field(default_factory=QuickSettings, metadata={"doc": "The quick self-check (--quick)."})
     gradescope: GradescopeSettings = field(default_factory=GradescopeSettings, metadata={"doc": "What Gradescope shows students, and when."})
+    similarity: SimilaritySettings = field(default_factory=SimilaritySettings, metadata={"doc": "How batch flags similar submissions (never a penalty)."})
     # Derived at load, not keys of the file: the rubric compiled (question id ->
     # grader.answers.rubric.QuestionRubric) and [exploration] typed, or None when
     # those checks have no points. The raw tables above stay, as the form that
@@ -192,14 +213,28 @@ def _word(key: str) -> dict[str, Any]:
     return {"key": f"config.want.{key}", "params": {}}
 
 
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(path, "unreadable", detail=str(error)) from error
+
+
+def _headers(tables) -> str:
+    """Table names as their TOML headers: "[grading], [points]"."""
+    return ", ".join(f"[{t}]" for t in tables)
+
+
+def file_tables() -> tuple[str, ...]:
+    """The top-level tables a config file may have: the fields of ``Config`` that are not derived."""
+    return tuple(f.name for f in fields(Config) if not f.metadata.get("derived"))
+
+
 def load_config(path: Path | None = None) -> Config:
     """The whole config, typed and checked: every error names its key, before any training."""
     path = path or DEFAULT_CONFIG
-    try:
-        with open(path, "rb") as handle:
-            raw = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError(path, "unreadable", detail=str(error)) from error
+    raw = _read(path)
     config = Config(
         grading=_typed(GradingSettings, raw.get("grading", {}), "grading", path),
         isolation=_typed(IsolationSettings, raw.get("isolation", {}), "isolation", path),
@@ -210,7 +245,12 @@ def load_config(path: Path | None = None) -> Config:
         partial=_partial(raw.get("partial", {}), path),
         quick=_typed(QuickSettings, raw.get("quick", {}), "quick", path),
         gradescope=_gradescope(raw.get("gradescope", {}), path),
+        similarity=_similarity(raw.get("similarity", {}), path),
     )
+    unknown = sorted(set(raw) - set(file_tables()))
+    if unknown:
+        # A misspelt table ([gradng]) would otherwise leave its keys unread and the defaults in force.
+        raise ConfigError(path, "unknown_file_tables", tables=_headers(unknown), known=_headers(file_tables()))
     _validate(config, path)
     return _with_free_text(config, path)
 
@@ -278,6 +318,29 @@ def _gradescope(raw: Any, path: Path) -> GradescopeSettings:
         if value not in GRADESCOPE_VISIBILITIES:
             raise ConfigError(path, "one_of", table=table, key=key, choices=list(GRADESCOPE_VISIBILITIES), value=repr(value))
     return GradescopeSettings(raw.get("visibility", "visible"), dict(checks))
+
+
+def _similarity(raw: Any, path: Path) -> SimilaritySettings:
+    """[similarity]: numbers of 0 or more (whole numbers where the default is one)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(path, "not_table", table="similarity")
+    known = {f.name: f for f in fields(SimilaritySettings)}
+    unknown = set(raw) - set(known)
+    if unknown:
+        raise ConfigError(path, "unknown_keys", table="similarity", keys=sorted(unknown))
+    wrong = sorted(k for k, v in raw.items() if isinstance(v, bool) or not isinstance(v, int | float) or v < 0)
+    if wrong:
+        raise ConfigError(path, "not_numbers", table="similarity", keys=wrong)
+    for name, value in raw.items():
+        if isinstance(known[name].default, int) and not isinstance(value, int):
+            raise ConfigError(path, "wrong_value", table="similarity", key=name, want=_word("integer"), value=repr(value))
+    return SimilaritySettings(**raw)
+
+
+def similarity_settings(path: Path | None = None) -> SimilaritySettings:
+    """``[similarity]`` of the file at ``path`` alone (the other tables unchecked): for the tools that only compare."""
+    path = path or DEFAULT_CONFIG
+    return _similarity(_read(path).get("similarity", {}), path)
 
 
 def _partial(raw: dict[str, Any], path: Path) -> PartialCredit:

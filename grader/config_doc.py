@@ -47,7 +47,7 @@ def describe(config: Config) -> list[str]:
 
 def _subject(table: str, key: str) -> str:
     if table == "points":
-        check = spec.check(key)
+        check = spec.check_by_id(key)
         return f"{key} (step {check.step})" if check.step else key
     return f"{key} ({spec.function_of(key)})" if spec.function_of(key) != key else key
 

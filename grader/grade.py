@@ -35,10 +35,10 @@ from grader.sandbox import isolation
 from grader.sandbox.observer import Observer
 from grader.sandbox.supervisor import SandboxError
 from grader.sandbox.untrusted import open_regular
+from grader.spec import MODULE_FILE
 
 GRADER_DIR = Path(__file__).resolve().parent
 OUTPUT_MARKER = ".grader-output"
-MODULE_FILE = "mnist_dense.py"
 
 
 @dataclass

@@ -25,10 +25,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.spec import MODULE_FILE, MODULE_NAME
+
 ROOT = Path(__file__).resolve().parents[1]
-MODULE = ROOT / "assignment" / "mnist_dense.py"
+MODULE = ROOT / "assignment" / MODULE_FILE
 ANSWERS = ROOT / "assignment" / "answers"
-NOTEBOOK = ROOT / "assignment" / "mnist_dense.ipynb"
+NOTEBOOK = ROOT / "assignment" / f"{MODULE_NAME}.ipynb"
 
 TITLE = "Redes neuronales completamente conectadas aplicadas en MNIST"
 

@@ -24,6 +24,7 @@ from typing import Any
 from grader.sandbox.protocol import StepStatus
 from grader.sandbox.supervisor import SandboxRun, StepOutcome
 from grader.sandbox.untrusted import copy_regular
+from grader.spec import MODULE_FILE
 
 FOLDER = "observations"
 RECORD = "observations.json"
@@ -32,7 +33,7 @@ EVIDENCE_FILES = ("weights.npz", "model.json", "x_test_n.npy", "probabilities.np
 # The student's text files the judge reads (grader/answers, checks/causes.py), each copied only when a
 # regular file of at most TEXT_BYTES.
 # mnist_dense.py: the judge names a near-miss of a missing function from its source (checks/causes.py).
-TEXT_FILES = ("exploration.md", "exploration_results/results.csv", "mnist_dense.py")
+TEXT_FILES = ("exploration.md", "exploration_results/results.csv", MODULE_FILE)
 TEXT_BYTES = 1 << 20
 
 

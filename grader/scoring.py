@@ -25,7 +25,7 @@ def score_check(outcome: CheckOutcome, most: int, lang: str) -> CheckResult:
     score = most if passed else max(0, min(points(most * outcome.fraction), points(most - 0.01)))
     return CheckResult(
         id=outcome.check,
-        title=i18n.render(lang, spec.check(outcome.check).title_key),
+        title=i18n.render(lang, spec.check_by_id(outcome.check).title_key),
         score=score,
         max_score=most,
         passed=passed,

@@ -1,8 +1,11 @@
 """The assignment's steps and the grader's checks, each declared once.
 
 Steps: the functions of the student's module, in the order the sandbox runs
-them (``STEPS``). The observer's step loop, ``[time_limits]`` validation and the
-step names in messages derive from this table.
+them (``STEPS``), and the file they are written in (``MODULE_FILE``). The
+observer's step loop, ``[time_limits]`` validation, the step names, numbers and
+titles in messages and on the terminal, and the facts each step reports
+(``grader.facts.FACTS_OF_STEP``) derive from this table. What each step should
+do is the reference answer, ``grader/reference.py``.
 
 Checks: every check module (``grader/checks/check_*.py``) declares its checks
 with ``grader.checks.registry.check(id, step=...)``, which registers them
@@ -13,7 +16,10 @@ catalogue is a ``SpecError`` at load. Config validation refuses a ``[points]``
 key the registry does not know and a code check without points.
 
 Adding a check with its own points: a check module (new or existing),
-``config.toml`` and the two catalogues. Nothing else.
+``config.toml`` (its ``[points]`` key) and the two catalogues (its title and
+messages). A check that gives partial credit also names its aspects and their
+shares in ``[partial]`` (validated against the check's own list), and the
+observer must report any fact the check reads that no step records yet.
 """
 
 from __future__ import annotations
@@ -25,16 +31,13 @@ from functools import cache
 from pathlib import Path
 
 CHECKS_DIR = Path(__file__).with_name("checks")
+# The student's module: its import name, and its file (in assignment/ of a submission).
+MODULE_NAME = "mnist_dense"
+MODULE_FILE = f"{MODULE_NAME}.py"
 # Groups of checks, in the order a result lists them.
 GROUPS = ("code", "answer", "exploration")
 # Groups a config may leave out of [points] (to grade the code alone); a code check never.
 OPTIONAL_GROUPS = ("answer", "exploration")
-# The stand-in training that replaces a failed train_model (grader/sandbox/fallbacks.py):
-# short, since it only has to give the later steps a model and a History.
-STANDIN_EPOCHS = 1
-STANDIN_SAMPLES = 6000
-# The reference training the grader gives the student's own model when train_model fails (issue 19).
-GRADER_TRAINING_EPOCHS = 5
 # The comprehension answers (assignment/answers/q1.md .. q7.md), one check each.
 ANSWER_IDS = tuple(f"q{n}" for n in range(1, 8))
 
@@ -49,27 +52,42 @@ class Step:
     function: str  # what messages call it
     action: str | None = None  # Observer method that runs it (None: the observer imports the module itself)
     restore: str | None = None  # Observer method that re-creates its state for the later steps
+    title: str = ""  # catalogue key of its title on the terminal (title.<the check that grades it>)
+    facts: str = ""  # the grader.facts class of what it reports
 
 
 STEPS = (
-    Step("import", "import"),
-    Step("load_data", "load_data", "load_data"),
-    Step("show_sample", "show_sample", "show_sample"),
-    Step("normalize", "normalize", "normalize", "restore_normalize"),
-    Step("build_model", "build_model", "build_model", "restore_build"),
-    Step("compile_model", "compile_model", "compile_model", "restore_compile"),
-    Step("train_model", "train_model", "train_model", "restore_train"),
-    Step("evaluate_model", "evaluate_model", "evaluate_model"),
-    Step("history", "history_frame / plot_history", "history_step"),
-    Step("predict", "predict_sample", "predict"),
+    Step("import", "import", title="progress.import", facts="ImportFacts"),
+    Step("load_data", "load_data", "load_data", title="title.load_data", facts="LoadDataFacts"),
+    Step("show_sample", "show_sample", "show_sample", title="title.show_sample", facts="ShowSampleFacts"),
+    Step("normalize", "normalize", "normalize", "restore_normalize", title="title.normalize", facts="NormalizeFacts"),
+    Step("build_model", "build_model", "build_model", "restore_build", title="title.architecture", facts="BuildFacts"),
+    Step("compile_model", "compile_model", "compile_model", "restore_compile", title="title.compile", facts="CompileFacts"),
+    Step("train_model", "train_model", "train_model", "restore_train", title="title.train", facts="TrainFacts"),
+    Step("evaluate_model", "evaluate_model", "evaluate_model", title="title.evaluate", facts="EvaluateFacts"),
+    Step("history", "history_frame / plot_history", "history_step", title="title.history", facts="HistoryFacts"),
+    Step("predict", "predict_sample", "predict", title="title.predict", facts="PredictFacts"),
 )
 STEP_NAMES = tuple(s.name for s in STEPS)
 _STEP = {s.name: s for s in STEPS}
+# The import's second try when the module does not import: its definitions alone. Recorded as an
+# outcome of its own, shown and typed as the import.
+SALVAGE = "import-salvage"
+
+
+def step_of(name: str) -> Step | None:
+    """The step called ``name`` (the salvage is the import's); None when there is none."""
+    return _STEP.get("import" if name == SALVAGE else name)
 
 
 def function_of(step: str) -> str:
     """The function a message names for ``step`` (the step's own name when unknown)."""
     return _STEP[step].function if step in _STEP else step
+
+
+def number_of(step: str) -> int | None:
+    """The number ``step`` has in the student's file and in the titles ("paso 4"); None for the import or an unknown step."""
+    return (STEP_NAMES.index(step) or None) if step in _STEP else None
 
 
 @dataclass(frozen=True)
@@ -133,8 +151,12 @@ def check_ids(group: str | None = None) -> tuple[str, ...]:
     return tuple(c.id for c in checks() if group is None or c.group == group)
 
 
-def check(check_id: str) -> Check:
+def check_by_id(check_id: str) -> Check:
+    """The registered check ``check_id`` (a lookup; ``grader.checks.registry.check`` is the decorator that declares one)."""
     for known in checks():
         if known.id == check_id:
             return known
     raise KeyError(check_id)
+
+
+check = check_by_id  # its first name, kept for callers outside the grader

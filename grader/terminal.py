@@ -18,41 +18,19 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from grader import i18n
+from grader import i18n, spec
 from grader.results import GradingResult
 from grader.sandbox.protocol import Phase
 
-# The title shown for each step of the worker (phases show their step's title).
-STEP_TITLES = {
-    "import": "progress.import",
-    "import-salvage": "progress.import",
-    "load_data": "title.load_data",
-    "show_sample": "title.show_sample",
-    "normalize": "title.normalize",
-    "build_model": "title.architecture",
-    "compile_model": "title.compile",
-    "train_model": "title.train",
-    "evaluate_model": "title.evaluate",
-    "history": "title.history",
-    "predict": "title.predict",
-}
+# The title shown for each step (phases show their step's title), from the step table.
+STEP_TITLES = {**{s.name: s.title for s in spec.STEPS}, spec.SALVAGE: spec.step_of(spec.SALVAGE).title}
 STYLES = {"passed": "green", "partial": "yellow", "failed": "red"}
 # Off a TTY, a line at least this often while one step runs (import, training), so a log never goes quiet.
 HEARTBEAT_SECONDS = 10.0
 # How a worker can end that makes the supervisor start another (progress.restart.<cause>).
 RESTART_CAUSES = ("memory", "timeout", "crashed", "exited", "tampered")
-# The number a step has in the student's file and in the titles ("paso 8").
-STEP_NUMBERS = {
-    "load_data": 1,
-    "show_sample": 2,
-    "normalize": 3,
-    "build_model": 4,
-    "compile_model": 5,
-    "train_model": 6,
-    "evaluate_model": 7,
-    "history": 8,
-    "predict": 9,
-}
+# The number a step has in the student's file and in the titles ("paso 8"), from the step table.
+STEP_NUMBERS = {s.name: spec.number_of(s.name) for s in spec.STEPS if spec.number_of(s.name)}
 
 
 class ProgressDisplay:

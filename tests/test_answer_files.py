@@ -94,3 +94,22 @@ def test_a_file_over_the_time_limit_costs_only_its_own_points(submission):
     assert scores.answers["q3"].fraction == 0.0
     assert all(scores.answers[q].fraction == 1.0 for q in QUESTION_IDS if q != "q3")
     assert scores.exploration.fraction == 1.0
+
+
+def test_the_grading_process_compiles_the_rubric_once(submission, monkeypatch):
+    """load_config compiles [rubric] (Config.answers); the free-text checks reuse it. Only the
+    scoring child, a process of its own, compiles it again from the raw table."""
+    import types
+
+    from grader.answers import freetext
+    from grader.checks import check_answers
+
+    config = load_config()
+
+    def compiled_again(*args, **kwargs):
+        raise AssertionError("the rubric was compiled again in the grading process")
+
+    monkeypatch.setattr(freetext, "load_rubric", compiled_again)
+    monkeypatch.setattr(check_answers, "_SCORED", [])
+    scores = check_answers.free_text(types.SimpleNamespace(submission=submission, config=config))
+    assert all(scores.answers[q].fraction == 1.0 for q in QUESTION_IDS)

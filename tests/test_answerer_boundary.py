@@ -20,6 +20,7 @@ DECIDING = (
     "grader.checks",
     "grader.sandbox.fallbacks",
     "grader.sandbox.observer",
+    "grader.sandbox.link",
     "grader.sandbox.pipeline",
     "grader.sandbox.protocol",
     "grader.sandbox.supervisor",

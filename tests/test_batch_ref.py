@@ -3,7 +3,8 @@ head) is cloned and its sha recorded; a repository without the tag, or a
 folder that is no repository, is "no submission at REF", never its head.
 
 The roster-level tests are fast (git only); the last one grades the stubs
-of the tagged commits through ``python -m grader batch`` (no training)."""
+of the tagged commits through ``python -m grader batch`` (stubs: only the
+grader's short stand-in training, 1 epoch on 6 000 images, runs)."""
 
 from __future__ import annotations
 

@@ -108,12 +108,6 @@ def _with(tmp_path: Path, *edits: tuple[str, str]) -> Path:
     return path
 
 
-def _similarity(path: Path) -> None:
-    from grader.instructor.similarity import Settings
-
-    Settings.from_config(path)
-
-
 FIRST_LINE = CONFIG_TEXT.splitlines(keepends=True)[0]
 # Every sentence of the config.* catalogue keys: the edit, what it must name (table, key).
 CONFIG_ERRORS = {
@@ -135,6 +129,8 @@ CONFIG_ERRORS = {
     # Shares below 1 would silently cost every student part of the check's points.
     "partial_sum-below": ([("loss = 0.3 ", "loss = 0.2 ")], "[partial.compile]"),
     "not_numbers": ([("threshold = 0.5", "threshold = -1")], "[similarity]"),
+    # A misspelt table would leave its keys unread and the defaults in force: it fails loudly.
+    "unknown_file_tables": ([("[grading]\n", "[gradng]\n")], "[gradng]"),
     "free_text": ([("min_sections = 10", "min_sections = 99")], "[exploration]"),
 }
 
@@ -143,7 +139,7 @@ def _raised(tmp_path: Path, case: str) -> ConfigError:
     edits, _ = CONFIG_ERRORS[case]
     path = _with(tmp_path, *edits)
     with pytest.raises(ConfigError) as raised:
-        (_similarity if case == "not_numbers" else load_config)(path)
+        load_config(path)
     return raised.value
 
 
@@ -243,3 +239,23 @@ def test_partial_shares_must_add_up_to_exactly_one(tmp_path, edit, total):
 def test_partial_shares_that_add_up_to_one_load_as_written(tmp_path):
     config = load_config(_with(tmp_path, ("hidden = 0.2 ", "hidden = 0.1 "), ("structure = 0.25", "structure = 0.35")))
     assert config.partial.architecture == {"structure": 0.35, "hidden": 0.1, "output": 0.25, "parameters": 0.3}
+
+
+def test_a_misspelt_table_fails_naming_it_and_the_known_ones(tmp_path):
+    error = _raised(tmp_path, "unknown_file_tables")
+    sentence = error.sentence("en")
+    assert "[gradng]" in sentence and "[grading]" in sentence and "[similarity]" in sentence, sentence
+    assert "[answers]" not in sentence  # derived at load, not a table of the file
+
+
+def test_similarity_is_a_typed_described_table_of_the_config(tmp_path):
+    from grader.config import SimilaritySettings
+    from grader.instructor import similarity
+
+    config = load_config()
+    assert isinstance(config.similarity, SimilaritySettings) and similarity.Settings is SimilaritySettings
+    assert config.similarity == SimilaritySettings.from_config(ROOT / "grader" / "config.toml")
+    assert all(f.metadata.get("doc") for f in fields(SimilaritySettings))
+    path = _with(tmp_path, ("shingle = 4", "shingle = 4.5"))
+    with pytest.raises(ConfigError, match="shingle"):
+        load_config(path)

@@ -1,11 +1,14 @@
-"""A restarted worker resumes from the checkpoint the parent copied when training ended.
+"""A restarted answerer gets the checkpoint back whatever a later step left in its inbox.
 
-The state folder is writable inside the sandbox: before the worker died, a
-later step may have left a folder, a link or a FIFO where a checkpoint file
-was. The parent replaced the file with ``unlink`` and crashed on a folder
-(IsADirectoryError: the grading ended with a raw traceback and no result, a
-Classroom 50 infrastructure error instead of the student's grade; hostile
-case ``checkpoint_as_folders``).
+The observer keeps the trained weights where the sandbox cannot reach
+(``evidence``, its ``observer`` folder) and re-sends them to a restarted
+answerer as a file in the exchange inbox (``wire.put_in``). The inbox is in
+the sandbox's writable state folder: before the answerer died, a later step may
+have left a folder tree, a link or a FIFO under the name the checkpoint goes to.
+The old worker's parent crashed on a folder there (IsADirectoryError: the
+grading ended with a raw traceback and no result; hostile case
+``checkpoint_as_folders``). Putting the file must replace whatever is there,
+never write through a link, and leave the grader's own files alone.
 """
 
 from __future__ import annotations
@@ -13,38 +16,39 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from grader.config import load_config
-from grader.sandbox import supervisor as supervisor_module
+import pytest
+
+from grader.sandbox import wire
 from grader.sandbox.untrusted import remove_entry
 
 
-def _supervisor(tmp_path: Path) -> supervisor_module.Supervisor:
-    module = tmp_path / "mnist_dense.py"
-    module.write_text("")
-    sup = supervisor_module.Supervisor(load_config(), module, tmp_path / "mnist.npz", tmp_path / "sandbox")
-    sup.evidence_dir.mkdir()
-    for name in supervisor_module.EVIDENCE_FILES:
-        (sup.evidence_dir / name).write_text("trained")
-    sup.evidence = True
-    return sup
-
-
-def test_the_checkpoint_is_restored_over_folders_links_and_fifos(tmp_path: Path) -> None:
-    sup = _supervisor(tmp_path)
+@pytest.mark.parametrize("as_descriptor", [False, True], ids=["host_folder", "descriptor"])
+def test_the_checkpoint_is_put_over_folders_links_and_fifos(tmp_path: Path, as_descriptor: bool) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    checkpoint = tmp_path / "checkpoint.npz"
+    checkpoint.write_bytes(b"trained")
     outside = tmp_path / "outside.txt"
     outside.write_text("the grader's own file")
-    weights, model, history = (sup.state_dir / n for n in ("weights.npz", "model.json", "history.json"))
-    (weights / "inner").mkdir(parents=True)
+    weights, model, history = (inbox / n for n in ("weights.npz", "model.json", "history.json"))
+    (weights / "inner" / "deeper").mkdir(parents=True)
     (weights / "inner" / "link").symlink_to(outside)
     model.symlink_to(outside)
     os.mkfifo(history)
-    sup._restore_evidence()
-    for name in supervisor_module.EVIDENCE_FILES:
-        target = sup.state_dir / name
-        assert not target.is_symlink() and target.is_file() and target.read_text() == "trained"
+    # At namespaces the observer holds the inbox as a descriptor (Observer._open_exchange).
+    folder: Path | int = os.open(inbox, os.O_RDONLY | os.O_DIRECTORY) if as_descriptor else inbox
+    try:
+        for name in ("weights.npz", "model.json", "history.json"):
+            wire.put_in(folder, name, checkpoint)
+    finally:
+        if isinstance(folder, int):
+            os.close(folder)
+    for target in (weights, model, history):
+        assert not target.is_symlink() and target.is_file() and target.read_bytes() == b"trained"
     assert outside.read_text() == "the grader's own file"
 
 
 def test_removing_nothing_is_fine(tmp_path: Path) -> None:
     remove_entry(tmp_path / "absent")
+    wire.remove_in(tmp_path, "absent")
     assert not (tmp_path / "absent").exists()

@@ -193,25 +193,6 @@ def test_worker_environment_carries_no_runner_variables(tmp_path, monkeypatch):
     assert env["MNIST_NPZ"] == str(tmp_path / "mnist.npz")
 
 
-def test_training_evidence_is_copied_when_training_ends(tmp_path, monkeypatch):
-    monkeypatch.setattr(supervisor_module, "_kill_strays", lambda protected: 0)
-    module = tmp_path / "mnist_dense.py"
-    module.write_text("")
-    sup = supervisor_module.Supervisor(load_config(), module, tmp_path / "mnist.npz", tmp_path / "sandbox")
-    sup.workers, sup.current = 1, None
-    for name in supervisor_module.EVIDENCE_FILES:
-        (sup.state_dir / name).write_text("trained")
-
-    class _Process:
-        pid = -1
-
-    for event in ({"event": "start", "step": "train_model"}, {"event": "end", "step": "train_model", "status": "ok", "seconds": 1}):
-        sup._handle(event, _Process(), time.monotonic())
-    (sup.state_dir / "model.json").write_text("rewritten by evaluate_model")
-    assert (sup.evidence_dir / "model.json").read_text() == "trained"
-    assert sup.evidence
-
-
 @pytest.mark.parametrize(
     "layer",
     [{"kind": "secret", "class_name": "Secret"}, {"kind": "dense", "units": "many"}],

@@ -1,12 +1,12 @@
 """Fast tests of the sandbox's tripwires, without running a worker.
 
-* The supervisor accepts the worker's events only in their fixed order; an
-  event out of order (a forgery from the student's code, which shares the
-  worker's process) marks the step it happened in, and never crashes it.
-* A worker that dies while re-creating or standing in for a step is held
-  against that step, and a step that keeps killing workers ends the run
-  instead of restarting forever.
-* The worker's guard undoes replaced functions and changed settings.
+* The observer accepts on the answerer's channel only the reply it waits
+  for (and ``ready`` once, training epochs for display); any other line (a
+  forgery from the student's code, which shares the answerer's process)
+  marks the running call tampered, never ends the wait and never crashes it.
+* A death is held for the call that was waiting; the first answerer dying
+  before it is ready is a grading error, not the student's.
+* The answerer's guard undoes replaced functions and changed settings.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import pytest
 
 from grader.config import load_config
+from grader.sandbox import link as link_module
 from grader.sandbox import supervisor as supervisor_module
 from grader.sandbox.channel import parse_line
-from grader.sandbox.protocol import Phase, StepStatus
-from grader.sandbox.supervisor import Supervisor
+from grader.sandbox.observer import AnswererDied, Observer
+from grader.sandbox.protocol import StepStatus
 
 
 class _Process:
@@ -29,95 +31,79 @@ class _Process:
 
 
 @pytest.fixture
-def supervisor(tmp_path, monkeypatch):
-    monkeypatch.setattr(supervisor_module, "_kill_strays", lambda pid: 0)
+def observer(tmp_path):
     module = tmp_path / "mnist_dense.py"
     module.write_text("")
-    sup = Supervisor(load_config(), module, tmp_path / "mnist.npz", tmp_path / "sandbox")
-    sup.workers, sup.current = 1, None
-    return sup
+    told: list[dict] = []
+    obs = Observer(load_config(), module, Path(os.environ["MNIST_NPZ"]), tmp_path / "sandbox", progress=told.append)
+    obs.told = told
+    return obs
 
 
-def _feed(sup: Supervisor, *events) -> None:
+def _feed(obs: Observer, *events) -> None:
     for event in events:
         line = event if isinstance(event, bytes) else json.dumps(event).encode()
-        sup._handle(parse_line(line), _Process(), time.monotonic())
+        obs._handle(parse_line(line), _Process(), time.monotonic())
 
 
-def _end(step: str) -> dict:
-    return {"event": "end", "step": step, "status": "ok", "error": None, "data": {}, "seconds": 0.1, "printed": ""}
+def test_the_awaited_reply_ends_the_wait(observer):
+    _feed(observer, {"event": "ready"})
+    assert observer.ready and observer.finished
+    observer.waiting, observer.finished = 3, False
+    _feed(observer, {"event": "reply", "id": 3, "ok": True, "value": {"kind": "plain", "type": "int", "value": 1}})
+    assert observer.finished and observer.reply["ok"] is True
+    assert observer.call_tampered == []
 
 
-def test_events_in_order_are_accepted(supervisor):
+def test_forged_lines_mark_the_call_and_never_end_the_wait(observer):
+    _feed(observer, {"event": "ready"})
+    observer.waiting, observer.finished = 4, False
     _feed(
-        supervisor,
-        {"event": "start", "step": "import"},
-        _end("import"),
-        {"event": "start", "step": "normalize"},
-        {**_end("normalize"), "status": "error"},
-        {"event": "start", "step": "normalize:fallback"},
-        {"event": "start", "step": "build_model:restore"},
-        {"event": "tampered", "step": "build_model", "names": ["numpy.allclose"]},
-        {"event": "done", "replaced": ["normalize"]},
-    )
-    assert supervisor.finished
-    assert set(supervisor.outcomes) == {"import", "normalize"}
-    assert supervisor.tampered == {"build_model": ["numpy.allclose"]}
-    assert supervisor.replaced == {"normalize"}
-
-
-def test_forged_events_mark_the_running_step(supervisor):
-    _feed(
-        supervisor,
-        {"event": "start", "step": "load_data"},
-        _end("history"),  # a step that is not running
-        {"event": "done", "replaced": []},  # in the middle of a step
+        observer,
+        {"event": "ready"},  # a second ready: only the answerer's start sends one
+        {"event": "reply", "id": 3, "ok": True},  # an answer to a request not waited for
         b"not json at all",
-        {"event": "start", "step": "no_such_step"},
-        {"event": "end", "step": "load_data", "status": "ok", "seconds": "soon", "error": "x", "tampered": 3},
-        _end("load_data"),  # a second end: the first was forged
+        {"event": "progress", "epoch": 1, "epochs": 5},  # an epoch outside train_model
+        {"event": "done"},  # an event the answerer never sends
     )
-    assert not supervisor.finished
-    assert "history" not in supervisor.outcomes
-    assert set(supervisor.tampered) == {"load_data"}
-    assert supervisor.outcomes["load_data"].seconds == 0.0  # malformed fields, no crash
+    assert not observer.finished and observer.reply is None
+    assert observer.call_tampered == ["grader channel"] * 5
+    assert observer.told == []
 
 
-def test_a_status_or_phase_the_worker_never_sends_is_a_forgery(supervisor):
-    _feed(
-        supervisor,
-        {"event": "start", "step": "load_data"},
-        {**_end("load_data"), "status": "passed"},
-        {"event": "start", "step": "normalize:retry"},
-        {"event": "start", "step": "normalize"},
-        {**_end("normalize"), "status": None},
-    )
-    assert supervisor.outcomes["load_data"].status is StepStatus.TAMPERED
-    assert supervisor.outcomes["normalize"].status is StepStatus.TAMPERED
-    assert supervisor.tampered == {"load_data": ["grader channel", "grader channel"], "normalize": ["grader channel"]}
+def test_a_malformed_reply_is_a_tampered_answer(observer):
+    observer.waiting = 1
+    _feed(observer, {"event": "reply", "id": 1, "ok": True, "value": {"x": "y" * 100_000}})
+    assert observer.finished and observer.reply["error"] == {"type": "MalformedReply"} and observer.reply["tampered"] == ["grader channel"]
 
 
-def test_statuses_are_recorded_as_the_enum(supervisor):
-    _feed(supervisor, {"event": "start", "step": "load_data"}, {**_end("load_data"), "status": "not_implemented"})
-    assert supervisor.outcomes["load_data"].status is StepStatus.NOT_IMPLEMENTED
-    assert supervisor.current is None and supervisor.last == Phase("load_data")
-    assert not supervisor.tampered
+def test_training_epochs_are_only_displayed(observer):
+    observer.waiting, observer.current_step = 1, "train_model"
+    _feed(observer, {"event": "progress", "epoch": 2, "epochs": "five"})
+    assert observer.told == [{"event": "epoch", "step": "train_model", "epoch": 2, "epochs": None}]
+    assert not observer.finished and observer.call_tampered == []
 
 
-def test_death_while_restoring_is_held_against_that_step(supervisor):
-    _feed(supervisor, {"event": "start", "step": "train_model"}, _end("train_model"))
-    supervisor.workers = 2
-    supervisor._died(Phase("train_model", "restore"), StepStatus.CRASHED, {"code": -11})
-    assert supervisor.dead == ["train_model"]
-    assert supervisor.outcomes["train_model"].status == "crashed"
-    assert not supervisor.finished
-    supervisor._died(Phase("train_model", "fallback"), StepStatus.CRASHED, {"code": -11})
-    assert supervisor.finished  # no endless restarts
+def test_a_death_is_held_for_the_waiting_call(observer):
+    observer._died(StepStatus.MEMORY, {"memory_mb": 5000})
+    assert isinstance(observer.death, AnswererDied) and observer.death.status is StepStatus.MEMORY
+    assert observer.death.error == {"memory_mb": 5000}
 
 
-def test_the_first_worker_dying_before_any_event_is_a_grading_error(supervisor):
+def test_the_first_answerer_dying_before_it_is_ready_is_a_grading_error(observer, monkeypatch):
+    class _Dead:
+        pid, stdout, stdin = -1, None, None
+
+    def spawn(module, plan, stdin=None):
+        observer.workers = 1
+        return _Dead()
+
+    monkeypatch.setattr(observer, "_spawn", spawn)
+    monkeypatch.setattr(link_module, "_lines", lambda stream: None)
+    monkeypatch.setattr(observer, "_watch", lambda process, lines, deadline: observer._died(StepStatus.EXITED, {"code": 1}))
+    monkeypatch.setattr(observer, "_stop_answerer", lambda: None)
     with pytest.raises(supervisor_module.SandboxError):
-        supervisor._died(None, StepStatus.EXITED, {"code": 1})
+        observer._start()
 
 
 @pytest.mark.slow

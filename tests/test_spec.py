@@ -41,7 +41,7 @@ CONTRACT_IDS = (
 
 def test_the_registry_holds_every_contract_check_in_order():
     assert spec.check_ids() == CONTRACT_IDS
-    assert spec.check("architecture").step == "build_model"
+    assert spec.check_by_id("architecture").step == "build_model" and spec.check is spec.check_by_id
     assert spec.check("min_accuracy").step is None
 
 
@@ -133,3 +133,15 @@ def test_a_new_check_with_its_own_points_touches_three_files(tmp_path):
     assert found["ids"][2:5] == ["normalize", "labels_seen", "architecture"]
     assert found["check"] == ["Labels seen", 5, True]  # titled, pointed, run
     assert found["max_score"] == load_config().max_score + 5
+
+
+def test_step_numbers_titles_and_facts_come_from_the_step_table():
+    """Terminal, checks and facts read the step table (grader/spec.py), not tables of their own."""
+    from grader import facts, terminal
+    from grader.checks import check_training
+
+    assert terminal.STEP_NUMBERS == {name: n for n, name in enumerate(spec.STEP_NAMES) if n}
+    assert terminal.STEP_NUMBERS["predict"] == 9 and spec.number_of("import") is None and spec.number_of("nope") is None
+    assert terminal.STEP_TITLES["build_model"] == "title.architecture" and terminal.STEP_TITLES[spec.SALVAGE] == "progress.import"
+    assert facts.FACTS_OF_STEP[spec.SALVAGE] is facts.ImportFacts and facts.FACTS_OF_STEP["build_model"] is facts.BuildFacts
+    assert [p["params"]["number"] for p in check_training.steps_phrase(["normalize", "train_model"])] == [3, 6]

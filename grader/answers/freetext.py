@@ -31,6 +31,7 @@ from grader.answers.rubric import (
     QUESTION_IDS,
     AnswerScore,
     AnswerSettings,
+    QuestionRubric,
     load_rubric,
     score_answer,
     unscored,
@@ -60,9 +61,12 @@ def _kib(size: int) -> int:
 class Scorer:
     """Scores one free-text file at a time, in this process."""
 
-    def __init__(self, submission: str | Path, rubric_table: dict[str, Any], exploration_table: dict[str, Any]) -> None:
+    def __init__(
+        self, submission: str | Path, rubric_table: dict[str, Any], exploration_table: dict[str, Any], rubrics: dict[str, QuestionRubric] | None = None
+    ) -> None:
+        """``rubrics``: ``rubric_table`` already compiled (``Config.answers``), so it is not compiled again here."""
         self.submission = Path(submission)
-        self.rubrics = load_rubric(rubric_table)
+        self.rubrics = rubrics if rubrics is not None else load_rubric(rubric_table)
         self.settings = AnswerSettings.from_raw(rubric_table)
         self.sheet = ExplorationSettings.from_raw(exploration_table)
 
@@ -123,9 +127,11 @@ def assemble(records: list[dict[str, Any]]) -> FreeTextScores:
     )
 
 
-def score_submission(submission: str | Path, rubric_table: dict[str, Any], exploration_table: dict[str, Any]) -> FreeTextScores:
-    """Score the free-text files in this process (no time limit)."""
-    scorer = Scorer(submission, rubric_table, exploration_table)
+def score_submission(
+    submission: str | Path, rubric_table: dict[str, Any], exploration_table: dict[str, Any], rubrics: dict[str, QuestionRubric] | None = None
+) -> FreeTextScores:
+    """Score the free-text files in this process (no time limit); ``rubrics`` as for :class:`Scorer`."""
+    scorer = Scorer(submission, rubric_table, exploration_table, rubrics)
     # Through JSON like the child's records, so both paths give equal results.
     return assemble([json.loads(json.dumps(scorer.record(name))) for name in FILES])
 
@@ -141,10 +147,15 @@ def score_submission_limited(
     rubric_table: dict[str, Any],
     exploration_table: dict[str, Any],
     seconds: float | None = None,
+    rubrics: dict[str, QuestionRubric] | None = None,
 ) -> FreeTextScores:
     """:func:`score_submission` in a child process; a file not scored within
-    ``seconds`` (default ``[rubric] time_limit``) scores 0 on its own."""
-    scorer = Scorer(submission, rubric_table, exploration_table)
+    ``seconds`` (default ``[rubric] time_limit``) scores 0 on its own.
+
+    The child compiles the rubric from the raw table (compiled patterns do not
+    cross a pipe); this process uses ``rubrics`` when the config compiled it.
+    """
+    scorer = Scorer(submission, rubric_table, exploration_table, rubrics)
     limit = seconds or scorer.settings.time_limit
     records: list[dict[str, Any]] = []
     pending = list(FILES)

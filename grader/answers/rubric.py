@@ -129,11 +129,6 @@ class AnswerSettings:
         return settings
 
 
-def load_answer_settings(config: Any) -> AnswerSettings:
-    """From a ``grader.config.Config`` or the raw ``[rubric]`` table."""
-    return AnswerSettings.from_raw(getattr(config, "rubric", config))
-
-
 @dataclass(frozen=True)
 class Idea:
     name: str  # Spanish label shown to the student; must not give the answer

@@ -16,7 +16,6 @@ from grader import crashes
 from grader.checks.verdict import part
 from grader.spec import STEPS
 
-MODULE_FILE = "mnist_dense.py"
 # How close a name must be to count as a typo of a step's function (difflib's ratio).
 NEAR_MISS_CUTOFF = 0.75
 

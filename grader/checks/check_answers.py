@@ -25,7 +25,7 @@ _SCORED: list[tuple[GradingContext, FreeTextScores]] = []
 def free_text(ctx: GradingContext) -> FreeTextScores:
     """The free-text scores of this grading, computed on first use."""
     if not _SCORED or _SCORED[0][0] is not ctx:
-        scores = score_submission_limited(ctx.submission, ctx.config.rubric, ctx.config.exploration)
+        scores = score_submission_limited(ctx.submission, ctx.config.rubric, ctx.config.exploration, rubrics=ctx.config.answers)
         _SCORED[:] = [(ctx, scores)]
     return _SCORED[0][1]
 

@@ -11,26 +11,23 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from grader import reference
 from grader.checks.registry import check
 from grader.checks.verdict import fail, part
 from grader.checks.words import found_type
 from grader.facts import BuildFacts, CompileFacts, ModelDescription
 
-ADAM = "Adam"
-SPARSE_LOSSES = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}
-ACCURACY_METRICS = {"accuracy", "acc", "sparse_categorical_accuracy", "SparseCategoricalAccuracy"}
-INPUT_SHAPE = [None, 28, 28]
-FLATTENED = 28 * 28
+# What the reference answer is (grader/reference.py), in the forms the judging below compares.
+ADAM = reference.OPTIMIZER_CLASS
+SPARSE_LOSSES = frozenset(reference.SPARSE_LOSSES)
+ACCURACY_METRICS = frozenset(reference.ACCURACY_METRICS)
+INPUT_SHAPE = [None, *reference.INPUT_SHAPE]  # as a model description gives it (batch dimension first)
+FLATTENED = reference.INPUT_SHAPE[0] * reference.INPUT_SHAPE[1]
 
-DEFAULT = [("dense", 128, "relu"), ("dense", 10, "softmax")]
-# build_model calls whose parameters must be honoured: the call, the layers it
-# must give, and which part of them the parameters decide (so a wrong default
-# activation is not counted again in every call).
-VARIANTS = {
-    "units_64_tanh": ("build_model(64, 'tanh')", [("dense", 64, "tanh"), ("dense", 10, "softmax")], "hidden"),
-    "list_256_128": ("build_model([256, 128])", [("dense", 256, "relu"), ("dense", 128, "relu"), ("dense", 10, "softmax")], "hidden_units"),
-    "classes_5": ("build_model(num_classes=5)", [("dense", 128, "relu"), ("dense", 5, "softmax")], "output_units"),
-}
+DEFAULT = list(reference.DENSE_LAYERS)
+# build_model calls whose parameters must be honoured (reference.BUILD_CALLS): the call,
+# the layers it must give, and which part of them the parameters decide.
+VARIANTS = {c.name: (c.call, list(c.dense), c.decides) for c in reference.BUILD_CALLS}
 
 
 class Deviation(NamedTuple):
@@ -127,7 +124,7 @@ def _layer_deviations(layers: list[tuple], dense_expected: list[tuple]) -> list[
             found.append(Deviation("output", "architecture.output_units", {"units": units}))
         if activation == "linear":
             found.append(Deviation("output", "architecture.logits", {}))
-        elif activation != "softmax":
+        elif activation != reference.OUTPUT_ACTIVATION:
             found.append(Deviation("output", "architecture.output_activation", {"activation": activation}))
     else:
         found.append(Deviation("output", "architecture.missing_layers", {}))
@@ -190,7 +187,7 @@ def compile_deviations(facts: CompileFacts) -> list[Deviation]:
     if not facts.returns_model:
         deviations.append(Deviation("returns_model", "compile.no_return", {}))
     sgd = facts.sgd
-    if sgd.error is not None or sgd.optimizer != "SGD":
+    if sgd.error is not None or sgd.optimizer != reference.OPTIMIZER_PROBE[1]:
         found = optimizer_words(sgd.optimizer) if sgd.optimizer else sgd.error.type if sgd.error else None
         deviations.append(Deviation("parameter", "compile.parameter", {"found": found}))
     return deviations

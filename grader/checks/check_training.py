@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from grader import reference
 from grader.checks import check_model
 from grader.checks.check_model import compile_deviations, effective_layers, optimizer_words
 from grader.checks.registry import check
 from grader.checks.verdict import CheckFailed, Verdict, fail, part
 from grader.checks.words import found_type, found_types
 from grader.facts import ErrorInfo, NormalizeFacts, TrainFacts
-from grader.spec import STANDIN_EPOCHS, STANDIN_SAMPLES, function_of
+from grader.reference import STANDIN_EPOCHS, STANDIN_SAMPLES
+from grader.spec import function_of, number_of
 
-EXPECTED_EPOCHS = 5
+EXPECTED_EPOCHS = reference.EPOCHS
 # How train_model can have ended without leaving a trained model, each said in the catalogue (measure.status.*).
 TRAIN_ENDINGS = ("timeout", "memory", "storage", "exited", "crashed", "tampered", "not_run")
 # A batch larger than this leaves few weight updates in 5 epochs (Keras's default is 32).
@@ -31,8 +33,6 @@ def tracked_metrics(keys) -> tuple[str, ...]:
 
 
 PIPELINE = ("normalize", "build_model", "compile_model", "train_model")
-# Step numbers as the student's file and the titles give them.
-STEP_NUMBER = {"normalize": 3, "build_model": 4, "compile_model": 5, "train_model": 6}
 # A stand-in for one of these means the model, or its training, is not the student's.
 MODEL_STEPS = ("build_model", "train_model")
 # A stand-in for these steps hands evaluate/history/predict a model or a
@@ -59,7 +59,7 @@ def steps_phrase(steps: list[str]) -> list[dict]:
     """ "paso 3 (normalize), paso 5 (compile_model) y paso 6 (train_model)" in the verdict's language."""
     last = len(steps) - 1
     keys = ["step_ref.item" if i == last else "step_ref.item_and" if i == last - 1 else "step_ref.item_comma" for i in range(len(steps))]
-    return [part(key, number=STEP_NUMBER.get(s, "?"), function=function_of(s)) for key, s in zip(keys, steps, strict=True)]
+    return [part(key, number=number_of(s) or "?", function=function_of(s)) for key, s in zip(keys, steps, strict=True)]
 
 
 @check("train", step="train_model")
@@ -116,7 +116,7 @@ def train_problems(facts: TrainFacts) -> None:
     missing = [m for m in tracked_metrics(facts.metrics) if m not in facts.metrics]
     if missing:
         fail("train.metrics", missing=", ".join(missing))
-    if facts.epochs_probe.epochs != 1:
+    if facts.epochs_probe.epochs != reference.EPOCHS_PROBE:
         fail("train.epochs_parameter", fraction=0.5)
 
 
@@ -392,14 +392,14 @@ def accuracy_causes(facts: dict, failed: list[str] | tuple = ()) -> list[dict]:
     dense = [layer for layer in effective_layers(built.default) if layer[0] == "dense"] if built is not None else []
     compiled = compiled.default if compiled is not None else None
     from_logits = compiled is not None and compiled.loss is not None and compiled.loss.from_logits
-    if dense and dense[-1][2] != "softmax" and not from_logits:
+    if dense and dense[-1][2] != reference.OUTPUT_ACTIVATION and not from_logits:
         causes.append(part("min_accuracy.cause.output_activation", activation=dense[-1][2]))
         named.add("build_model")
-    if len(dense) >= 2 and dense[0][2] not in ("relu", "tanh"):
+    if len(dense) >= 2 and dense[0][2] not in reference.LEARNING_ACTIVATIONS:
         causes.append(part("min_accuracy.cause.hidden_activation", activation=dense[0][2]))
         named.add("build_model")
     optimizer = compiled.optimizer if compiled is not None else None
-    if optimizer and optimizer != "Adam":
+    if optimizer and optimizer != reference.OPTIMIZER_CLASS:
         causes.append(part("min_accuracy.cause.optimizer", optimizer=optimizer_words(optimizer)))
         named.add("compile_model")
     batch = calls[-1].batch_size if calls else None
@@ -413,5 +413,5 @@ def accuracy_causes(facts: dict, failed: list[str] | tuple = ()) -> list[dict]:
         named.add("train_model")
     for step in PIPELINE:
         if step in failed and step not in named:
-            causes.append(part("min_accuracy.cause.step_failed", number=STEP_NUMBER[step], function=function_of(step)))
+            causes.append(part("min_accuracy.cause.step_failed", number=number_of(step), function=function_of(step)))
     return causes or [part("min_accuracy.cause.unknown")]

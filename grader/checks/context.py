@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from grader import crashes
+from grader import crashes, spec
 from grader import facts as observations
 from grader.checks import causes
 from grader.checks.verdict import fail
@@ -67,7 +67,7 @@ class GradingContext:
         if outcome is None:
             fail("step.not_run", function=function_of(step))
         if outcome.status != "ok":
-            key, params = step_failure(outcome, self.config, self.submission / causes.MODULE_FILE)
+            key, params = step_failure(outcome, self.config, self.submission / spec.MODULE_FILE)
             fail(key, **params)
         try:
             return observations.parse(step, outcome.data)

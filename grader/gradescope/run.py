@@ -45,7 +45,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
-from grader import i18n
+from grader import i18n, spec
 from grader.config import ConfigError, load_config
 from grader.exporters import gradescope, outputs
 from grader.instructor import files as repo_files
@@ -58,7 +58,7 @@ DEFAULT_ROOT = "/autograder"
 SOURCE = Path(__file__).resolve().parents[2]
 SETTINGS = SOURCE / "autograder.json"
 CONFIG = SOURCE / "grader" / "config.toml"
-MODULE = "mnist_dense.py"
+MODULE = spec.MODULE_FILE
 STUDENT_FOLDER = "assignment/"
 DEFAULT_BUDGET = 1200.0
 LOG_TAIL = 4000

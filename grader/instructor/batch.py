@@ -108,7 +108,7 @@ class Batch:
                 # Each student runs at the strongest level (--require-isolation roads): stop before any.
                 raise GradingError(problem)
         self.config_bytes = self.config_path.read_bytes()
-        self.similarity_settings = similarity.Settings.from_config(self.config_path)  # a bad table stops before any grading
+        self.similarity_settings = self.config.similarity  # [similarity] was checked with the rest, before any grading
         manifest = args.manifest
         if manifest is None and (workspace.REPO_ROOT / MANIFEST_NAME).is_file():
             manifest = workspace.REPO_ROOT / MANIFEST_NAME

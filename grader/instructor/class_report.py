@@ -28,7 +28,7 @@ import jinja2
 from grader.exporters.escape import markdown_text
 from grader.i18n import render
 from grader.instructor import plots, triage
-from grader.instructor.gradebook import check_ids, class_max
+from grader.instructor.gradebook import class_max, graded_checks
 from grader.instructor.records import StudentRecord
 from grader.instructor.similarity import Comparison
 
@@ -128,7 +128,7 @@ class ClassReport:
 
 def _check_stats(records: list[StudentRecord]) -> list[CheckStat]:
     stats = []
-    for check in check_ids(records):
+    for check in graded_checks(records):
         found = [c for r in records if r.result for c in r.result.checks if c.id == check]
         if not found:
             continue

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.config import Config
-from grader.spec import ANSWER_IDS
+from grader.spec import ANSWER_IDS, MODULE_FILE
 
 MANIFEST_NAME = ".grader-manifest.json"
 MANIFEST_FORMAT = 1
@@ -39,7 +39,7 @@ DEFAULT_RESULTS_TABLE = "exploration_results/results.csv"
 def student_files() -> list[str]:
     """The files a student edits and the grader reads, relative to the repo root."""
     answers = [f"assignment/answers/{q}.md" for q in ANSWER_IDS]
-    return ["assignment/mnist_dense.py", *answers, "assignment/exploration.md"]
+    return [f"assignment/{MODULE_FILE}", *answers, "assignment/exploration.md"]
 
 
 def optional_student_files(config: Config) -> list[str]:

@@ -21,14 +21,15 @@ from grader.instructor.records import StudentRecord
 NAMED_COLUMNS = ("id", "total", "max", "test_accuracy", "isolation", "commit", "flags", "changed_files", "grading_seconds", "status")
 
 
-def check_ids(records: list[StudentRecord]) -> list[str]:
+def graded_checks(records: list[StudentRecord]) -> list[str]:
+    """Ids of the checks the class's results hold: the registry's order, then any other (an older grader's) by name."""
     seen = {c.id for r in records if r.result for c in r.result.checks}
     known = [c for c in spec.check_ids() if c in seen]
     return known + sorted(seen - set(known))
 
 
 def columns(records: list[StudentRecord]) -> list[str]:
-    return ["id", "total", "max", *check_ids(records), "test_accuracy", "isolation", "commit", "flags", "changed_files", "grading_seconds", "status"]
+    return ["id", "total", "max", *graded_checks(records), "test_accuracy", "isolation", "commit", "flags", "changed_files", "grading_seconds", "status"]
 
 
 def headers(lang: str) -> dict[str, str]:
@@ -61,7 +62,7 @@ def class_max(records: list[StudentRecord]) -> int | None:
 
 
 def write(path: Path, records: list[StudentRecord], lang: str = "es") -> None:
-    checks = check_ids(records)
+    checks = graded_checks(records)
     maximum = class_max(records)
     rows = (row(record, checks, maximum) for record in sorted(records, key=lambda r: r.id))
     write_rows(path, columns(records), rows, headers(lang))

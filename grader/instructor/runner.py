@@ -21,9 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
-
-from grader.sandbox.processes import become_subreaper, kill_group, kill_tree
+from grader.sandbox.processes import become_subreaper, kill_below, kill_group, kill_tree
 
 POLL_SECONDS = 0.2
 
@@ -45,14 +43,8 @@ class Job:
 
 
 def kill_orphans(expected: set[int]) -> None:
-    """Kill every child of this process that is not one of the ``expected`` graders."""
-    try:
-        children = psutil.Process().children(recursive=False)
-    except psutil.NoSuchProcess:
-        return
-    for child in children:
-        if child.pid not in expected:
-            kill_tree(child.pid)
+    """Kill every child of this process that is not one of the ``expected`` graders (with its tree)."""
+    kill_below(expected)
 
 
 @dataclass

@@ -23,24 +23,23 @@ above ``threshold`` side by side.
 
 from __future__ import annotations
 
-import tomllib
 from collections import defaultdict
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from grader.answers.markdown import extract_answer, extract_sections
-from grader.config import ConfigError
+from grader.config import SimilaritySettings
 from grader.instructor import fingerprints
 from grader.instructor.cells import write_rows
 from grader.instructor.fingerprints import Document, Spans
-from grader.spec import ANSWER_IDS
+from grader.spec import ANSWER_IDS, MODULE_FILE
 
 CSV_FILE = "similarity.csv"
 CSV_COLUMNS = ("a", "b", "part", "score", "passage")
-CODE_FILE = "assignment/mnist_dense.py"
+CODE_FILE = f"assignment/{MODULE_FILE}"
 SHEET_FILE = "assignment/exploration.md"
 PASSAGE_CHARS = 300  # of the longest shared passage, in similarity.csv
 CONTEXT_CHARS = 160  # unshared text kept on each side of a shared passage in the report
@@ -50,32 +49,8 @@ def answer_file(question: str) -> str:
     return f"assignment/answers/{question}.md"
 
 
-@dataclass(frozen=True)
-class Settings:
-    """``[similarity]`` in grader/config.toml; these are the defaults."""
-
-    threshold: float = 0.5  # at or above: listed in the class report for a human read
-    shingle: int = 4  # words per prose fingerprint (function words left out)
-    code_k: int = 25  # characters of abstracted code per hash (copydetect's noise threshold)
-    code_window: int = 6  # winnowing window (copydetect's guarantee threshold = k + window - 1)
-    common_share: float = 0.1  # a fingerprint in more than this share of the class is dropped...
-    common_floor: int = 4  # ...but never one found in this many submissions or fewer
-    min_features: int = 8  # a score's denominator is at least this
-    listed_from: float = 0.1  # similarity.csv lists the pairs and parts scoring at least this
-    top_pairs: int = 20  # pairs shown in the class report
-
-    @classmethod
-    def from_config(cls, path: Path) -> Settings:
-        with open(path, "rb") as handle:
-            table = tomllib.load(handle).get("similarity", {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(table) - known
-        if unknown:
-            raise ConfigError(path, "unknown_keys", table="similarity", keys=sorted(unknown))
-        wrong = sorted(k for k, v in table.items() if isinstance(v, bool) or not isinstance(v, int | float) or v < 0)
-        if wrong:
-            raise ConfigError(path, "not_numbers", table="similarity", keys=wrong)
-        return cls(**table)
+# [similarity], typed and described in grader/config.py (Config.similarity); its name here kept for callers.
+Settings = SimilaritySettings
 
 
 @dataclass(frozen=True)

@@ -62,11 +62,6 @@ def load_template(config: Config, config_bytes: bytes, lang: str, manifest: Path
     return Template(snapshot, students, optional, digest.hexdigest(), protected, source, variants)
 
 
-def student_content(submission: Path, template: Template) -> dict[str, bytes]:
-    """The submission's editable files that exist as plain files (links are ignored)."""
-    return read_submission(submission, template)[0]
-
-
 def read_submission(submission: Path, template: Template) -> tuple[dict[str, bytes], list[str]]:
     """The submission's editable files that are plain files reached through
     plain folders inside it, and the paths that were not (a symbolic link

@@ -38,10 +38,10 @@ import numpy as np
 from grader.sandbox import wire
 from grader.sandbox.channel import MAX_LINE, Channel
 from grader.sandbox.guard import Guard
+from grader.spec import MODULE_FILE
 
 MAX_FILE_BYTES = 1 << 30
 HAS_ALARM = hasattr(signal, "setitimer") and hasattr(signal, "SIGALRM")
-MODULE_FILE = "mnist_dense.py"
 
 
 class StepTimeout(BaseException):

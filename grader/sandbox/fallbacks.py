@@ -13,42 +13,39 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from grader.spec import GRADER_TRAINING_EPOCHS, STANDIN_EPOCHS, STANDIN_SAMPLES
-
-# The loss names (string or class) the reference compile is equivalent to.
-SPARSE_LOSSES = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy")
+from grader import reference
 
 
 def normalize(images: np.ndarray) -> np.ndarray:
     return images.astype("float32") / 255.0
 
 
-def build_model(num_classes: int = 10) -> keras.Model:
+def build_model(num_classes: int = reference.NUM_CLASSES) -> keras.Model:
     return keras.Sequential(
         [
-            keras.Input(shape=(28, 28)),
+            keras.Input(shape=reference.INPUT_SHAPE),
             keras.layers.Flatten(),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(num_classes, activation="softmax"),
+            keras.layers.Dense(reference.HIDDEN_UNITS, activation=reference.HIDDEN_ACTIVATION),
+            keras.layers.Dense(num_classes, activation=reference.OUTPUT_ACTIVATION),
         ]
     )
 
 
 def compile_model(model: keras.Model) -> keras.Model:
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(**reference.compile_settings())
     return model
 
 
 def train_model(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray) -> keras.callbacks.History:
     return model.fit(
-        x_train[:STANDIN_SAMPLES],
-        y_train[:STANDIN_SAMPLES],
-        epochs=STANDIN_EPOCHS,
-        validation_split=0.1,
+        x_train[: reference.STANDIN_SAMPLES],
+        y_train[: reference.STANDIN_SAMPLES],
+        epochs=reference.STANDIN_EPOCHS,
+        validation_split=reference.VALIDATION_SPLIT,
         verbose=0,
     )
 
 
 def train_model_as_reference(model: keras.Model, x_train: np.ndarray, y_train: np.ndarray) -> keras.callbacks.History:
     """The reference training, for a student's own model whose train_model failed (issue 19)."""
-    return model.fit(x_train, y_train, epochs=GRADER_TRAINING_EPOCHS, batch_size=32, validation_split=0.1, verbose=0)
+    return model.fit(x_train, y_train, epochs=reference.EPOCHS, batch_size=reference.BATCH_SIZE, validation_split=reference.VALIDATION_SPLIT, verbose=0)

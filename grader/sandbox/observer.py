@@ -1,14 +1,14 @@
 """The observer: runs the student's pipeline step by step from outside the student's process.
 
-It never imports student code. It starts the answerer (``answerer.py``) in
-the sandbox with the supervisor's mechanism (time and memory limits, killing,
-the subreaper, the storage quota) and asks it to call the student's functions.
-A step's time is CPU time of the answerer's tree (``limits.StepClock``), with
-``wall_factor`` times it as the wall backstop, shared by the step's calls. The
-data crosses through two folders of the state folder (``outbox``, ``inbox``):
-at ``namespaces`` they live in the sandbox's capped tmpfs and are reached as
-descriptors through ``/proc/<pid>/root``. Everything else
-is decided here, from the answers read as bounded data (``wire.py``): which
+It never imports student code. Through ``AnswererLink`` (``link.py``) it
+starts the answerer (``answerer.py``) in the sandbox with the supervisor's
+mechanism (time and memory limits, killing, the subreaper, the storage quota)
+and asks it to call the student's functions. A step's time is CPU time of the
+answerer's tree (``limits.StepClock``), with ``wall_factor`` times it as the
+wall backstop, shared by the step's calls. The data crosses through two
+folders of the state folder (``outbox``, ``inbox``): at ``namespaces`` they
+live in the sandbox's capped tmpfs and are reached as descriptors through
+``/proc/<pid>/root``. Everything else is decided here, from the answers read as bounded data (``wire.py``): which
 step runs next and for how long, each step's status, the typed facts the
 checks read (``grader.facts``), which steps were replaced by the grader's
 stand-ins (``fallbacks.py``, run here in clean Keras and sent to the answerer
@@ -27,7 +27,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -37,62 +36,21 @@ from typing import Any
 import numpy as np
 
 from grader import facts as observed
+from grader import reference
+from grader.reference import STANDIN_SAMPLES
 from grader.sandbox import wire
-from grader.sandbox.limits import StepLimit
+from grader.sandbox.link import AnswererDied, AnswererLink, StepFailed
 from grader.sandbox.protocol import Phase, StepStatus
-from grader.sandbox.supervisor import GRACE_SECONDS, MAX_WORKERS, SandboxError, SandboxRun, StepOutcome, Supervisor, _harden, _kill_strays, _lines
-from grader.sandbox.untrusted import remove_entry
-from grader.spec import STANDIN_SAMPLES, STEPS
+from grader.sandbox.supervisor import SandboxRun, StepOutcome, _harden, _kill_strays
+from grader.spec import STEPS
 
 # fallbacks.build_model().to_json(), kept as data so a grading that needs no stand-in never imports
 # Keras here (tests/test_observer.py checks it is current).
 STANDIN_ARCHITECTURE = Path(__file__).with_name("standin_model.json")
 SAMPLE_INDEX = 7
-STUDENT_OPS = ("call", "import", "signature")  # requests that run the student's functions
-GRADER_REQUEST_SECONDS = 60.0
 EPOCHS_PROBE_SAMPLES = 256
 NORMALIZE_PROBE = 2000
 MAX_CHECKPOINT_BYTES = 256 * 2**20  # the trained weights; a dense MNIST model needs a few MB
-SPARSE_LOSSES = ("sparse_categorical_crossentropy", "SparseCategoricalCrossentropy")
-REFERENCE_COMPILE = {"optimizer": "adam", "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
-STATUS_OF_KIND = {
-    "timeout": StepStatus.TIMEOUT,
-    "not_implemented": StepStatus.NOT_IMPLEMENTED,
-    "missing": StepStatus.MISSING,
-    "exited": StepStatus.EXITED,
-    "memory": StepStatus.MEMORY,
-}
-
-
-class StepFailed(Exception):
-    """A step (or a call in it) did not give an answer: its status and error."""
-
-    def __init__(self, status: StepStatus, error: dict[str, Any] | None = None) -> None:
-        super().__init__(status)
-        self.status, self.error = status, error
-
-
-class AnswererDied(StepFailed):
-    """The answerer stopped (killed over a limit, exited, crashed) during a call."""
-
-
-def error_info(error: Any) -> observed.ErrorInfo:
-    """An exception as the answerer described it, as a typed fact (bounded, never trusted beyond its type)."""
-    error = error if isinstance(error, dict) else {}
-    line, code = error.get("line"), error.get("code")
-    return observed.ErrorInfo(
-        type=wire.cap(error.get("type", "?"))[:100],
-        message=wire.cap(error.get("message", ""))[:400],
-        line=line if type(line) is int else None,
-        function=wire.cap(error["function"])[:100] if isinstance(error.get("function"), str) else None,
-        code=code if type(code) is int else None,
-    )
-
-
-def _failure(reply: dict[str, Any]) -> StepFailed:
-    error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-    status = STATUS_OF_KIND.get(str(error.get("kind")), StepStatus.ERROR)
-    return StepFailed(status, dataclasses.asdict(error_info(error)))
 
 
 def _digest(weights: list[np.ndarray]) -> str:
@@ -110,8 +68,11 @@ def _usable_images(value: Any, like: np.ndarray) -> bool:
     return isinstance(value, np.ndarray) and value.shape == like.shape and np.issubdtype(value.dtype, np.number) and bool(np.isfinite(value).all())
 
 
-class Observer(Supervisor):
-    """Runs the step sequence (``grader.spec.STEPS``) through an answerer; returns a ``SandboxRun``."""
+class Observer(AnswererLink):
+    """Runs the step sequence (``grader.spec.STEPS``) through an answerer; returns a ``SandboxRun``.
+
+    The policy: which step runs and for how long, its status and facts, the stand-ins, restarts
+    (``_revive``). The answerer process and its channel are ``AnswererLink``'s."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -119,22 +80,8 @@ class Observer(Supervisor):
 
         (self.x_train, self.y_train), (self.x_test, self.y_test) = mnist.read_npz(Path(self.dataset))
         self.subset = int(self.config.grading.train_subset)
-        self.seed = int(self.config.grading.seed)
-        # The exchange folders: host folders at process and user; at namespaces the same
-        # folders of the sandbox's tmpfs, held as descriptors while an answerer lives (_open_exchange).
-        self.outbox: Path | int | None = self.state_dir / "outbox"
-        self.inbox: Path | int | None = self.state_dir / "inbox"
-        self.step_limit: StepLimit | None = None
         self.private = self.workdir / "observer"  # only this process writes here
         self.private.mkdir(parents=True, exist_ok=True)
-        self.process: subprocess.Popen | None = None
-        self.requests = 0
-        self.reply: dict[str, Any] | None = None
-        self.waiting: int | None = None
-        self.death: StepFailed | None = None
-        self.last_death: tuple[str, StepStatus] | None = None
-        self.call_tampered: list[str] = []
-        self.call_printed: list[str] = []
         # The state later steps need, held here as data, re-sent to a restarted answerer.
         self.module_mode = "import"  # import, salvage or empty
         self.model_source: str | None = None  # "student" (build_model) or "standin"
@@ -148,178 +95,6 @@ class Observer(Supervisor):
         self.standin_x: np.ndarray | None = None
         self.keras: Any = None
         self.grader_training = ""  # "student_model": the reference training on the student's model; "standin"
-
-    # -- the answerer process ---------------------------------------------------------------
-    def _plan_answerer(self) -> Path:
-        if self.isolation.level != "namespaces":  # at namespaces the answerer makes them in its new tmpfs
-            for folder in (self.state_dir / "outbox", self.state_dir / "inbox"):
-                remove_entry(folder)
-                folder.mkdir()
-        plan = {
-            "module": str(self.inside.state / self.module.name),
-            "dataset": str(self.inside.dataset),
-            "state_dir": str(self.inside.state),
-            "outbox": str(self.inside.state / "outbox"),
-            "inbox": str(self.inside.state / "inbox"),
-            "threads": self.threads,
-            "seed": self.seed,
-            "wall_factor": self.config.grading.wall_factor,
-        }
-        self.paths.plan.write_text(json.dumps(plan))
-        self.isolation.prepare(self.paths)
-        return self.inside.plan
-
-    def _start(self) -> None:
-        if self.workers >= MAX_WORKERS:
-            raise StepFailed(StepStatus.CRASHED, {"type": "TooManyRestarts"})
-        if self.workers and self.between_workers is not None:
-            self.restored.update(self.between_workers())
-        self.workers += 1
-        self.process = self._spawn("grader.sandbox.answerer", self._plan_answerer(), stdin=subprocess.PIPE)
-        self.lines = _lines(self.process.stdout)
-        self.protected = set()
-        self.ready = False
-        self.finished = False
-        self._watch(self.process, self.lines, time.monotonic() + self.config.time_limit("import") + 60.0)
-        if not self.ready or self.death is not None:
-            death, self.death = self.death, None
-            self._stop_answerer()
-            if self.workers == 1:
-                raise SandboxError("the grading worker stopped before running any step")
-            raise death or StepFailed(StepStatus.CRASHED)
-        self._open_exchange()
-
-    def _open_exchange(self) -> None:
-        """Where the observer reads answers and writes the data it sends.
-
-        At ``namespaces`` the state folder is the sandbox's size-capped tmpfs
-        (``storage_mb``): the exchange stays inside that cap, and the observer
-        reaches it through ``/proc/<pid>/root``, one component at a time, never
-        through a link the student's code put there. Elsewhere they are the host
-        state folder's (counted by the supervisor's storage quota).
-        """
-        if self.isolation.level != "namespaces":
-            self.outbox, self.inbox = self.state_dir / "outbox", self.state_dir / "inbox"
-            return
-        try:
-            # No student code has run yet in this answerer: a failure here is the grader's.
-            self.outbox = self.isolation.open_state_folder(self.paths, self.protected, "outbox")
-            self.inbox = self.isolation.open_state_folder(self.paths, self.protected, "inbox")
-        except OSError as error:
-            self._stop_answerer()
-            raise SandboxError(f"the sandbox's exchange folders cannot be reached: {error}") from error
-
-    def _close_exchange(self) -> None:
-        for fd in (self.outbox, self.inbox):
-            if isinstance(fd, int):
-                os.close(fd)
-        if self.isolation.level == "namespaces":
-            self.outbox = self.inbox = None
-
-    def _stop_answerer(self) -> None:
-        if self.process is None:
-            return
-        self._stop(self.process)
-        for stream in (self.process.stdout, self.process.stdin):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        if getattr(self, "cgroup", None) is not None:
-            self.cgroup.remove()
-        self.process = None
-        self._close_exchange()
-
-    def ask(self, op: str, limit: float | None = None, **request: Any) -> dict[str, Any]:
-        """Send one request; the answerer's reply (checked as plain data), or AnswererDied."""
-        if self.process is None:
-            self._revive()
-        self.requests += 1
-        student, own_limit = op in STUDENT_OPS, limit is not None
-        if limit is None:
-            # A student's function runs within its step's time: the CPU seconds the answerer's tree
-            # has left, and the step's wall backstop. The grader's own requests (weights,
-            # descriptions, the stand-ins' data) get at least GRADER_REQUEST_SECONDS of either.
-            limit, wall = self.remaining(), self.wall_remaining()
-            if not student:
-                limit, wall = max(limit, GRADER_REQUEST_SECONDS), max(wall, GRADER_REQUEST_SECONDS)
-        else:
-            wall = limit * max(1.0, self.config.grading.wall_factor)
-        limit, wall = max(0.1, limit), max(0.1, wall)
-        request.update(op=op, id=self.requests, limit=limit, wall=wall)
-        line = (json.dumps(request) + "\n").encode()
-        try:
-            self.process.stdin.write(line)
-            self.process.stdin.flush()
-        except OSError:
-            pass  # it died: the watch below sees the end of its channel
-        self.waiting, self.reply, self.finished = self.requests, None, False
-        counted = self.clock.limit
-        if not student or own_limit:
-            # The grader's own request, or a call with its own limit: the supervisor's CPU count
-            # kills at that limit (plus the grace) and not at the step's.
-            self.clock.limit = StepLimit(cpu=self.clock.used() + limit, wall=wall)
-        try:
-            self._watch(self.process, self.lines, time.monotonic() + wall + GRACE_SECONDS)
-        finally:
-            self.clock.limit = counted
-        self.waiting = None
-        if self.reply is None or self.death is not None:  # no answer, or one that came with a death (over the storage cap)
-            death, self.death = self.death or AnswererDied(StepStatus.CRASHED), None
-            self.last_death = (self.current_step, death.status)  # told with the restart that follows
-            self._stop_answerer()
-            raise death
-        reply = self.reply
-        self.call_tampered += [wire.cap(n)[:200] for n in reply.get("tampered") or [] if isinstance(n, str)][:10]
-        self.call_printed.append(wire.cap(reply.get("printed") or ""))
-        return reply
-
-    def answer(self, op: str, **request: Any) -> Any:
-        """``ask``, and the value when the call returned; StepFailed with the exception's status when it raised."""
-        reply = self.ask(op, **request)
-        if not reply.get("ok"):
-            raise _failure(reply)
-        return reply.get("value")
-
-    def _budget(self, key: str) -> None:
-        """The running step's time: ``[time_limits] key`` CPU seconds of the answerer's whole tree
-        (grader/sandbox/limits.py), and ``wall_factor`` times that in real time as the backstop."""
-        self.step_limit = StepLimit.of(self.config.time_limit(key), self.config.grading.wall_factor)
-        self.step_deadline = self.clock.start(self.step_limit) - GRACE_SECONDS
-
-    def remaining(self) -> float:
-        """CPU seconds the running step has left."""
-        if self.step_limit is None:
-            return self.wall_remaining()
-        return max(0.1, self.step_limit.cpu - self.clock.used())
-
-    def wall_remaining(self) -> float:
-        return max(0.1, self.step_deadline - time.monotonic())
-
-    # Supervisor hooks: one reply ends a wait; anything else on the channel is forged.
-    def _handle(self, event: dict[str, Any] | None, process: subprocess.Popen, deadline: float) -> float:
-        kind = event.get("event") if event else None
-        if kind == "ready" and not self.ready:
-            self.ready, self.finished = True, True
-            return deadline
-        if kind == "reply" and self.waiting is not None and event.get("id") == self.waiting:
-            try:
-                self.reply = wire.check_value(event)
-            except wire.WireError:
-                self.reply = {"ok": False, "error": {"type": "MalformedReply"}, "tampered": ["grader channel"]}
-            self.finished = True
-            return deadline
-        if kind == "progress" and self.waiting is not None and self.current_step == "train_model":
-            epoch, epochs = event.get("epoch"), event.get("epochs")
-            self._tell(
-                {"event": "epoch", "step": "train_model", "epoch": epoch if type(epoch) is int else None, "epochs": epochs if type(epochs) is int else None}
-            )
-            return deadline
-        self.call_tampered.append("grader channel")
-        return deadline
-
-    def _died(self, phase: Phase | None, status: StepStatus, details: dict[str, Any]) -> None:
-        self.death = AnswererDied(status, details or None)
 
     # -- the sequence ---------------------------------------------------------------------------
     def run(self) -> SandboxRun:
@@ -482,7 +257,7 @@ class Observer(Supervisor):
                     raise StepFailed(StepStatus.ERROR)
                 self.answer("call", function="compile_model", args=[{"ref": "model"}], send=False)
             except StepFailed:
-                self.answer("compile", ref="model", settings=REFERENCE_COMPILE)
+                self.answer("compile", ref="model", settings=reference.compile_settings())
         if self.checkpoint is not None:
             self._send_checkpoint()
 
@@ -500,23 +275,6 @@ class Observer(Supervisor):
         self._put("weights.npz", self.checkpoint)
         self.answer("set_weights", ref="model", file="weights.npz")
         self.answer("load", kind="history", keep="history", model="model", **self.history)
-
-    # -- reading answers -----------------------------------------------------------------------
-    def array(self, ref: Any, max_bytes: int = wire.MAX_ARRAY_BYTES) -> np.ndarray:
-        array = wire.read_array(self.outbox, ref, max_bytes)
-        wire.remove_in(self.outbox, ref["file"])
-        return array
-
-    @staticmethod
-    def type_of(value: Any) -> str:
-        if not isinstance(value, dict):
-            raise wire.WireError("not a value")
-        kind = value.get("kind")
-        if kind == "array":
-            return "ndarray"
-        if kind == "plain":
-            return value.get("type") or type(value.get("value")).__name__
-        return wire.cap(value.get("type", kind))[:100]
 
     # -- import ------------------------------------------------------------------------------
     def _import(self) -> None:
@@ -666,32 +424,31 @@ class Observer(Supervisor):
         facts = observed.BuildFacts(default=self.describe_model("model"))
         if facts.default.is_model and not _matches_weights(facts.default, self.weights("model")[0]):
             raise wire.WireError("the model's description does not match its weights")
-        variants = {"units_64_tanh": ((64, "tanh"), {}), "list_256_128": (([256, 128],), {}), "classes_5": ((), {"num_classes": 5})}
-        for name, (args, kwargs) in variants.items():
+        for probe in reference.BUILD_CALLS:
             try:
                 self.answer(
                     "call",
                     function="build_model",
-                    args=[{"value": a} for a in args],
-                    kwargs={k: {"value": v} for k, v in kwargs.items()},
+                    args=[{"value": a} for a in probe.args],
+                    kwargs={k: {"value": v} for k, v in probe.kwargs},
                     keep="variant",
                     send=False,
                 )
-                facts.variants[name] = self.describe_model("variant")
+                facts.variants[probe.name] = self.describe_model("variant")
             except StepFailed as failed:
                 if isinstance(failed, AnswererDied):
                     raise
-                facts.variants[name] = observed.ModelDescription(error=observed.parse_as(observed.ErrorInfo, failed.error))
+                facts.variants[probe.name] = observed.ModelDescription(error=observed.parse_as(observed.ErrorInfo, failed.error))
         self.answer("forget", refs=["variant"])
         self.model_source = "student"
-        if facts.default.output_on_batch != [1, 10]:
+        if facts.default.output_on_batch != [1, reference.NUM_CLASSES]:
             self._standin_build()
         return facts
 
     def restore_build(self, dead: bool = False) -> None:
         if not dead:
             self.answer("call", function="build_model", seed=self.seed, keep="model", send=False)
-            if self.describe_model("model").output_on_batch == [1, 10]:
+            if self.describe_model("model").output_on_batch == [1, reference.NUM_CLASSES]:
                 self.model_source = "student"
                 return
         self._standin_build()
@@ -777,7 +534,7 @@ class Observer(Supervisor):
                 raise
             self.answer("load", kind="model", keep="other", architecture=self._standin_architecture())
         try:
-            self.answer("call", function="compile_model", args=[{"ref": "other"}, {"value": "sgd"}], send=False)
+            self.answer("call", function="compile_model", args=[{"ref": "other"}, {"value": reference.OPTIMIZER_PROBE[0]}], send=False)
             sgd = self.describe_compile("other")
         except StepFailed as failed:
             if isinstance(failed, AnswererDied):
@@ -800,7 +557,7 @@ class Observer(Supervisor):
     def _standin_compile(self) -> None:
         self.replaced.add("compile_model")
         self.compiled_by = "reference"
-        self.answer("compile", ref="model", settings=REFERENCE_COMPILE)
+        self.answer("compile", ref="model", settings=reference.compile_settings())
 
     def _standin_architecture(self) -> str:
         """The stand-in model's architecture (JSON): the stand-in built here, or its precomputed description."""
@@ -844,7 +601,7 @@ class Observer(Supervisor):
             return False
         compiled = self.compiled or observed.CompileDescription()
         loss = compiled.loss or observed.LossDescription("")
-        return compiled.optimizer != "Adam" or loss.name not in SPARSE_LOSSES or loss.from_logits
+        return compiled.optimizer != reference.OPTIMIZER_CLASS or loss.name not in reference.SPARSE_LOSSES or loss.from_logits
 
     def _labels(self, stop: int | None = None) -> dict[str, Any]:
         stop = stop or self.subset or None
@@ -909,13 +666,13 @@ class Observer(Supervisor):
                     raise
                 self.answer("load", kind="model", keep="probe_model", architecture=self._standin_architecture())
         if not compiled:
-            self.answer("compile", ref="probe_model", settings=REFERENCE_COMPILE)
+            self.answer("compile", ref="probe_model", settings=reference.compile_settings())
         try:
             answer = self.answer(
                 "call",
                 function="train_model",
                 args=[{"ref": "probe_model"}, {"ref": "x_train_n", "stop": EPOCHS_PROBE_SAMPLES}, self._labels(EPOCHS_PROBE_SAMPLES)],
-                kwargs={"epochs": {"value": 1}},
+                kwargs={"epochs": {"value": reference.EPOCHS_PROBE}},
             )
         except StepFailed as failed:
             if isinstance(failed, AnswererDied):
@@ -1010,7 +767,7 @@ class Observer(Supervisor):
     # -- evaluate_model ------------------------------------------------------------------------
     def evaluate_model(self) -> observed.EvaluateFacts:
         if not _reference_loss_and_metric(self.describe_compile("model")):
-            self.answer("compile", ref="model", settings=REFERENCE_COMPILE)
+            self.answer("compile", ref="model", settings=reference.compile_settings())
         value = self.answer("call", function="evaluate_model", args=[{"ref": "model"}, {"ref": "x_test_n", "copy": True}, {"data": "y_test"}])["value"]
         facts = observed.EvaluateFacts(type=self.type_of(value))
         if value.get("kind") == "sequence" and value.get("length") == 2:
@@ -1131,7 +888,7 @@ def _integer(value: dict[str, Any]) -> int | None:
 
 def _reference_loss_and_metric(compiled: observed.CompileDescription) -> bool:
     loss = compiled.loss
-    return loss is not None and loss.name == "sparse_categorical_crossentropy" and not loss.from_logits and [m.name for m in compiled.metrics] == ["accuracy"]
+    return loss is not None and loss.name == reference.LOSS and not loss.from_logits and [m.name for m in compiled.metrics] == [reference.METRIC]
 
 
 def _fresh_like(weight: np.ndarray) -> np.ndarray:

@@ -1,16 +1,22 @@
 """Process-tree control shared by the sandbox and the batch runner.
 
 ``become_subreaper`` makes orphans of our children come back to this process
-so that they can still be killed; ``kill_tree`` freezes a whole tree before
-killing it, so a fork loop cannot outrun it. The Linux-only protections
-(prctl, process groups) do nothing elsewhere; psutil works everywhere.
+so that they can still be killed. Every kill of the grader package goes
+through ``kill_all`` (freeze, then kill, then wait: a fork loop cannot outrun
+it): ``kill_tree`` for one process and everything below it, ``kill_below``
+for what is below this process (all of it, or all but the processes to keep),
+``kill_process`` for a child started in its own session. The Linux-only
+protections (prctl, process groups) do nothing elsewhere; psutil works
+everywhere. (The Classroom 50 autograder, standard-library only, has its own.)
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
+from collections.abc import Collection
 
 import psutil
 
@@ -52,6 +58,31 @@ def kill_group(pgid: int) -> None:
         pass  # the group is already gone, or was never ours
 
 
+def kill_all(processes: list[psutil.Process], timeout: float) -> None:
+    """Freeze every one of ``processes``, then kill them, then wait up to ``timeout`` seconds for them to go."""
+    for process in processes:
+        try:
+            process.suspend()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    for process in processes:
+        try:
+            process.kill()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    psutil.wait_procs(processes, timeout=timeout)
+
+
+def kill_process(process: subprocess.Popen) -> None:
+    """Kill a child started in a session of its own (``start_new_session``), with its process group."""
+    if POSIX:
+        kill_group(process.pid)
+    try:
+        process.kill()
+    except OSError:
+        pass
+
+
 def kill_tree(pid: int) -> None:
     """Freeze, then kill, ``pid`` and all its descendants (and its process group)."""
     try:
@@ -73,20 +104,31 @@ def kill_tree(pid: int) -> None:
                 process.suspend()
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-    for process in seen.values():
-        try:
-            process.kill()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
     kill_group(pid)
-    psutil.wait_procs(list(seen.values()), timeout=5)
+    kill_all(list(seen.values()), timeout=5)
+
+
+def kill_below(keep: Collection[int] = (), recursive: bool = False) -> int:
+    """Kill the processes below this one except those in ``keep``; return how many there were.
+
+    ``recursive``: every descendant outside ``keep`` (what a step left inside the
+    sandbox's kept tree), each alone; otherwise every child outside ``keep``, each
+    with its whole tree. With a subreaper, orphans are children too.
+    """
+    try:
+        found = [p for p in psutil.Process().children(recursive=recursive) if p.pid not in keep]
+    except psutil.NoSuchProcess:
+        return 0
+    if recursive:
+        kill_all(found, timeout=2)
+    else:
+        for child in found:
+            kill_tree(child.pid)
+    return len(found)
 
 
 def kill_descendants() -> None:
     """Kill every process below this one (with a subreaper: orphans included)."""
     for _ in range(3):
-        children = psutil.Process().children(recursive=False)
-        if not children:
+        if not kill_below():
             return
-        for child in children:
-            kill_tree(child.pid)

@@ -15,7 +15,7 @@ import sys
 import types
 from pathlib import Path
 
-MODULE_NAME = "mnist_dense"
+from grader.spec import MODULE_NAME
 
 
 def load(path: Path) -> types.ModuleType:

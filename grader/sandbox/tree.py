@@ -83,6 +83,11 @@ def remove_path(path: Path, max_entries: int = MAX_ENTRIES) -> None:
         os.close(parent)
 
 
+def remove_at(parent: int, name: str, max_entries: int = MAX_ENTRIES) -> None:
+    """Remove whatever is at ``name`` in the open folder ``parent`` (POSIX, ``DIR_FD``); nothing there is fine."""
+    _remove_at(parent, name, max_entries)
+
+
 def _remove_at(parent: int, name: str, max_entries: int) -> None:
     try:
         info = os.stat(name, dir_fd=parent, follow_symlinks=False)

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.sandbox import tree
+
 MAX_STRING = 2000  # characters of any text that crosses
 MAX_ITEMS = 4096  # elements of a list, keys of a dict
 MAX_DEPTH = 12
@@ -164,9 +166,15 @@ def clear(folder: Path | int) -> None:
 
 
 def put_in(folder: Path | int, name: str, source: Path) -> None:
-    """Copy ``source`` to ``folder/name`` as a new file, never through a link (in place of the folder or the file)."""
-    remove_in(folder, name)
+    """Copy ``source`` to ``folder/name`` as a new file, never through a link (in place of the folder or the file).
+
+    Whatever the student's code left under that name (a file, a link, a FIFO, a folder tree) is removed first.
+    """
+    if not tree.DIR_FD and isinstance(folder, Path):
+        tree.remove_path(folder / name)
     with _directory(folder) as directory:
+        if tree.DIR_FD:
+            tree.remove_at(directory, name)
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644, dir_fd=directory)
     with os.fdopen(fd, "wb") as target, open(source, "rb") as data:
         shutil.copyfileobj(data, target)
