@@ -25,7 +25,6 @@ from gradingkit import (
     private_repo,
     rendered_from,
     submission,
-    write_config,
 )
 
 from grader.spec import check_ids
@@ -60,12 +59,19 @@ def test_reference_solution_gets_every_code_check_on_full_mnist(repo, tmp_path):
     assert result.score["flags"] == []
 
 
-@pytest.mark.slow
-def test_untouched_stubs_get_zero_with_a_reason_per_check(repo, stubs, tmp_path):
+@pytest.fixture(scope="module")
+def stubs_graded(repo, stubs, tmp_path_factory):
+    """The untouched stubs graded once, in Spanish, with the real config (the stand-ins train on all of MNIST)."""
     mnist_npz()
-    result = grade(repo, stubs, tmp_path / "out")
+    out = tmp_path_factory.mktemp("stubs-graded") / "out"
+    return grade(repo, stubs, out)
+
+
+@pytest.mark.slow
+def test_untouched_stubs_get_zero_with_a_reason_per_check(stubs_graded):
+    result = stubs_graded
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (tmp_path / "out" / "summary.md").is_file() and (tmp_path / "out" / "report.json").is_file()
+    assert (result.out / "summary.md").is_file() and (result.out / "report.json").is_file()
     assert result.score["score"] == 0
     checks = result.checks()
     assert set(checks) == set(check_ids("code"))
@@ -77,18 +83,26 @@ def test_untouched_stubs_get_zero_with_a_reason_per_check(repo, stubs, tmp_path)
 
 
 @pytest.mark.slow
-def test_english_feedback(repo, stubs, tmp_path):
-    mnist_npz()
-    config = write_config(tmp_path / "subset.toml")
-    result = grade(repo, stubs, tmp_path / "out", config, lang="en")
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.score["language"] == "en"
-    for check in result.checks().values():
-        assert check["message_key"] in STUB_KEYS
-        assert rendered_from(check["message"], "en", check["message_key"]), check["message"]
-        assert not rendered_from(check["message"], "es", check["message_key"])
-    assert "not implemented yet" in result.checks()["load_data"]["message"]
-    assert result.summary.startswith("# Grading result")
+def test_english_feedback_is_the_same_observation_judged_in_english(stubs_graded):
+    """Observed once, judged again: the kept observations give the English feedback without running the stubs again."""
+    from grader import observations
+    from grader.config import load_config
+    from grader.exporters import summary_md
+    from grader.judge import judge
+
+    assert stubs_graded.returncode == 0, stubs_graded.stderr[-3000:]
+    result = judge(observations.read(stubs_graded.out), load_config(), "en")
+    assert result.language == "en"
+    spanish = {c["id"]: c for c in stubs_graded.score["checks"]}
+    checks = {c.id: c for c in result.checks if c.id in check_ids("code")}
+    assert set(checks) == set(check_ids("code"))
+    for check in checks.values():
+        assert check.message_key == spanish[check.id]["message_key"] in STUB_KEYS  # the same verdict
+        assert check.score == spanish[check.id]["score"] == 0
+        assert rendered_from(check.message, "en", check.message_key), check.message
+        assert not rendered_from(check.message, "es", check.message_key)
+    assert "not implemented yet" in checks["load_data"].message
+    assert summary_md.render(result).startswith("# Grading result")
 
 
 @pytest.mark.slow
