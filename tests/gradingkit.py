@@ -39,6 +39,11 @@ MODULE_FILE = "mnist_dense.py"
 # bar sits under every seed but above a pipeline that trains on raw pixels.
 TRAIN_SUBSET = 3000
 SUBSET_MIN_ACCURACY = 0.88
+# The hostile corpus attacks the grader, not the learning: its gradings train on
+# 1,000 images (the reference reaches 0.862 with seed 1234), about a fifth
+# cheaper than 3,000; the bar sits under that and above a sabotaged training.
+CORPUS_SUBSET = 1000
+CORPUS_MIN_ACCURACY = 0.80
 # The code checks' points, as the real config gives them.
 POINTS = {c: p for c, p in tomllib.loads((ROOT / "grader" / "config.toml").read_text())["points"].items() if c in check_ids("code")}
 # Short time limits for every step; training on the subset takes ~8 s alone.
@@ -61,13 +66,15 @@ def mnist_npz() -> Path:
     return Path(value)
 
 
-def write_config(path: Path, *, min_accuracy: float = SUBSET_MIN_ACCURACY, memory_limit_mb: int = 4096, **limits: float) -> Path:
-    """A grading config training on TRAIN_SUBSET images, with short time limits."""
+def write_config(
+    path: Path, *, min_accuracy: float = SUBSET_MIN_ACCURACY, train_subset: int = TRAIN_SUBSET, memory_limit_mb: int = 4096, **limits: float
+) -> Path:
+    """A grading config training on ``train_subset`` images, with short time limits."""
     lines = [
         "[grading]",
         "seed = 1234",
         f"min_accuracy = {min_accuracy}",
-        f"train_subset = {TRAIN_SUBSET}",
+        f"train_subset = {train_subset}",
         f"memory_limit_mb = {memory_limit_mb}",
         "",
         "[time_limits]",
