@@ -15,7 +15,7 @@ from pathlib import Path
 from grader import i18n
 from grader.config import load_config
 from grader.errors import GradingError
-from grader.sandbox.isolation import LEVELS
+from grader.levels import LEVELS
 
 # name -> module with a ``main(argv) -> int``; ``python -m grader NAME --help``
 # describes each.

@@ -15,7 +15,7 @@ from typing import Any
 
 from grader import i18n, spec
 from grader.errors import GradingError
-from grader.sandbox.isolation import LEVELS
+from grader.levels import LEVELS
 
 DEFAULT_CONFIG = Path(__file__).with_name("config.toml")
 

@@ -34,8 +34,8 @@ from grader.results import GradingResult
 from grader.sandbox import isolation
 from grader.sandbox.observer import Observer
 from grader.sandbox.supervisor import SandboxError
-from grader.sandbox.untrusted import open_regular
 from grader.spec import MODULE_FILE
+from grader.untrusted import open_regular
 
 GRADER_DIR = Path(__file__).resolve().parent
 OUTPUT_MARKER = ".grader-output"

@@ -23,8 +23,8 @@ from typing import Any
 
 from grader.sandbox.protocol import StepStatus
 from grader.sandbox.supervisor import SandboxRun, StepOutcome
-from grader.sandbox.untrusted import copy_regular
 from grader.spec import MODULE_FILE
+from grader.untrusted import copy_regular
 
 FOLDER = "observations"
 RECORD = "observations.json"

@@ -22,7 +22,7 @@ from typing import Any
 
 from grader.answers.markdown import FileTooLarge, extract_sections, read_text
 from grader.answers.rubric import RubricError, analyse, percent
-from grader.sandbox.untrusted import open_regular
+from grader.untrusted import open_regular
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from grader.sandbox.untrusted import open_regular
+from grader.untrusted import open_regular
 
 ANSWER_PLACEHOLDER = "_Escribe aquí tu respuesta._"
 SECTION_PLACEHOLDER = "_Escribe aquí tus observaciones._"

@@ -44,7 +44,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-LEVELS = ("process", "user", "namespaces")  # weakest first
+from grader.levels import LEVELS  # weakest first (the config validates against the same tuple)
+
 FORCE_ENV = "GRADER_ISOLATION"
 NOBODY = 65534  # the unprivileged uid and gid the worker runs as under a root grader
 SANDBOX_ROOT = Path("/sandbox")

@@ -1,49 +1,21 @@
-"""Reading files the student's code could have written, from the grader's side.
+"""Reading and removing what the student's code left in the sandbox's folders.
 
-The worker's state folder is writable inside the sandbox; what lies there may
-be a symbolic link (to a file only the grader can read: a key, a token), a
-FIFO (the grader would block on it) or a device. The parent reads such a
-path only when it is a regular file, opened without following links.
+The readers (``open_regular``, ``copy_regular``) live in ``grader.untrusted``:
+the answers and the observations use them too, and must not depend on the
+sandbox. Removing a tree the student made is the sandbox's own business.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import stat
 from pathlib import Path
 
-NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+from grader.sandbox.tree import remove_path
+from grader.untrusted import NOFOLLOW, copy_regular, open_regular
 
-
-def open_regular(path: Path):
-    """A binary file object for ``path`` if it is a regular file (not a link), else None."""
-    try:
-        fd = os.open(path, os.O_RDONLY | NOFOLLOW | getattr(os, "O_BINARY", 0))
-    except OSError:
-        return None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        return None
-    return os.fdopen(fd, "rb")
-
-
-def copy_regular(source: Path, target: Path, max_bytes: int | None = None) -> bool:
-    """Copy ``source`` to ``target`` when it is a regular file (of at most ``max_bytes``); True if copied."""
-    handle = open_regular(source)
-    if handle is None:
-        return False
-    with handle:
-        if max_bytes is not None and os.fstat(handle.fileno()).st_size > max_bytes:
-            return False
-        with open(target, "wb") as out:
-            shutil.copyfileobj(handle, out)
-    return True
+__all__ = ["NOFOLLOW", "copy_regular", "open_regular", "remove_entry"]
 
 
 def remove_entry(path: Path) -> None:
     """Remove whatever the student's code left at ``path`` (a file, a link, a FIFO,
     a folder tree), never following a link; nothing there is fine."""
-    from grader.sandbox.tree import remove_path
-
     remove_path(path)  # removes links inside, never their targets; any depth
