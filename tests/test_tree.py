@@ -23,6 +23,14 @@ from grader.sandbox.supervisor import StepOutcome
 DEPTH = 2100  # 2,100 x "dd/": 6,300 bytes, past PATH_MAX (4,096) and past the recursion limit (1,000)
 
 
+@pytest.fixture(autouse=True)
+def _no_chain_left(tmp_path):
+    """A test that fails half-way must not leave its chain behind: pytest's own clean-up
+    of old temporary folders (shutil.rmtree) would crash on it in a later session."""
+    yield
+    tree.empty_folder(tmp_path)
+
+
 def _deep_chain(root: Path, depth: int = DEPTH) -> None:
     start = os.getcwd()
     os.chdir(root)
