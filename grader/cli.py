@@ -12,20 +12,20 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
-from grader import i18n
+from grader import i18n, platforms
 from grader.config import load_config
 from grader.errors import GradingError
 from grader.sandbox.isolation import LEVELS
 
 # name -> module with a ``main(argv) -> int``; ``python -m grader NAME --help``
-# describes each.
+# describes each. The platforms' commands (``bundle``, ``gradescope``, ...)
+# come from their one registry, grader.platforms.REGISTRY.
 COMMANDS = {
     "release": "grader.instructor.release",
     "batch": "grader.instructor.batch",
     "merge": "grader.instructor.merge",
     "notebook": "grader.notebook",
-    "bundle": "grader.classroom50_bundle",
-    "gradescope": "grader.gradescope.autograder_zip",
+    **platforms.commands(),
     "config": "grader.config_doc",
 }
 

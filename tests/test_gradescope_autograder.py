@@ -113,7 +113,7 @@ def test_zip_layout(autograder_zip, config):
             "requirements.txt",
             "autograder.json",
             "grader/__main__.py",
-            "grader/gradescope/run.py",
+            "grader/platforms/gradescope/runner.py",
             "grader/exporters/gradescope.py",
         } <= names
         for name in ("setup.sh", "run_autograder"):
