@@ -51,6 +51,13 @@ class ReportJson:
         return {REPORT_JSON: json.dumps(env.report, indent=1)}
 
 
+# The platforms' exporters under the names this module gave them before they
+# moved into their platform packages.
+Classroom50 = classroom50.Classroom50Files
+Gradescope = gradescope.GradescopeFiles
+LegacyClassroom = legacy_classroom.LegacyClassroomFiles
+
+
 class StudentOutput:
     names, publishing = (STUDENT_OUTPUT_TXT,), False
 

@@ -22,13 +22,10 @@ reference solutions.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import io
 import json
 import shutil
 import string
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -36,16 +33,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import i18n
-from grader.config import ConfigError, load_config
+from grader.platforms import packaging
 from grader.platforms.classroom50 import autograder_data
+from grader.platforms.packaging import BundleError, check_inputs, source_description
 
 SOURCES = Path(__file__).resolve().parent
-GRADER_DIR = SOURCES.parents[1]
-REPO_ROOT = GRADER_DIR.parent
+GRADER_DIR = packaging.GRADER_DIR
+REPO_ROOT = packaging.REPO_ROOT
 AUTOGRADER = SOURCES / "autograder.py"
 README_TEMPLATE = SOURCES / "README.template.md"
-REQUIREMENTS = REPO_ROOT / "requirements.txt"
-SOLUTIONS = REPO_ROOT / "solutions"
+REQUIREMENTS = packaging.REQUIREMENTS
+SOLUTIONS = packaging.SOLUTIONS
 DEFAULT_SLUG = "mnist-dense"
 PYTHON = "3.11"
 MAX_BYTES = 10 * 1024 * 1024
@@ -62,30 +60,11 @@ SETTINGS = "bundle.json"
 # ["assignment/**"] alone is the opposite: it deletes exactly the submission.
 ALLOWED_FILES = ("*", "!*/", "!assignment/**")
 MARKER = "autograder.py"
-# Left out of the bundle's grader/ copy: caches, and the folders grading never
-# needs: the instructor tools (release, batch grading) and the old names kept
-# for the platforms (grader/classroom50, grader/gradescope). grader/platforms/
-# is shipped whole: the exporters write result.json and the other platforms'
-# files, and autograder.py imports grader/platforms/bounded_run.py.
-IGNORED = ("__pycache__", "*.pyc", "*.pyo", ".grader-output")
-IGNORED_FOLDERS = ("classroom50", "gradescope", "instructor")
-
-
-def ignored(names: tuple[str, ...], folders: tuple[str, ...]):
-    """A shutil.copytree ``ignore`` for a copy of GRADER_DIR: ``names`` anywhere, ``folders`` at its top only."""
-    by_name = shutil.ignore_patterns(*names)
-
-    def ignore(directory: str, entries: list[str]) -> set[str]:
-        left_out = set(by_name(directory, entries))
-        if Path(directory).resolve() == GRADER_DIR:
-            left_out |= {entry for entry in entries if entry in folders}
-        return left_out
-
-    return ignore
-
-
-class BundleError(RuntimeError):
-    """The bundle could not be written; the message says why."""
+# Left out of the bundle's grader/ copy, besides caches and the old names: the
+# instructor tools (release, batch grading), which grading never needs.
+# grader/platforms/ is shipped whole: the exporters write result.json and the
+# other platforms' files, and autograder.py imports grader/platforms/bounded_run.py.
+LEFT_OUT = (*packaging.OLD_NAMES, "instructor")
 
 
 @dataclass
@@ -96,29 +75,6 @@ class Bundle:
     tar_gz_bytes: int
 
 
-def source_description() -> str:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "a working copy"
-    sha = done.stdout.strip()
-    return f"commit `{sha}`" if done.returncode == 0 and sha else "a working copy"
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file())
-
-
 def _tar_gz_size(root: Path) -> int:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
@@ -127,26 +83,8 @@ def _tar_gz_size(root: Path) -> int:
 
 
 def check_contents(root: Path) -> None:
-    """Refuse compiled files and any file whose content is a reference solution."""
-    solutions = {_digest(p) for p in _files(SOLUTIONS)} if SOLUTIONS.is_dir() else set()
-    for path in _files(root):
-        relative = path.relative_to(root)
-        if "__pycache__" in relative.parts or path.suffix in (".pyc", ".pyo"):
-            raise BundleError(f"compiled file in the bundle: {relative}")
-        if "solutions" in relative.parts or _digest(path) in solutions:
-            raise BundleError(f"{relative} is a reference solution; it must not be published")
-
-
-def check_inputs(config: Path | None, needed: tuple[Path, ...]) -> None:
-    """BundleError unless ``config`` (when given) loads and every ``needed`` file exists."""
-    if config is not None:
-        try:
-            load_config(config)
-        except (OSError, ConfigError, ValueError) as error:
-            raise BundleError(f"--config {config}: {error}") from None
-    for path in needed:
-        if not path.is_file():
-            raise BundleError(f"missing {path}")
+    """Refuse compiled files and any file whose content is a reference solution (``SOLUTIONS``)."""
+    packaging.check_contents(root, SOLUTIONS)
 
 
 # The assignment's `runtime` block (Classroom 50's validator: keys runs-on,
@@ -166,11 +104,8 @@ def allowed_files_json() -> str:
 
 
 def error_test_name(lang: str) -> str:
-    """The name autograder.py gives its error test (its own catalogue, the one source)."""
-    spec = importlib.util.spec_from_file_location("classroom50_autograder", AUTOGRADER)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.MESSAGES[lang]["title"]
+    """The name autograder.py gives its error test (the ``classroom50.title`` message it reads)."""
+    return autograder_data.messages(lang)["title"]
 
 
 def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang: str = "es") -> Bundle:
@@ -188,15 +123,13 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
         shutil.copy2(AUTOGRADER, staging / "autograder.py")
         autograder_data.write(staging / autograder_data.FILE_NAME)
         shutil.copy2(REQUIREMENTS, staging / "requirements.txt")
-        shutil.copytree(GRADER_DIR, staging / "grader", ignore=ignored(IGNORED, IGNORED_FOLDERS))
-        if config is not None:
-            shutil.copyfile(config, staging / "grader" / "config.toml")
+        packaging.copy_grader(staging / "grader", LEFT_OUT, config)
         source = source_description()
         settings = {"slug": slug, "lang": lang, "python": PYTHON, "time_budget": TIME_BUDGET, "source": source}
         (staging / SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
         check_contents(staging)
         template = README_TEMPLATE.read_text(encoding="utf-8")
-        files = _files(staging)
+        files = packaging.files_under(staging)
         approximate = sum(p.stat().st_size for p in files) + len(template.encode())
         readme = string.Template(template).substitute(
             slug=slug,
@@ -211,7 +144,7 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
             files=len(files) + 1,
         )
         (staging / "README.md").write_text(readme, encoding="utf-8")
-        files = _files(staging)
+        files = packaging.files_under(staging)
         total = sum(p.stat().st_size for p in files)
         packed = _tar_gz_size(staging)
         if total >= MAX_BYTES or packed >= MAX_BYTES:

@@ -28,20 +28,17 @@ import zipfile
 from pathlib import Path
 
 from grader import i18n
-from grader.platforms.classroom50.packager import BundleError, check_contents, check_inputs, ignored, source_description
+from grader.platforms import packaging
+from grader.platforms.packaging import BundleError, check_contents, check_inputs, source_description
 
 HERE = Path(__file__).resolve().parent
-GRADER_DIR = HERE.parents[1]
-REPO_ROOT = GRADER_DIR.parent
-REQUIREMENTS = REPO_ROOT / "requirements.txt"
+GRADER_DIR = packaging.GRADER_DIR
+REPO_ROOT = packaging.REPO_ROOT
+REQUIREMENTS = packaging.REQUIREMENTS
 SETUP = HERE / "setup.sh"
 RUN_AUTOGRADER = HERE / "run_autograder"
 SETTINGS = "autograder.json"
 EXECUTABLES = ("setup.sh", "run_autograder")
-IGNORED = ("__pycache__", "*.pyc", "*.pyo", ".grader-output")
-# The old names of the platforms' code (grader/classroom50, grader/gradescope):
-# run_autograder runs grader.platforms.gradescope.runner.
-IGNORED_FOLDERS = ("classroom50", "gradescope")
 # Seconds run.py lets the grader take; the assignment's autograder timeout on
 # Gradescope must be longer.
 TIME_BUDGET = 1200.0
@@ -51,9 +48,7 @@ def _stage(staging: Path, config: Path | None, lang: str, time_budget: float) ->
     shutil.copy2(SETUP, staging / "setup.sh")
     shutil.copy2(RUN_AUTOGRADER, staging / "run_autograder")
     shutil.copy2(REQUIREMENTS, staging / "requirements.txt")
-    shutil.copytree(GRADER_DIR, staging / "grader", ignore=ignored(IGNORED, IGNORED_FOLDERS))
-    if config is not None:
-        shutil.copyfile(config, staging / "grader" / "config.toml")
+    packaging.copy_grader(staging / "grader", packaging.OLD_NAMES, config)
     settings = {"lang": lang, "time_budget": time_budget, "source": source_description()}
     (staging / SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     check_contents(staging)
