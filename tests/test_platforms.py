@@ -291,3 +291,21 @@ def test_the_time_budget_is_the_first_number_given():
     from grader.platforms import bounded_run
 
     assert bounded_run.budget(("", None, "bad", "12"), 5.0) == 12.0 and bounded_run.budget((), 5.0) == 5.0
+
+
+def test_a_bundle_without_its_grader_copy_still_gets_an_error_result(tmp_path):
+    """autograder.py imports the shared kill from the bundle's grader/: without it, the runner still gets a result and status=error."""
+    from grader.platforms.classroom50 import packager
+
+    bundle = packager.build(tmp_path / "bundles").path
+    shutil.rmtree(bundle / "grader")
+    checkout = tmp_path / "checkout"
+    (checkout / "assignment").mkdir(parents=True)
+    outputs_file = tmp_path / "github_output"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"GITHUB_OUTPUT": str(outputs_file), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, str(bundle / "autograder.py")], cwd=checkout, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    document = json.loads((checkout / "result.json").read_text(encoding="utf-8"))
+    assert document["score"] == 0 and document["tests"][0]["id"] == "autograder_error"
+    assert document["tests"][0]["message"].startswith("Error inesperado del autocalificador: ModuleNotFoundError")
+    assert "status=error" in outputs_file.read_text(encoding="utf-8")

@@ -90,7 +90,11 @@ HERE = Path(__file__).resolve().parent
 if (HERE / "grader").is_dir() and str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))  # the bundle's grader/ copy, even under PYTHONSAFEPATH
 
-from grader.platforms import bounded_run  # noqa: E402 - standard library only, from the bundle's grader/
+try:  # standard library only, from the bundle's grader/ copy
+    from grader.platforms import bounded_run
+    MISSING: ImportError | None = None
+except ImportError as error:  # a bundle without its grader/ copy: main() still writes a result
+    bounded_run, MISSING = None, error
 
 DATA_FILE = HERE / "autograder_data.json"
 SETTINGS_FILE = HERE / "bundle.json"
@@ -601,6 +605,11 @@ def main() -> int:
     checkout = Path.cwd()
     for name in (RESULT, RELEASE_BODY):
         remove_entry(checkout / name)
+    if MISSING is not None:
+        reason = text("crash", error=f"{type(MISSING).__name__}: {MISSING}")
+        write_error(checkout, reason, "")
+        report_infrastructure_error(reason)
+        return 0
     become_subreaper()
     deadline = bounded_run.Deadline(budget(), RESERVE_SECONDS)
     work = Path(tempfile.mkdtemp(prefix="mnist-autograder-"))
