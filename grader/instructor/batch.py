@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import FrameType
 
-from grader.cli import command_parser, requested_lang
+from grader.command_line import command_parser, requested_lang
 from grader.config import DEFAULT_CONFIG, Config, load_config
 from grader.errors import GradingError
 from grader.i18n import LANGUAGES, render

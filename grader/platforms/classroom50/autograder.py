@@ -92,6 +92,7 @@ if (HERE / "grader").is_dir() and str(HERE) not in sys.path:
 
 try:  # standard library only, from the bundle's grader/ copy
     from grader.platforms import bounded_run
+
     MISSING: ImportError | None = None
 except ImportError as error:  # a bundle without its grader/ copy: main() still writes a result
     bounded_run, MISSING = None, error

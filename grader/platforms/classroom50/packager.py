@@ -159,7 +159,7 @@ def build(out: Path, slug: str = DEFAULT_SLUG, config: Path | None = None, lang:
 
 
 def main(argv: list[str]) -> int:
-    from grader.cli import command_parser, requested_lang
+    from grader.command_line import command_parser, requested_lang
 
     parser, t = command_parser("bundle", requested_lang(argv))
     parser.add_argument("out", type=Path, help=t("out"))

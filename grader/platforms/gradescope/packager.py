@@ -86,7 +86,7 @@ def build(out: Path, config: Path | None = None, lang: str = "es", time_budget: 
 
 
 def main(argv: list[str]) -> int:
-    from grader.cli import command_parser, requested_lang
+    from grader.command_line import command_parser, requested_lang
 
     parser, t = command_parser("gradescope", requested_lang(argv))
     parser.add_argument("out", type=Path, help=t("out"))
