@@ -268,7 +268,13 @@ def alive(pid):
         return False
 
 
-bounded_run.become_subreaper()
+import ctypes
+
+PR_GET_DUMPABLE = 3
+prctl = ctypes.CDLL(None, use_errno=True).prctl
+print("subreaper", bounded_run.become_subreaper(), prctl(PR_GET_DUMPABLE, 0, 0, 0, 0))
+bounded_run.become_subreaper(dumpable=False)
+print("undumpable", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0))
 for name, stay in (("exits", "0"), ("hangs", "120")):
     pid_file = folder / name
     code = bounded_run.run_bounded([sys.executable, "-c", DAEMON, str(pid_file), stay], folder / "log", 3.0)
@@ -284,7 +290,43 @@ def test_the_shared_kill_leaves_no_process_behind(tmp_path):
     script.write_text(BOUNDED)
     done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["exits 0 False []", "hangs None False []"]
+    assert done.stdout.splitlines() == ["subreaper True 1", "undumpable 0", "exits 0 False []", "hangs None False []"]
+
+
+def test_the_kill_freezes_a_tree_before_killing_it(monkeypatch):
+    """Every process found is stopped (SIGSTOP) before any is killed, so a fork loop cannot outrun the kill."""
+    import signal
+
+    from grader.platforms import bounded_run
+
+    found = iter([[111, 222], [111, 222, 333], [111, 222, 333]])
+    monkeypatch.setattr(bounded_run, "descendants", lambda root: next(found, []))
+    sent: list[tuple[list[int], int]] = []
+    monkeypatch.setattr(bounded_run, "_signal", lambda pids, signum: sent.append((list(pids), signum)))
+    monkeypatch.setattr(bounded_run.time, "sleep", lambda seconds: None)
+    bounded_run.kill_descendants(root=1)
+    assert sent == [([111, 222], signal.SIGSTOP), ([333], signal.SIGSTOP), ([111, 222, 333], signal.SIGKILL)]
+
+
+def test_a_timed_out_command_is_killed_even_without_proc(monkeypatch, tmp_path):
+    """Where no descendant can be listed (no /proc), the command itself is still killed at the deadline."""
+    import time
+
+    from grader.platforms import bounded_run
+
+    monkeypatch.setattr(bounded_run, "kill_descendants", lambda root=None: None)
+    started = time.monotonic()
+    assert bounded_run.run_bounded([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path / "log", 1.0) is None
+    assert time.monotonic() - started < 15
+
+
+def test_a_deadline_keeps_its_reserve():
+    from grader.platforms import bounded_run
+
+    left = bounded_run.Deadline(100.0, reserve=20.0).left()
+    assert 79.0 < left <= 80.0
+    assert bounded_run.Deadline(100.0).left() > 99.0
+    assert bounded_run.Deadline(5.0, reserve=20.0).left() == 1.0  # never less than a second
 
 
 def test_the_time_budget_is_the_first_number_given():
