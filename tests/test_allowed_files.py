@@ -25,7 +25,7 @@ from grader import classroom50_bundle
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTRUCTORS_DOC = ROOT / "docs" / "instructors.md"
-README_TEMPLATE = ROOT / "grader" / "classroom50" / "README.template.md"
+README_TEMPLATE = ROOT / "grader" / "platforms" / "classroom50" / "README.template.md"
 # runner.py's ALLOWED_FILES_KEEP_PREFIXES and ALLOWED_FILES_KEEP_EXACT.
 CONTROL_PREFIXES = (".github/", ".git/")
 CONTROL_EXACT = (".classroom50.yaml", ".github", ".git", "result.json", "release-body.md")

@@ -47,7 +47,7 @@ def read(path: Path) -> list[dict[str, str]]:
 
 def new_batch(tmp_path: Path, *extra: str) -> batch.Batch:
     args = batch._parser().parse_args([str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--lang", "en", *extra])
-    return batch.Batch(args)
+    return batch.Batch(batch.options_from_args(args))
 
 
 def graded_by_fake_grader(run: batch.Batch, job: batch.Job, score: int) -> str:
@@ -282,3 +282,17 @@ def test_the_closing_line_names_the_lms_files_asked_for(tmp_path, capsys):
     assert run.report(subs, time.monotonic()) == 0
     wrote = capsys.readouterr().out.splitlines()[-1]
     assert wrote.startswith("Wrote ") and str(run.out / "moodle-grades.csv") in wrote and str(run.out / "canvas-grades.csv") in wrote
+
+
+def test_the_command_line_becomes_typed_options(tmp_path):
+    """Batch takes BatchOptions; the command converts its parsed arguments (each export once, in order)."""
+    args = batch._parser().parse_args(
+        [str(tmp_path / "class"), "--out", str(tmp_path / "out"), "--jobs", "3", "--export", "canvas", "--export", "moodle", "--export", "canvas", "--force"]
+    )
+    options = batch.options_from_args(args)
+    assert options == batch.BatchOptions(out=tmp_path / "out", jobs=3, export=("canvas", "moodle"), force=True)
+    with pytest.raises(TypeError, match="BatchOptions"):
+        batch.Batch(args)
+    (tmp_path / "class").mkdir()
+    run = batch.Batch(options)
+    assert run.options is options and run.out == (tmp_path / "out").resolve()

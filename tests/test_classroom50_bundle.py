@@ -195,7 +195,7 @@ def no_process_mentions(text: str) -> bool:
 def test_bundle_contents(bundle, config):
     files = {str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file()}
     assert {"autograder.py", "README.md", "requirements.txt", "bundle.json", "grader/__main__.py"} <= files
-    assert (bundle / "autograder.py").read_bytes() == (ROOT / "grader" / "classroom50" / "autograder.py").read_bytes()
+    assert (bundle / "autograder.py").read_bytes() == (ROOT / "grader" / "platforms" / "classroom50" / "autograder.py").read_bytes()
     assert (bundle / "requirements.txt").read_bytes() == (ROOT / "requirements.txt").read_bytes()
     assert (bundle / "grader" / "config.toml").read_bytes() == config.read_bytes()
     assert not any("__pycache__" in f or f.endswith((".pyc", ".pyo")) for f in files)

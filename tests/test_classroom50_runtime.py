@@ -151,7 +151,7 @@ def test_the_grade_jobs_apt_step_installs_what_the_block_names(readme, tmp_path)
 
 
 # -- autograder.py's isolation plan, in this process ------------------------------------------
-def load_autograder(path: Path = ROOT / "grader" / "classroom50" / "autograder.py"):
+def load_autograder(path: Path = ROOT / "grader" / "platforms" / "classroom50" / "autograder.py"):
     spec = importlib.util.spec_from_file_location("c50_autograder_runtime", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

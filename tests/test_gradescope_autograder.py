@@ -113,7 +113,7 @@ def test_zip_layout(autograder_zip, config):
             "requirements.txt",
             "autograder.json",
             "grader/__main__.py",
-            "grader/gradescope/run.py",
+            "grader/platforms/gradescope/runner.py",
             "grader/exporters/gradescope.py",
         } <= names
         for name in ("setup.sh", "run_autograder"):
@@ -137,9 +137,9 @@ def test_zip_refuses_a_bad_config_or_name(tmp_path):
 
 
 def test_setup_script_is_valid_bash():
-    done = subprocess.run(["bash", "-n", str(ROOT / "grader" / "gradescope" / "setup.sh")], capture_output=True, text=True, check=False)
+    done = subprocess.run(["bash", "-n", str(ROOT / "grader" / "platforms" / "gradescope" / "setup.sh")], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    script = (ROOT / "grader" / "gradescope" / "setup.sh").read_text(encoding="utf-8")
+    script = (ROOT / "grader" / "platforms" / "gradescope" / "setup.sh").read_text(encoding="utf-8")
     assert 'pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"' in script
     assert "keras.datasets.mnist.load_data()" in script
 
@@ -363,7 +363,7 @@ def test_without_the_user_level_nothing_is_graded(tmp_path, monkeypatch):
 
 
 def test_setup_installs_bubblewrap():
-    script = (ROOT / "grader" / "gradescope" / "setup.sh").read_text(encoding="utf-8")
+    script = (ROOT / "grader" / "platforms" / "gradescope" / "setup.sh").read_text(encoding="utf-8")
     assert "apt-get install -y -qq --no-install-recommends bubblewrap" in script
 
 

@@ -284,10 +284,11 @@ def test_every_road_requires_the_strongest_level():
     assert script.index('rm -rf "$GRADING_DIR"') < script.index("python -m grader")  # no stale grading is published
     assert "steps.grade.outcome == 'success'" in steps["mnist"]["if"]  # only a grading that succeeded
     assert any("apt-get install" in step.get("run", "") and "bubblewrap" in step.get("run", "") for step in job["steps"])
-    autograder = (ROOT / "grader" / "classroom50" / "autograder.py").read_text(encoding="utf-8")
-    assert re.search(r'"--require-isolation",\s*REQUIRED_LEVEL', autograder) and "PR_SET_DUMPABLE" in autograder
+    autograder = (ROOT / "grader" / "platforms" / "classroom50" / "autograder.py").read_text(encoding="utf-8")
+    assert re.search(r'"--require-isolation",\s*REQUIRED_LEVEL', autograder) and "become_subreaper(dumpable=False)" in autograder
+    assert "PR_SET_DUMPABLE" in (ROOT / "grader" / "platforms" / "bounded_run.py").read_text(encoding="utf-8")
     assert 'REQUIRED_LEVEL = "user"' in autograder
-    gradescope = (ROOT / "grader" / "gradescope" / "run.py").read_text(encoding="utf-8")
+    gradescope = (ROOT / "grader" / "platforms" / "gradescope" / "runner.py").read_text(encoding="utf-8")
     assert '"--require-isolation", REQUIRED_LEVEL' in gradescope and 'REQUIRED_LEVEL = "user"' in gradescope
     batch = (ROOT / "grader" / "instructor" / "batch.py").read_text(encoding="utf-8")
     assert re.search(r'"--require-isolation",\s*"roads"', batch)

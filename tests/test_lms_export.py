@@ -6,6 +6,7 @@ importer (``tests/lms_importers.py``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -131,13 +132,13 @@ def test_batch_refuses_a_roster_without_emails_but_writes_the_reports(tmp_path, 
     assert "moodle-grades.csv was not written" in err and "ben (no identifier)" in err
     assert not (run.out / "moodle-grades.csv").exists() and not (run.out / "canvas-grades.csv").exists()
     assert (run.out / "gradebook.csv").is_file() and (run.out / "report.html").is_file()
-    run.args.allow_missing = True
+    run.options = dataclasses.replace(run.options, allow_missing=True)
     assert run.report(subs, time.monotonic()) == 0
     assert "skipped 1 student(s) without a valid identifier: ben (no identifier)" in capsys.readouterr().err
     imported = moodle_import((run.out / "moodle-grades.csv").read_text(encoding="utf-8"), {"ana@uni.example"}, lms.MOODLE_IDENTIFIER, "MNIST 2026")
     assert imported.grades == {"ana@uni.example": 7.0}
     # ben's repository could not be fetched: a malformed e-mail stops the export, a good one leaves him blank
-    run.args.allow_missing = False
+    run.options = dataclasses.replace(run.options, allow_missing=False)
     run.held["ben"] = records.StudentRecord("ben", "unavailable", message="git clone failed: Could not resolve host")
     subs[1].lms_id = "ben@"
     assert run.report(subs, time.monotonic()) == 2

@@ -198,7 +198,7 @@ def test_batch_shards_keep_what_they_read_and_merge_finds_a_pair_across_shards(t
     for index in (1, 2):
         out = tmp_path / f"shard-{index}"
         args = batch._parser().parse_args([str(tmp_path / "class"), "--out", str(out), "--shard", f"{index}/2"])
-        run = batch.Batch(args)
+        run = batch.Batch(batch.options_from_args(args))
         subs = roster.shard(roster.list_submissions(tmp_path / "class"), index, 2)
         (job,) = run.plan(subs)
         planned = (tmp_path / "class" / job.id / "assignment" / "answers" / "q1.md").read_bytes()

@@ -70,7 +70,7 @@ def test_score_json_keeps_the_message_parameters_to_re_render_it_in_another_lang
 
 def test_the_standalone_classroom50_autograder_uses_the_same_names():
     """autograder.py runs before the grader is importable, so it spells the names itself: keep them equal."""
-    tree = ast.parse((ROOT / "grader" / "classroom50" / "autograder.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "grader" / "platforms" / "classroom50" / "autograder.py").read_text(encoding="utf-8"))
     constants = {
         t.id: n.value.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value, ast.Constant)
     }

@@ -609,7 +609,7 @@ def test_supported_pythons_agree_everywhere():
     import importlib.util
 
     matrix = load_yaml(WORKFLOWS / "ci.yml")["jobs"]["suite"]["strategy"]["matrix"]["python"]
-    spec = importlib.util.spec_from_file_location("c50_autograder", ROOT / "grader" / "classroom50" / "autograder.py")
+    spec = importlib.util.spec_from_file_location("c50_autograder", ROOT / "grader" / "platforms" / "classroom50" / "autograder.py")
     autograder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(autograder)
     assert [f"{a}.{b}" for a, b in autograder.SUPPORTED_PYTHONS] == matrix == ["3.11", "3.12", "3.13"]

@@ -1,7 +1,8 @@
 """Every file of the ``--out`` folder, each written by one exporter.
 
 An exporter has a ``files(result, env) -> {name: content}`` method and the
-names it writes (``names``). ``EXPORTERS`` is the one list: ``grade`` writes
+names it writes (``names``). ``EXPORTERS`` is the one list (the platforms'
+exporters come from ``grader.platforms.REGISTRY``): ``grade`` writes
 the folder by looping over it, and every tool that reads an output file takes
 its name from here (``SCORE_JSON``, ``SUMMARY_MD``, ...). A publishing
 exporter (a grade for a platform) is skipped for a ``--quick`` self-check.
@@ -10,12 +11,13 @@ exporter (a grade for a platform) is skipped for a ``--quick`` self-check.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
 
-from grader.config import GradescopeSettings
-from grader.exporters import classroom50, gradescope, legacy_classroom, score_json, summary_md
+from grader import platforms
+from grader.exporters import score_json, summary_md
+from grader.exporters.protocol import ExportEnv, Exporter
+from grader.platforms.classroom50 import exporter as classroom50
+from grader.platforms.gradescope import exporter as gradescope
+from grader.platforms.legacy_classroom import exporter as legacy_classroom
 from grader.results import GradingResult
 
 SCORE_JSON = "score.json"
@@ -23,30 +25,9 @@ SUMMARY_MD = "summary.md"
 REPORT_JSON = "report.json"
 RESULT_JSON = classroom50.RESULT_FILENAME
 RELEASE_BODY_MD = classroom50.RELEASE_BODY_FILENAME
-GRADESCOPE_JSON = "gradescope.json"
-LEGACY_CLASSROOM_B64 = "legacy-classroom.b64"
+GRADESCOPE_JSON = gradescope.GRADESCOPE_JSON
+LEGACY_CLASSROOM_B64 = legacy_classroom.LEGACY_CLASSROOM_B64
 STUDENT_OUTPUT_TXT = "student-output.txt"
-
-
-@dataclass(frozen=True)
-class ExportEnv:
-    """What the files need besides the result."""
-
-    environ: Mapping[str, str] = field(default_factory=dict)  # the run's variables (Classroom 50 reads GITHUB_*)
-    report: dict[str, Any] = field(default_factory=dict)  # report.json as pytest-json-report wrote it
-    student_output: bytes = b""  # what the student's code printed, already cut to output_limit_kb
-    gradescope: GradescopeSettings | None = None  # [gradescope] of the config: visibility of the tests
-
-
-class Exporter(Protocol):
-    names: tuple[str, ...]
-    publishing: bool  # a grade for a platform: never written for a quick self-check
-
-    def files(self, result: GradingResult, env: ExportEnv) -> dict[str, str | bytes]: ...
-
-
-def _json(document: Any) -> str:
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
 class ScoreJson:
@@ -70,28 +51,11 @@ class ReportJson:
         return {REPORT_JSON: json.dumps(env.report, indent=1)}
 
 
-class Classroom50:
-    names, publishing = (RESULT_JSON, RELEASE_BODY_MD), True
-
-    def files(self, result: GradingResult, env: ExportEnv) -> dict[str, str | bytes]:
-        return {
-            RESULT_JSON: _json(classroom50.to_result_json(result, env.environ)),
-            RELEASE_BODY_MD: classroom50.release_body(result, summary_md.render(result)),
-        }
-
-
-class Gradescope:
-    names, publishing = (GRADESCOPE_JSON,), True
-
-    def files(self, result: GradingResult, env: ExportEnv) -> dict[str, str | bytes]:
-        return {GRADESCOPE_JSON: _json(gradescope.to_gradescope(result, env.gradescope))}
-
-
-class LegacyClassroom:
-    names, publishing = (LEGACY_CLASSROOM_B64,), True
-
-    def files(self, result: GradingResult, env: ExportEnv) -> dict[str, str | bytes]:
-        return {LEGACY_CLASSROOM_B64: legacy_classroom.encode(legacy_classroom.to_legacy_payload(result)) + "\n"}
+# The platforms' exporters under the names this module gave them before they
+# moved into their platform packages.
+Classroom50 = classroom50.Classroom50Files
+Gradescope = gradescope.GradescopeFiles
+LegacyClassroom = legacy_classroom.LegacyClassroomFiles
 
 
 class StudentOutput:
@@ -101,7 +65,8 @@ class StudentOutput:
         return {STUDENT_OUTPUT_TXT: env.student_output}
 
 
-EXPORTERS: tuple[Exporter, ...] = (ScoreJson(), SummaryMd(), ReportJson(), Classroom50(), Gradescope(), LegacyClassroom(), StudentOutput())
+# Files of every grading first, then each platform's (grader.platforms.REGISTRY), then the student's output.
+EXPORTERS: tuple[Exporter, ...] = (ScoreJson(), SummaryMd(), ReportJson(), *platforms.exporters(), StudentOutput())
 OUTPUT_FILES = tuple(name for exporter in EXPORTERS for name in exporter.names)
 
 

@@ -1,9 +1,5 @@
-"""Gradescope: the autograder zip (``python -m grader gradescope OUT.zip``) and what runs in it.
+"""Kept package name (a contract): Gradescope lives in ``grader.platforms.gradescope``.
 
-* ``autograder_zip``: the command; writes ``setup.sh``, ``run_autograder``,
-  ``requirements.txt``, ``autograder.json`` and a pristine ``grader/`` at
-  the zip's root;
-* ``setup.sh``, ``run_autograder``: shipped verbatim (Gradescope's
-  "Autograder Specifications": gradescope/autograder_samples, docs/specs.md);
-* ``run``: what ``run_autograder`` runs for each submission.
+``grader.gradescope.autograder_zip`` and ``grader.gradescope.run`` are that
+package's ``packager`` and ``runner`` under their old names.
 """

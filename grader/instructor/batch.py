@@ -40,10 +40,11 @@ import shutil
 import signal
 import sys
 import time
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import FrameType
 
-from grader.cli import command_parser, requested_lang
+from grader.command_line import command_parser, requested_lang
 from grader.config import DEFAULT_CONFIG, Config, load_config
 from grader.errors import GradingError
 from grader.i18n import LANGUAGES, render
@@ -96,24 +97,59 @@ def _parser(lang: str = "es") -> argparse.ArgumentParser:
     return parser
 
 
+@dataclass(frozen=True)
+class BatchOptions:
+    """What a batch run was asked to do: ``python -m grader batch``'s options, typed.
+
+    The command converts its arguments (``options_from_args``); a tool or a
+    test builds one directly. ``submissions``, ``--shard`` and ``--list``
+    choose the roster, before any Batch exists.
+    """
+
+    out: Path  # DIR: the gradebook, the reports and one folder per student
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # gradings at once
+    config: Path | None = None  # the grading config (default: the grader's own)
+    timeout: float | None = None  # wall-clock seconds per grading (default: default_timeout)
+    force: bool = False  # grade again even an unchanged submission
+    shard: str | None = None  # "K/N", recorded in run.json
+    manifest: Path | None = None  # the release manifest the protected files are compared with
+    lang: str = "es"
+    ref: str | None = None  # the git ref fetched for each submission
+    export: tuple[str, ...] = ()  # LMS formats (lms.FORMATS), each once
+    assignment_name: str | None = None
+    allow_missing: bool = False
+    missing_as_zero: bool = False
+    rejudge: bool = False  # judge again from stored observations, without running student code
+    fetch_only: bool = False
+    no_fetch: bool = False
+
+
+def options_from_args(args: argparse.Namespace) -> BatchOptions:
+    """The parsed command line as BatchOptions."""
+    given = {f.name: getattr(args, f.name) for f in fields(BatchOptions)}
+    return BatchOptions(**(given | {"export": tuple(dict.fromkeys(args.export))}))
+
+
 class Batch:
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.out: Path = args.out.resolve()
-        self.config_path = (args.config or DEFAULT_CONFIG).resolve()
+    def __init__(self, options: BatchOptions) -> None:
+        if not isinstance(options, BatchOptions):
+            raise TypeError(f"Batch takes BatchOptions (batch.options_from_args converts a parsed command line), not {type(options).__name__}")
+        self.options = options
+        self.out: Path = options.out.resolve()
+        self.config_path = (options.config or DEFAULT_CONFIG).resolve()
         self.config = load_config(self.config_path)
-        if not args.fetch_only and not getattr(args, "rejudge", False):
-            problem = _isolation_error(self.config, args.lang)
+        if not options.fetch_only and not options.rejudge:
+            problem = _isolation_error(self.config, options.lang)
             if problem is not None:
                 # Each student runs at the strongest level (--require-isolation roads): stop before any.
                 raise GradingError(problem)
         self.config_bytes = self.config_path.read_bytes()
         self.similarity_settings = self.config.similarity  # [similarity] was checked with the rest, before any grading
-        manifest = args.manifest
+        manifest = options.manifest
         if manifest is None and (workspace.REPO_ROOT / MANIFEST_NAME).is_file():
             manifest = workspace.REPO_ROOT / MANIFEST_NAME
-        self.template = workspace.load_template(self.config, self.config_bytes, args.lang, manifest)
-        self.timeout = args.timeout if args.timeout is not None else default_timeout(self.config)
+        self.template = workspace.load_template(self.config, self.config_bytes, options.lang, manifest)
+        self.timeout = options.timeout if options.timeout is not None else default_timeout(self.config)
         self.students = self.out / "students"
         self.work = self.out / ".work"
         self.pending: dict[str, StudentRecord] = {}
@@ -156,7 +192,7 @@ class Batch:
                 lines_changed=untouched.lines_changed(content, workspace.REPO_ROOT, self.template.student_files),
             )
             unchanged = previous is not None and previous.key == key and previous.status not in records.RETRY_STATUSES
-            if unchanged and self._as_stored(folder, sub.id) and not self.args.force:
+            if unchanged and self._as_stored(folder, sub.id) and not self.options.force:
                 previous.source, previous.changed_files, previous.compared_with = record.source, changes, record.compared_with
                 previous.commit, previous.symlinks = record.commit, links
                 previous.lines_changed = record.lines_changed
@@ -178,7 +214,7 @@ class Batch:
                         "--out",
                         str(root / "out"),
                         "--lang",
-                        self.args.lang,
+                        self.options.lang,
                         "--quiet",
                         "--require-isolation",
                         "roads",
@@ -226,7 +262,7 @@ class Batch:
         suspects = ", ".join(sorted({student} | self.running))
         change = changes[0]
         message = render(
-            self.args.lang, "instructor.batch.dataset_changed", path=change.path, students=suspects, before=change.before[:12], after=change.after[:12]
+            self.options.lang, "instructor.batch.dataset_changed", path=change.path, students=suspects, before=change.before[:12], after=change.after[:12]
         )
         record = self.held[student]
         record.status, record.message, record.result = "error", message[:500], None
@@ -281,17 +317,17 @@ class Batch:
 
     # -- the whole run -----------------------------------------------------------
     def run(self, subs: list[roster.Submission], started: float) -> int:
-        if self.args.rejudge:
+        if self.options.rejudge:
             from grader.instructor import rejudge
 
             return rejudge.run(self, subs, started)
         self.out.mkdir(parents=True, exist_ok=True)
-        ref, lang = self.args.ref, self.args.lang
-        if self.args.no_fetch:
+        ref, lang = self.options.ref, self.options.lang
+        if self.options.no_fetch:
             roster.use_cache(subs, self.out / "cache", ref)
         else:
             roster.fetch(subs, self.out / "cache", ref, render(lang, "instructor.batch.no_submission_at_ref", ref="{ref}"))
-        if self.args.fetch_only:
+        if self.options.fetch_only:
             failed = [s for s in subs if roster.cloned(s, ref) and s.path is None]
             for sub in failed:
                 print(f"batch: {sub.id}: {sub.problem}", file=sys.stderr)
@@ -308,14 +344,14 @@ class Batch:
             self.running.add(job.id)
             progress.start()
 
-        run_jobs(jobs, max(1, self.args.jobs), on_start=started_job, on_end=lambda job: progress.finish(self.finish(job)), tick=progress.draw)
+        run_jobs(jobs, max(1, self.options.jobs), on_start=started_job, on_end=lambda job: progress.finish(self.finish(job)), tick=progress.draw)
         progress.close()
         shutil.rmtree(self.work, ignore_errors=True)
         return self.report(subs, started)
 
     def report(self, subs: list[roster.Submission], started: float) -> int:
         """Gradebook, similarity, LMS files, run.json and the class report, from the held results."""
-        lang = self.args.lang
+        lang = self.options.lang
         ids = [s.id for s in subs]
         everyone = [self.held[i] for i in ids if i in self.held]
         gradebook.write(self.out / "gradebook.csv", everyone, lang)
@@ -343,9 +379,9 @@ class Batch:
 
     def export(self, everyone: list[StudentRecord], subs: list[roster.Submission]) -> tuple[list[lms.Export], list[lms.ExportError]]:
         """The LMS files asked for; one whose identifiers are wrong is refused (and not written)."""
-        lang, ids = self.args.lang, {s.id: s.lms_id for s in subs}
+        lang, ids = self.options.lang, {s.id: s.lms_id for s in subs}
         exported, refused = [], []
-        for kind in dict.fromkeys(self.args.export):
+        for kind in dict.fromkeys(self.options.export):
             try:
                 done = lms.write(
                     kind,
@@ -353,9 +389,9 @@ class Batch:
                     everyone,
                     ids,
                     lang,
-                    assignment=self.args.assignment_name,
-                    allow_missing=self.args.allow_missing,
-                    missing_as_zero=self.args.missing_as_zero,
+                    assignment=self.options.assignment_name,
+                    allow_missing=self.options.allow_missing,
+                    missing_as_zero=self.options.missing_as_zero,
                 )
             except lms.ExportError as error:
                 refused.append(error)
@@ -392,17 +428,17 @@ class Batch:
             "wall_seconds": wall,
             "similarity_seconds": self.similarity_seconds,
             "score_sha256": {i: self.digests[i] for i in ids if i in self.digests},
-            "jobs": self.args.jobs,
+            "jobs": self.options.jobs,
             "timeout": self.timeout,
-            "shard": self.args.shard,
-            "lang": self.args.lang,
-            "ref": self.args.ref,
-            "export": list(dict.fromkeys(self.args.export)),
+            "shard": self.options.shard,
+            "lang": self.options.lang,
+            "ref": self.options.ref,
+            "export": list(dict.fromkeys(self.options.export)),
             # How the LMS files were written: merge rebuilds them over the whole class the same way.
             "export_options": {
-                "assignment": self.args.assignment_name,
-                "allow_missing": self.args.allow_missing,
-                "missing_as_zero": self.args.missing_as_zero,
+                "assignment": self.options.assignment_name,
+                "allow_missing": self.options.allow_missing,
+                "missing_as_zero": self.options.missing_as_zero,
             },
             "config": str(self.config_path),
             "config_sha256": hashlib.sha256(self.config_bytes).hexdigest(),
@@ -481,7 +517,7 @@ def main(argv: list[str]) -> int:
         if args.list:
             print("\n".join(s.id for s in subs))
             return 0
-        batch = Batch(args)
+        batch = Batch(options_from_args(args))
     except (roster.RosterError, GradingError, ManifestError, ReleaseError, OSError) as error:  # GradingError: a bad config too
         print(f"batch: {error}", file=sys.stderr)
         return 2

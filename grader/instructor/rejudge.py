@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 def run(batch: Batch, subs: list[roster.Submission], started: float) -> int:
     batch.out.mkdir(parents=True, exist_ok=True)
-    roster.use_cache(subs, batch.out / "cache", batch.args.ref)  # never contacts a remote
+    roster.use_cache(subs, batch.out / "cache", batch.options.ref)  # never contacts a remote
     (_, _), test_set = data.read_npz(data.dataset_file())
     settings = observation_settings(batch.config)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()) + " config sha256 " + hashlib.sha256(batch.config_bytes).hexdigest()[:12]
@@ -59,7 +59,7 @@ def run(batch: Batch, subs: list[roster.Submission], started: float) -> int:
             stale.append(sub.id)
             continue
         with tempfile.TemporaryDirectory(prefix="grader-rejudge-") as workdir:
-            result, report = judge_report(seen, batch.config, batch.args.lang, test_set, Path(workdir))
+            result, report = judge_report(seen, batch.config, batch.options.lang, test_set, Path(workdir))
         for kept in ("grading_seconds", "grader_peak_memory_mb"):  # figures of the grading that observed it
             if kept in previous.result.metrics:
                 result.metrics.setdefault(kept, previous.result.metrics[kept])
