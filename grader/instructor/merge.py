@@ -32,7 +32,7 @@ from grader.config import DEFAULT_CONFIG, ConfigError
 from grader.i18n import LANGUAGES
 from grader.instructor import class_report, gradebook, lms, records, roster, similarity, workspace
 from grader.instructor.batch import RUN_FILE, SUBMITTED_DIR
-from grader.sandbox.isolation import LEVELS
+from grader.levels import LEVELS
 
 
 class MergeError(RuntimeError):

@@ -26,7 +26,7 @@ from typing import Any
 from grader.instructor.records import StudentRecord
 from grader.instructor.similarity import Comparison
 from grader.instructor.untouched import NEARLY_UNTOUCHED
-from grader.sandbox.isolation import LEVELS
+from grader.levels import LEVELS
 
 ORDER = ("unavailable", "not_graded", "untouched", "nearly_untouched", "import_failed", "isolation", "flags", "similar", "review")
 # flags that have their own reason, or that say nothing an instructor must act on
