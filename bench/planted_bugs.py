@@ -40,8 +40,10 @@ from __future__ import annotations
 
 import argparse
 import ast
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,6 +85,28 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "grader/instructor/roster.py",
         "grader/templates/class_report.md.j2",
     ),
+    # The sandbox's mechanism and the data that crosses it, and the judging of its record.
+    "sandbox": (
+        "grader/sandbox/channel.py",
+        "grader/sandbox/guard.py",
+        "grader/sandbox/introspect.py",
+        "grader/sandbox/isolation.py",
+        "grader/sandbox/limits.py",
+        "grader/sandbox/processes.py",
+        "grader/sandbox/protocol.py",
+        "grader/sandbox/student_module.py",
+        "grader/sandbox/tree.py",
+        "grader/sandbox/untrusted.py",
+        "grader/sandbox/wire.py",
+        "grader/observations.py",
+        "grader/judge.py",
+    ),
+    # The three processes' logic: the observer (decides), the answerer (answers), the supervisor (limits).
+    "sandbox-steps": (
+        "grader/sandbox/answerer.py",
+        "grader/sandbox/observer.py",
+        "grader/sandbox/supervisor.py",
+    ),
 }
 
 # Fast tests of the checks (facts in, verdict out: no Keras, no sandbox).
@@ -96,10 +120,36 @@ CHECK_TESTS = (
 # test_release.py's grading of the released stubs starts the grader (about 25 s): it
 # tests the template, not the release command, so the bench leaves it to the suite.
 NO_STUB_GRADING = ("--deselect", "tests/test_release.py::test_released_stubs_score_zero")
+SANDBOX_TESTS: dict[str, tuple[str, ...]] = {
+    "grader/sandbox/channel.py": ("tests/test_sandbox_binds.py", "tests/test_sandbox_guards.py", "tests/test_sandbox_planted.py"),
+    "grader/sandbox/guard.py": ("tests/test_sandbox_guards.py", "tests/test_sandbox_planted.py"),
+    "grader/sandbox/introspect.py": ("tests/test_sandbox_planted.py", "tests/test_sandbox_guards.py"),
+    "grader/sandbox/isolation.py": ("tests/test_sandbox_binds.py", "tests/test_sandbox_planted.py", "tests/test_isolation_user.py", "tests/test_isolation.py"),
+    "grader/sandbox/limits.py": ("tests/test_sandbox_planted.py", "tests/test_limits.py"),
+    "grader/sandbox/processes.py": ("tests/test_sandbox_planted.py", "tests/test_isolation_user.py", "tests/test_isolation.py"),
+    "grader/sandbox/protocol.py": ("tests/test_protocol.py", "tests/test_sandbox_guards.py"),
+    "grader/sandbox/student_module.py": ("tests/test_sandbox_planted.py", "tests/test_answerer_boundary.py"),
+    "grader/sandbox/tree.py": ("tests/test_tree.py", "tests/test_sandbox_planted.py"),
+    "grader/sandbox/untrusted.py": ("tests/test_sandbox_planted.py", "tests/test_evidence_restore.py", "tests/test_isolation.py"),
+    "grader/sandbox/wire.py": ("tests/test_wire.py", "tests/test_sandbox_planted.py"),
+    "grader/observations.py": ("tests/test_judge.py",),
+    "grader/judge.py": ("tests/test_judge.py", "tests/test_sandbox_planted.py"),
+    "grader/sandbox/answerer.py": ("tests/test_sandbox_answerer.py", "tests/test_answerer_boundary.py", "tests/test_limits.py"),
+    "grader/sandbox/observer.py": ("tests/test_sandbox_observer.py", "tests/test_answerer_boundary.py", "tests/test_spec.py", "tests/test_judge.py"),
+    "grader/sandbox/supervisor.py": (
+        "tests/test_sandbox_guards.py",
+        "tests/test_sandbox_planted.py",
+        "tests/test_tree.py",
+        "tests/test_evidence_restore.py",
+        "tests/test_limits.py",
+        "tests/test_isolation.py",
+    ),
+}
 # A module's fast test files (and extra pytest arguments), fastest first.
 MODULE_TESTS: dict[str, tuple[str, ...]] = {
     **{module: CHECK_TESTS for module in GROUPS["checks"]},
-    "grader/config.py": ("tests/test_config_load.py",),
+    # test_judge.py: the observation settings a rejudged class keeps.
+    "grader/config.py": ("tests/test_config_load.py", "tests/test_judge.py"),
     # test_workflow.py also reads the legacy payload, but runs actionlint and the workflow scripts (about 15 s).
     "grader/exporters/legacy_classroom.py": ("tests/test_exporters.py", "tests/test_actions.py", "tests/test_escaping.py", "tests/test_terminal_quick.py"),
     "grader/exporters/common.py": ("tests/test_exporter_names.py", "tests/test_escaping.py", "tests/test_exporters.py", "tests/test_terminal_quick.py"),
@@ -115,6 +165,9 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "grader/instructor/records.py": ("tests/test_class_tools.py", "tests/test_batch_guards.py", "tests/test_merge.py"),
     "grader/instructor/release.py": ("tests/test_leaks.py", "tests/test_release.py", *NO_STUB_GRADING),
     "grader/instructor/roster.py": ("tests/test_class_tools.py", "tests/test_batch_ref.py", "tests/test_batch_guards.py"),
+    # The sandbox: its fast tests only. test_observer.py and test_import_runtime.py start a real
+    # answerer with TensorFlow (10-50 s a run): the suite runs them, the bench does not.
+    **{module: SANDBOX_TESTS[module] for module in SANDBOX_TESTS},
 }
 
 # (module, the original line stripped, the planted line stripped) -> why no test can tell them apart.
@@ -272,17 +325,107 @@ def tests_for(module: str, copy: Path) -> list[str]:
 # A planted bug that makes the fast tests hang (a loop that no longer ends) is
 # noticed too: the run is stopped after this long and counted as caught.
 HANG_SECONDS = 60
+PYTEST_ARGS = ("-x", "-q", "-p", "no:cacheprovider", "-m", "not slow and not browser")
+# Imported once by the bench before it forks a test run: what every run would import again
+# (pytest itself, NumPy, Jinja2...). Never the grader (the planted bug must be imported fresh)
+# nor TensorFlow (a process with its threads cannot fork safely).
+PRELOAD = ("pytest", "numpy", "jinja2", "psutil", "tomllib", "markupsafe", "nbformat")
+
+
+def _preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+
+
+def _forked_pytest(copy: Path, tests: list[str]) -> None:
+    """In a forked child: run the fast tests of ``copy`` in this process, exit with pytest's code."""
+    try:
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.chdir(copy)
+        sys.path[:] = [str(copy)] + [p for p in sys.path if p and Path(p).resolve() not in (ROOT, ROOT / "bench")]
+        import pytest
+
+        code = int(pytest.main([*PYTEST_ARGS, *tests]))
+    except BaseException:  # noqa: BLE001 - whatever happened, the parent must get an exit code
+        code = 3
+    os._exit(code)
+
+
+class Run:
+    """One test run of a scratch copy: a forked child of this process (POSIX) or a subprocess."""
+
+    def __init__(self, copy: Path, tests: list[str]) -> None:
+        self.started = time.monotonic()
+        self.pid: int | None = None
+        self.process: subprocess.Popen | None = None
+        if FORK:
+            self.pid = os.fork()
+            if self.pid == 0:
+                _forked_pytest(copy, tests)
+        else:
+            command = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests]
+            self.process = subprocess.Popen(command, cwd=copy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def poll(self) -> str | None:
+        """None while it runs; then "failed" or "hung" (the planted bug was noticed), or "passed"."""
+        code: int | None
+        if self.pid is not None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            code = os.waitstatus_to_exitcode(status) if pid else None
+        else:
+            code = self.process.poll()
+        if code is None:
+            if time.monotonic() - self.started < HANG_SECONDS:
+                return None
+            self.kill()
+            return "hung"
+        # 5: nothing collected (every test of the file is slow): nothing noticed the bug.
+        return "passed" if code in (0, 5) else "failed"
+
+    def kill(self) -> None:
+        if self.pid is not None:
+            _kill_tree(self.pid)
+            os.waitpid(self.pid, 0)
+        else:
+            _kill_tree(self.process.pid)
+            self.process.wait()
+
+
+def _kill_tree(pid: int) -> None:
+    """The run and whatever its tests started (a grader subprocess), never anything else."""
+    try:
+        import psutil
+
+        family = psutil.Process(pid).children(recursive=True)
+    except Exception:  # noqa: BLE001 - psutil missing or the run already gone: kill the run alone
+        family = []
+    for process in family:
+        try:
+            process.kill()
+        except Exception:  # noqa: BLE001 - gone meanwhile
+            continue
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+FORK = hasattr(os, "fork")
 
 
 def verdict(copy: Path, tests: list[str]) -> str:
     """How the fast tests take ``copy``: "failed" or "hung" (the planted bug was noticed), or "passed"."""
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not slow and not browser", *tests]
-    try:
-        run = subprocess.run(command, cwd=copy, capture_output=True, text=True, timeout=HANG_SECONDS)
-    except subprocess.TimeoutExpired:
-        return "hung"
-    # 5: nothing collected (every test of the file is slow): nothing noticed the bug.
-    return "passed" if run.returncode in (0, 5) else "failed"
+    run = Run(copy, tests)
+    while (seen := run.poll()) is None:
+        time.sleep(0.02)
+    return seen
 
 
 @dataclass
@@ -297,22 +440,86 @@ def package_of(module: str) -> str:
     return "/".join(parts[:2]) + "/" if len(parts) > 2 else module
 
 
+@dataclass
+class Job:
+    module: str
+    number: int
+    line: str
+    flipped: str
+    tests: list[str]
+
+    @property
+    def where(self) -> str:
+        return f"{self.module}:{self.number}: {self.line.strip()}  ->  {self.flipped.strip()}"
+
+
+class Copy:
+    """A scratch copy of the work tree, where one planted bug at a time is tested."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        # The whole work tree (the workflow tests read .github/, README.md...), without git and local runs.
+        shutil.copytree(ROOT, folder, ignore=shutil.ignore_patterns("__pycache__", ".venv*", ".git", "grading", ".pytest_cache", ".ruff_cache"))
+        self.stamp = time.time()
+
+    def write(self, module: str, text: str) -> None:
+        """``module`` with ``text``, and a modification time no earlier write had: Python's cached
+        bytecode is checked by size and whole seconds, and a flipped ``==`` has the original's size."""
+        path = self.folder / module
+        path.write_text(text, encoding="utf-8")
+        self.stamp += 2
+        os.utime(path, (self.stamp, self.stamp))
+
+
+def planted_text(original: str, job: Job) -> str:
+    lines = original.splitlines(keepends=True)
+    lines[job.number - 1] = job.flipped + ("\n" if lines[job.number - 1].endswith("\n") else "")
+    return "".join(lines)
+
+
+def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str]) -> dict[str, str]:
+    """Each job's verdict, ``len(copies)`` runs at a time (one per copy)."""
+    verdicts: dict[str, str] = {}
+    pending = list(reversed(jobs))
+    running: dict[int, tuple[Job, Run]] = {}
+    free = list(range(len(copies)))
+    while pending or running:
+        while pending and free:
+            slot, job = free.pop(), pending.pop()
+            copies[slot].write(job.module, planted_text(originals[job.module], job))
+            running[slot] = (job, Run(copies[slot].folder, job.tests))
+        time.sleep(0.02)
+        for slot, (job, run) in list(running.items()):
+            seen = run.poll()
+            if seen is None:
+                continue
+            verdicts[job.where] = seen
+            copies[slot].write(job.module, originals[job.module])
+            del running[slot]
+            free.append(slot)
+    return verdicts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--group", action="append", choices=sorted(GROUPS), help="a group of modules (default: every group)")
     parser.add_argument("--module", action="append", help="a module (or template) to plant bugs in")
     parser.add_argument("--tests", action="append", help="the fast tests to run for every module (default: each module's own)")
+    parser.add_argument("--jobs", type=int, default=2, help="test runs at a time, each in its own scratch copy (default 2: the machine's cores)")
     args = parser.parse_args(argv)
     modules = list(args.module or [])
     for group in args.group or ([] if modules else list(GROUPS)):
         modules += GROUPS[group]
     started = time.monotonic()
+    if FORK:
+        _preload()
     tallies: dict[str, Tally] = {}
-    survivors, hung, equivalent = [], [], []
+    equivalent: list[str] = []
+    jobs: list[Job] = []
     with tempfile.TemporaryDirectory(prefix="planted-") as scratch:
-        copy = Path(scratch) / "repo"
-        # The whole work tree (the workflow tests read .github/, README.md...), without git and local runs.
-        shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("__pycache__", ".venv*", ".git", "grading", ".pytest_cache", ".ruff_cache"))
+        copies = [Copy(Path(scratch) / f"repo{i}") for i in range(max(1, args.jobs))]
+        copy = copies[0].folder
+        originals: dict[str, str] = {}
         checked: set[tuple[str, ...]] = set()
         for module in modules:
             path = copy / module
@@ -321,39 +528,34 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             tests = list(args.tests or tests_for(module, copy))
             tally = tallies.setdefault(package_of(module), Tally())
-            original = path.read_text(encoding="utf-8")
+            original = originals[module] = path.read_text(encoding="utf-8")
             found = template_plants(original) if module.endswith(".j2") else plants(original)
             if tuple(tests) not in checked and found:
                 if not tests or verdict(copy, tests) != "passed":
                     print(f"the fast tests of {module} ({' '.join(tests) or 'none'}) fail on the unchanged code: fix them first")
                     return 2
                 checked.add(tuple(tests))
-            lines = original.splitlines(keepends=True)
             for number, line, flipped in found:
-                where = f"{module}:{number}: {line.strip()}  ->  {flipped.strip()}"
+                job = Job(module, number, line, flipped, tests)
                 reason = EQUIVALENT.get((module, line.strip(), flipped.strip()))
                 if reason:
                     tally.equivalent += 1
-                    equivalent.append(f"{where}  ({reason})")
+                    equivalent.append(f"{job.where}  ({reason})")
                     continue
                 tally.planted += 1
-                planted = lines.copy()
-                planted[number - 1] = flipped + ("\n" if lines[number - 1].endswith("\n") else "")
-                path.write_text("".join(planted), encoding="utf-8")
-                seen = verdict(copy, tests)
-                if seen == "passed":
-                    survivors.append(where)
-                    continue
-                tally.caught += 1
-                if seen == "hung":
-                    hung.append(where)
-            path.write_text(original, encoding="utf-8")
+                jobs.append(job)
+        verdicts = run_jobs(jobs, copies, originals)
+    survivors = [job for job in jobs if verdicts[job.where] == "passed"]
+    hung = [job for job in jobs if verdicts[job.where] == "hung"]
+    for job in jobs:
+        if verdicts[job.where] != "passed":
+            tallies[package_of(job.module)].caught += 1
     for where in equivalent:
         print("equivalent", where)
-    for survivor in survivors:
-        print("survived", survivor)
-    for where in hung:
-        print(f"hung (tests stopped after {HANG_SECONDS} s, counted as caught)", where)
+    for job in survivors:
+        print("survived", job.where)
+    for job in hung:
+        print(f"hung (tests stopped after {HANG_SECONDS} s, counted as caught)", job.where)
     print(f"\n{'package':<22} {'planted':>7} {'caught':>6} {'rate':>6} {'equivalent':>10}")
     total = Tally()
     for package, tally in tallies.items():
@@ -362,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         total.planted, total.caught, total.equivalent = total.planted + tally.planted, total.caught + tally.caught, total.equivalent + tally.equivalent
     print(
         f"planted {total.planted} bugs in {len(modules)} modules; {total.caught} caught by the fast tests, "
-        f"{len(survivors)} survived, {total.equivalent} equivalent left out ({time.monotonic() - started:.0f} s)"
+        f"{len(survivors)} survived, {total.equivalent} equivalent left out ({time.monotonic() - started:.0f} s, {args.jobs} at a time)"
     )
     return 1 if survivors else 0
 

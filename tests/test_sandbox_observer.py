@@ -1,0 +1,696 @@
+"""The observer's decisions, from scripted answers: no answerer process, no Keras.
+
+The observer is the only process that decides a step's status, its facts and
+its stand-ins. Here a script plays the answerer (``Observer.ask`` replaced by
+a function that returns the replies a real answerer would, arrays written to
+the outbox with ``grader.sandbox.wire``), so each test shows one decision a
+student's grade rests on: a correct answer's facts, a wrong answer's facts,
+a forged answer's ``tampered``, the stand-in a failed step gets. The real
+answerer is driven by tests/test_observer.py (slow, TensorFlow).
+"""
+
+from __future__ import annotations
+
+import json
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader import facts
+from grader.config import load_config
+from grader.sandbox import observer as observer_module
+from grader.sandbox import wire
+from grader.sandbox.observer import AnswererDied, Observer, StepFailed
+from grader.sandbox.protocol import StepStatus
+
+N_TRAIN, N_TEST = 40, 12
+
+
+def tiny_dataset(folder: Path) -> Path:
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (N_TRAIN, 28, 28), dtype=np.uint8)
+    y = rng.integers(0, 10, N_TRAIN).astype(np.uint8)
+    path = folder / "mnist.npz"
+    np.savez(path, x_train=x, y_train=y, x_test=x[:N_TEST], y_test=y[:N_TEST])
+    return path
+
+
+class Script:
+    """Plays the answerer: ``replies[(op, what)]`` is a reply, or a function of the request that returns one."""
+
+    def __init__(self, observer: Observer) -> None:
+        self.observer = observer
+        self.replies: dict[tuple[str, str | None], Any] = {}
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+
+    def __call__(self, op: str, limit: float | None = None, **request: Any) -> dict[str, Any]:
+        self.requests.append((op, request))
+        what = request.get("function") or request.get("ref") or request.get("kind")
+        reply = self.replies.get((op, what), self.replies.get((op, None), {"ok": True, "value": None}))
+        reply = reply(request) if callable(reply) else reply
+        return reply if isinstance(reply, dict) and "ok" in reply else {"ok": True, "value": reply}
+
+    def array(self, array: np.ndarray) -> dict[str, Any]:
+        """An array as the answerer sends it: a .npy file in the outbox, described."""
+        self.array_count = getattr(self, "array_count", 0) + 1
+        return wire.write_array(self.observer.outbox, f"a{self.array_count}.npy", np.asarray(array))
+
+    def value(self, value: Any) -> dict[str, Any]:
+        return {"ok": True, "value": value}
+
+    def ops(self, op: str) -> list[dict[str, Any]]:
+        return [r for o, r in self.requests if o == op]
+
+
+@pytest.fixture
+def observed(tmp_path, monkeypatch):
+    # No process is killed here: a step's end kills the strays of a real answerer (tests/test_sandbox_planted.py).
+    monkeypatch.setattr(observer_module, "_kill_strays", lambda protected: 0)
+    observer = Observer(load_config(), _module(tmp_path), tiny_dataset(tmp_path), tmp_path / "sandbox", threads=1)
+    for folder in (observer.outbox, observer.inbox):
+        folder.mkdir(parents=True, exist_ok=True)
+    script = Script(observer)
+    observer.ask = script
+    observer.process = types.SimpleNamespace(pid=-1)  # an answerer that lives: nothing to restart
+    return observer, script
+
+
+def _module(folder: Path) -> Path:
+    module = folder / "mnist_dense.py"
+    module.write_text("def load_data():\n    return None\n", encoding="utf-8")
+    return module
+
+
+def returned(value: Any, **answer: Any) -> dict[str, Any]:
+    """The reply to a call: what the function returned (encoded) and what else the answerer saw."""
+    return {"ok": True, "value": {"value": value, **answer}}
+
+
+def plain(value: Any) -> dict[str, Any]:
+    return {"kind": "plain", "type": type(value).__name__, "value": value}
+
+
+def pair(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": "sequence", "type": "tuple", "length": len(items), "items": list(items)}
+
+
+# -- pure decisions --------------------------------------------------------------------------
+
+
+def test_an_exception_the_answerer_describes_becomes_a_bounded_typed_error():
+    info = observer_module.error_info({"type": "V" * 500, "message": "m" * 5000, "line": 12, "function": "f" * 300, "code": 3})
+    assert (len(info.type), len(info.message), info.line, len(info.function), info.code) == (100, 400, 12, 100, 3)
+    forged = observer_module.error_info({"line": "12", "code": True, "function": 5})
+    assert (forged.line, forged.code, forged.function, forged.type) == (None, None, None, "?")
+    assert observer_module.error_info("not a dict").type == "?"
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("timeout", "timeout"), ("not_implemented", "not_implemented"), ("missing", "missing"), ("exited", "exited"), ("memory", "memory"), ("other", "error")],
+)
+def test_the_kind_of_exception_decides_the_status(kind, status):
+    failed = observer_module._failure({"ok": False, "error": {"kind": kind, "type": "X"}})
+    assert failed.status == status and failed.error["type"] == "X"
+    assert observer_module._failure({"ok": False, "error": "forged"}).status == StepStatus.ERROR
+
+
+def test_weights_digest_and_finiteness():
+    a = [np.zeros((2, 2)), np.ones(2)]
+    assert observer_module._digest(a) == observer_module._digest([w.copy() for w in a])
+    assert observer_module._digest(a) != observer_module._digest([np.zeros((2, 2)), np.full(2, 2.0)])
+    assert observer_module._finite(a) and not observer_module._finite([np.array([np.nan])]) and not observer_module._finite([np.array([np.inf])])
+
+
+def test_usable_images_must_match_shape_be_numbers_and_finite():
+    like = np.zeros((3, 28, 28))
+    assert observer_module._usable_images(np.ones((3, 28, 28), dtype="float32"), like)
+    assert not observer_module._usable_images(np.ones((2, 28, 28)), like)
+    assert not observer_module._usable_images(np.full((3, 28, 28), np.nan), like)
+    assert not observer_module._usable_images(np.array([["a"] * 28] * 28 * 3).reshape(3, 28, 28), like)
+    assert not observer_module._usable_images([[0.0]], like)
+
+
+def _sequential(*layers: dict[str, Any], module: str = "keras") -> str:
+    return json.dumps({"class_name": "Sequential", "module": module, "config": {"layers": list(layers)}})
+
+
+def test_only_a_plain_keras_sequential_is_rebuilt_by_clean_keras():
+    dense = {"class_name": "Dense", "module": "keras.layers", "config": {"activation": "relu"}}
+    assert observer_module._plain_sequential(_sequential({"class_name": "Flatten", "module": "keras.layers", "config": {}}, dense))
+    assert not observer_module._plain_sequential(_sequential(dense, module="mnist_dense"))
+    assert not observer_module._plain_sequential(_sequential({"class_name": "Lambda", "module": "keras.layers", "config": {}}))
+    assert not observer_module._plain_sequential(_sequential({"class_name": "Dense", "module": "mnist_dense", "config": {}}))
+    assert not observer_module._plain_sequential(_sequential({"class_name": "Dense", "module": "keras.layers", "config": {"activation": {"f": 1}}}))
+    assert not observer_module._plain_sequential(json.dumps({"class_name": "Functional", "module": "keras", "config": {"layers": []}}))
+    assert not observer_module._plain_sequential(json.dumps({"class_name": "Sequential", "module": "keras", "config": {"layers": "x"}}))
+    assert not observer_module._plain_sequential("{not json")
+    assert not observer_module._plain_sequential("x" * 200_001)
+    assert not observer_module._plain_sequential(None)
+
+
+def _described(*layers: facts.Layer) -> facts.ModelDescription:
+    return facts.ModelDescription(is_model=True, layers=list(layers))
+
+
+def test_a_model_description_must_agree_with_its_weights():
+    flatten, hidden, out = facts.Layer("flatten", "Flatten"), facts.Layer("dense", "Dense", units=4), facts.Layer("dense", "Dense", units=10)
+    weights = [np.zeros((784, 4)), np.zeros(4), np.zeros((4, 10)), np.zeros(10)]
+    assert observer_module._matches_weights(_described(flatten, hidden, out), weights)
+    assert not observer_module._matches_weights(_described(flatten, facts.Layer("dense", "Dense", units=5), out), weights)
+    assert not observer_module._matches_weights(_described(flatten, hidden), weights)  # weights left over
+    assert not observer_module._matches_weights(_described(flatten, hidden, out, facts.Layer("dense", "Dense", units=10)), weights)
+    assert not observer_module._matches_weights(_described(flatten, hidden, out), [np.zeros((784, 4)), np.zeros(5), np.zeros((4, 10)), np.zeros(10)])
+    assert not observer_module._matches_weights(_described(flatten, hidden, out), [np.zeros((784, 4)), np.zeros(4), np.zeros((4, 10))])
+    assert not observer_module._matches_weights(_described(flatten, hidden, out), [np.zeros(4), np.zeros(4), np.zeros((4, 10)), np.zeros(10)])
+    no_bias = facts.Layer("dense", "Dense", units=10, use_bias=False)
+    assert observer_module._matches_weights(_described(flatten, no_bias), [np.zeros((784, 10))])
+    assert observer_module._matches_weights(_described(facts.Layer("other", "Conv2D"), out), [])  # not checkable
+
+
+def test_same_image_real_integer_and_reference_compile():
+    expected = np.arange(4.0).reshape(2, 2)
+    assert observer_module._same_image(expected.tolist(), expected) and not observer_module._same_image([[0, 1], [2, 4]], expected)
+    assert not observer_module._same_image([[0, 1, 2]], expected) and not observer_module._same_image([["a", {}]], expected)
+    assert observer_module._real(plain(0.5)) == 0.5 and observer_module._real({"kind": "scalar", "type": "float32", "value": 2}) == 2.0
+    assert observer_module._real(plain(True)) is None and observer_module._real({"kind": "scalar", "type": "bool_", "value": 1}) is None
+    assert observer_module._real({"kind": "array"}) is None
+    assert observer_module._integer(plain(7)) == 7 and observer_module._integer(plain(7.0)) is None and observer_module._integer(plain(True)) is None
+    assert observer_module._integer({"kind": "scalar", "type": "int64", "value": 3}) == 3 and observer_module._integer({"kind": "array"}) is None
+    loss = facts.LossDescription("sparse_categorical_crossentropy")
+    accuracy = [facts.LossDescription("accuracy")]
+    assert observer_module._reference_loss_and_metric(facts.CompileDescription(loss=loss, metrics=accuracy))
+    assert not observer_module._reference_loss_and_metric(facts.CompileDescription(loss=None, metrics=accuracy))
+    assert not observer_module._reference_loss_and_metric(facts.CompileDescription(loss=facts.LossDescription("mse"), metrics=accuracy))
+    assert not observer_module._reference_loss_and_metric(
+        facts.CompileDescription(loss=facts.LossDescription("sparse_categorical_crossentropy", from_logits=True), metrics=accuracy)
+    )
+    assert not observer_module._reference_loss_and_metric(facts.CompileDescription(loss=loss, metrics=[]))
+
+
+def test_fresh_weights_and_plain_params():
+    assert not observer_module._fresh_like(np.ones(3)).any()
+    kernel = observer_module._fresh_like(np.ones((4, 3), dtype="float32"))
+    assert kernel.shape == (4, 3) and kernel.dtype == np.float32 and kernel.any()
+    assert observer_module._plain_params({"epochs": 5, "verbose": None, "x": [1]}) == {"epochs": 5, "verbose": None, "x": "[1]"}
+    assert observer_module._plain_params(None) == {}
+
+
+def test_type_of_names_what_came_back():
+    assert Observer.type_of({"kind": "array"}) == "ndarray"
+    assert Observer.type_of(plain(3)) == "int" and Observer.type_of({"kind": "plain", "value": 2.5}) == "float"
+    assert Observer.type_of({"kind": "object", "type": "T" * 300}) == "T" * 100
+    with pytest.raises(wire.WireError):
+        Observer.type_of("forged")
+
+
+def test_a_history_that_crossed_must_hold_numbers():
+    good = Observer._history_data({"history": {"loss": [1.0, 0.5]}, "epoch": [0, 1], "params": {"epochs": 2}})
+    assert good == {"history": {"loss": [1.0, 0.5]}, "epoch": [0, 1], "params": {"epochs": 2}}
+    assert Observer._history_data({"history": {}, "epoch": None, "params": "x"}) == {"history": {}, "epoch": [], "params": {}}
+    with pytest.raises(wire.WireError):
+        Observer._history_data({"history": {"loss": ["nan"]}})
+    with pytest.raises(wire.WireError):
+        Observer._history_data({"history": [1.0]})
+
+
+# -- the answerer's channel ------------------------------------------------------------------
+
+
+def test_one_reply_with_the_awaited_id_ends_the_wait_anything_else_is_forged(observed):
+    observer, _ = observed
+    observer.ready, observer.current_step = False, "import"
+    observer._handle({"event": "ready"}, None, 5.0)
+    assert observer.ready and observer.call_tampered == []
+    observer._handle({"event": "ready"}, None, 5.0)  # a second "ready": the student's code wrote it
+    assert observer.call_tampered == ["grader channel"]
+    observer.call_tampered, observer.waiting, observer.finished = [], 3, False
+    observer._handle({"event": "reply", "id": 2, "ok": True}, None, 5.0)
+    assert observer.reply is None and not observer.finished and observer.call_tampered == ["grader channel"]
+    observer._handle({"event": "reply", "id": 3, "ok": True, "value": plain(1)}, None, 5.0)
+    assert observer.finished and observer.reply["value"] == plain(1)
+    observer.finished = False
+    observer._handle({"event": "reply", "id": 3, "value": [0] * (wire.MAX_ITEMS + 1)}, None, 5.0)
+    assert observer.reply["ok"] is False and observer.reply["tampered"] == ["grader channel"]
+    observer._handle(None, None, 5.0)
+    assert observer.call_tampered.count("grader channel") == 2
+
+
+def test_training_progress_is_told_only_during_training(observed):
+    observer, _ = observed
+    events = []
+    observer.progress, observer.waiting = events.append, 1
+    observer.current_step = "normalize"
+    observer._handle({"event": "progress", "epoch": 1, "epochs": 5}, None, 5.0)
+    assert events == [] and observer.call_tampered == ["grader channel"]
+    observer.current_step, observer.call_tampered = "train_model", []
+    observer._handle({"event": "progress", "epoch": 2, "epochs": "5"}, None, 5.0)
+    assert events == [{"event": "epoch", "step": "train_model", "epoch": 2, "epochs": None}] and observer.call_tampered == []
+
+
+def test_a_dead_answerer_is_held_against_the_call(observed):
+    observer, _ = observed
+    observer._died(None, StepStatus.MEMORY, {"memory_mb": 9})
+    assert isinstance(observer.death, AnswererDied) and observer.death.status == StepStatus.MEMORY
+    observer._died(None, StepStatus.CRASHED, {})
+    assert observer.death.error is None
+
+
+# -- the steps' facts ------------------------------------------------------------------------
+
+
+def test_load_data_facts_say_which_arrays_are_mnist(observed):
+    observer, script = observed
+    arrays = [observer.x_train, observer.y_train, observer.x_test, observer.y_test[::-1]]
+
+    def load(request):
+        a, b, c, d = (script.array(x) for x in arrays)
+        return returned(pair(pair(a, b), pair(c, d)))
+
+    script.replies[("call", "load_data")] = load
+    facts_ = observer.load_data()
+    assert facts_.structure_ok and [a.equal for a in facts_.arrays] == [True, True, True, False]
+    assert facts_.arrays[0].shape == [N_TRAIN, 28, 28] and facts_.arrays[0].dtype == "uint8"
+    assert {"refs": ["loaded"]} in script.ops("forget")
+    script.replies[("call", "load_data")] = returned(pair(plain(1), plain(2)))
+    assert not observer.load_data().structure_ok
+    script.replies[("call", "load_data")] = returned({"kind": "sequence", "type": "list", "length": 3, "items": []})
+    assert observer.load_data().type == "list" and not observer.load_data().structure_ok
+
+
+def test_show_sample_facts_compare_the_image_shown(observed):
+    observer, script = observed
+    image = observer.x_train[observer_module.SAMPLE_INDEX].tolist()
+    figure = {"is_figure": True, "type": "Figure", "axes": [{"images": [{"shape": [1]}, image], "lines": []}]}
+    script.replies[("describe", "figure")] = figure
+    shown = observer.show_sample()
+    assert shown.is_figure and shown.images == 2 and shown.image_matches
+    assert shown.label == int(observer.y_train[observer_module.SAMPLE_INDEX]) and shown.index == observer_module.SAMPLE_INDEX
+    figure["axes"][0]["images"] = [observer.x_train[0].tolist()]
+    assert not observer.show_sample().image_matches
+
+
+def _normalizing(script: Script, observer: Observer, divide: float = 255.0, dtype: str = "float32", touch_probe: bool = False):
+    def normalize(request):
+        spec = request["args"][0]
+        source = {"x_train": observer.x_train, "x_test": observer.x_test}[spec["data"]][: spec.get("stop")]
+        return returned(script.array((source / divide).astype(dtype)), shares=False)
+
+    def describe(request):
+        probe = observer.x_train[: observer_module.NORMALIZE_PROBE]
+        return script.value(script.array(probe + 1 if touch_probe else probe))
+
+    script.replies[("call", "normalize")] = normalize
+    script.replies[("describe", "probe")] = describe
+
+
+def test_a_correct_normalize_is_kept_and_its_facts_say_so(observed):
+    observer, script = observed
+    _normalizing(script, observer)
+    result = observer.normalize()
+    assert result.is_float and result.input_unchanged and result.dtype == "float32"
+    assert result.min == pytest.approx(observer.x_train.min() / 255) and result.max == pytest.approx(observer.x_train.max() / 255)
+    assert result.max_error < 1e-6 and result.shape is None
+    assert "normalize" not in observer.replaced and observer.x_train_file.is_file()
+    assert observer.x_test_n.shape == observer.x_test.shape and observer.standin_x.dtype == np.float32
+
+
+def test_a_wrong_normalize_is_measured_and_replaced_by_the_grader(observed):
+    observer, script = observed
+    _normalizing(script, observer, divide=1.0, dtype="uint8", touch_probe=True)
+    result = observer.normalize()
+    assert not result.is_float and not result.input_unchanged and result.max_error > 1
+    # Its images are still usable (a shape and numbers): kept as they are
+    assert "normalize" not in observer.replaced
+    script.replies[("call", "normalize")] = returned({"kind": "object", "type": "list", "shape": [N_TRAIN, 28, 28, "x"]})
+    result = observer.normalize()
+    assert result.type == "list" and result.shape == [N_TRAIN, 28, 28] and result.dtype is None
+    assert "normalize" in observer.replaced  # the grader's x / 255 sent to the answerer instead
+    sent = [r["keep"] for r in script.ops("load") if r["kind"] == "array"]
+    assert sent == ["x_train_n", "x_test_n"]
+    stored = np.load(observer.x_train_file)
+    assert np.allclose(stored, observer.x_train / 255.0) and np.allclose(observer.x_test_n, observer.x_test / 255.0)
+
+
+def test_a_normalize_of_another_shape_is_reported_with_its_shape(observed):
+    observer, script = observed
+    _normalizing(script, observer)
+    script.replies[("call", "normalize")] = lambda request: returned(script.array(np.zeros((3, 3), dtype="float32")))
+    result = observer.normalize()
+    assert result.shape == [3, 3] and result.dtype is None and not result.is_float
+    assert "normalize" in observer.replaced
+
+
+def test_a_dead_normalize_gets_the_grader_stand_in_without_asking_again(observed):
+    observer, script = observed
+    observer.restore_normalize(dead=True)
+    assert "normalize" in observer.replaced and not script.ops("call")
+    observer.subset = 10
+    observer.replaced.clear()
+    observer.restore_normalize(dead=True)
+    assert np.load(observer.x_train_file).shape == (10, 28, 28)
+
+
+def test_evaluate_facts_read_two_finite_numbers(observed):
+    observer, script = observed
+    compiled = {"is_model": True, "compiled": True, "loss": {"name": "sparse_categorical_crossentropy"}, "metrics": [{"name": "accuracy"}]}
+    script.replies[("describe", "model")] = compiled
+    script.replies[("call", "evaluate_model")] = returned(pair(plain(0.3), {"kind": "scalar", "type": "float32", "value": 0.9}))
+    result = observer.evaluate_model()
+    assert result.numbers and result.finite and result.values == [0.3, 0.9] and result.types == ["float", "float32"]
+    assert not script.ops("compile")  # the student's compile was the reference's
+    script.replies[("call", "evaluate_model")] = returned(pair(plain(float("nan")), plain(0.9)))
+    result = observer.evaluate_model()
+    assert result.numbers and not result.finite
+    script.replies[("call", "evaluate_model")] = returned(pair(plain(True), plain(0.9)))
+    result = observer.evaluate_model()
+    assert not result.numbers and not result.finite and result.values == [None, 0.9]
+    script.replies[("call", "evaluate_model")] = returned(plain(0.9))
+    assert observer.evaluate_model().types is None
+    compiled["loss"] = {"name": "mse"}
+    observer.evaluate_model()
+    assert script.ops("compile")[-1]["settings"] == observer_module.REFERENCE_COMPILE
+
+
+def test_predict_facts_read_the_first_sample_and_a_wrong_one(observed):
+    observer, script = observed
+    probabilities = np.eye(10, dtype="float32")[observer.y_test]
+    probabilities[3] = np.roll(probabilities[3], 1)  # sample 3 is predicted wrong
+    observer.evidence_dir.mkdir(parents=True)
+    np.save(observer.evidence_dir / "probabilities.npy", probabilities)
+
+    def predict(request):
+        index = request["args"][2]["value"]
+        return returned(pair(script.array(probabilities[index]), plain(int(probabilities[index].argmax()))))
+
+    script.replies[("call", "predict_sample")] = predict
+    result = observer.predict()
+    assert [s.index for s in result.samples] == [0, 3]
+    first = result.samples[0]
+    assert first.probs_shape == [10] and first.probs == probabilities[0].tolist() and first.label == int(observer.y_test[0])
+    script.replies[("call", "predict_sample")] = lambda request: returned(pair(script.array(np.zeros(101)), plain("7")))
+    sample = observer.predict().samples[0]
+    assert sample.probs is None and sample.probs_shape == [101] and sample.label is None and sample.label_type == "str"
+
+
+def test_history_facts_keep_the_frame_and_figure_errors_apart(observed):
+    observer, script = observed
+    observer.history = {"history": {"loss": [1.0, 0.5]}, "epoch": [0, 1], "params": {}}
+    script.replies[("describe", "frame")] = {"is_frame": True, "type": "DataFrame", "rows": 2, "columns": {"loss": [1.0, 0.5]}}
+    script.replies[("call", "plot_history")] = {"ok": False, "error": {"kind": "not_implemented", "type": "NotImplementedError"}}
+    result = observer.history_step()
+    assert result.epochs == 2 and result.frame.rows == 2 and result.figure.error.type == "NotImplementedError"
+    script.replies[("call", "history_frame")] = lambda request: (_ for _ in ()).throw(AnswererDied(StepStatus.EXITED))
+    with pytest.raises(AnswererDied):
+        observer.history_step()
+
+
+# -- build, compile, train ---------------------------------------------------------------------
+
+
+def _model(units: int = 10, output: list[int] | None = None) -> dict[str, Any]:
+    layers = [{"kind": "flatten", "class_name": "Flatten"}, {"kind": "dense", "class_name": "Dense", "units": units, "activation": "softmax"}]
+    return {"is_model": True, "type": "Sequential", "is_sequential": True, "built": True, "layers": layers, "output_on_batch": output or [1, units]}
+
+
+def _weights(script: Script, units: int = 10):
+    return lambda request: {"ok": True, "value": {"weights": [script.array(np.zeros((784, units), "float32")), script.array(np.zeros(units, "float32"))]}}
+
+
+def test_build_model_facts_and_the_student_model_kept(observed, monkeypatch):
+    observer, script = observed
+    stand_in = []
+    monkeypatch.setattr(observer, "_standin_build", lambda: stand_in.append(True))
+    script.replies[("describe", None)] = _model()
+    script.replies[("weights", None)] = _weights(script)
+    failing = {"ok": False, "error": {"kind": "error", "type": "TypeError"}}
+    script.replies[("call", "build_model")] = lambda request: failing if request.get("kwargs") else returned({"kind": "model"})
+    result = observer.build_model()
+    assert result.default.is_model and observer.model_source == "student" and not stand_in
+    assert result.variants["classes_5"].error.type == "TypeError" and result.variants["units_64_tanh"].is_model
+    script.replies[("describe", None)] = _model(output=[1, 5])
+    observer.build_model()
+    assert stand_in == [True]
+
+
+def test_a_model_description_that_lies_about_its_weights_is_tampered(observed):
+    observer, script = observed
+    script.replies[("describe", None)] = _model(units=10)
+    script.replies[("weights", None)] = _weights(script, units=7)
+    with pytest.raises(wire.WireError):
+        observer.build_model()
+
+
+def test_restore_build_keeps_a_working_student_model_or_stands_in(observed, monkeypatch):
+    observer, script = observed
+    stand_in = []
+    monkeypatch.setattr(observer, "_standin_build", lambda: stand_in.append(True))
+    script.replies[("describe", None)] = _model()
+    observer.restore_build()
+    assert observer.model_source == "student" and not stand_in
+    observer.restore_build(dead=True)
+    assert stand_in == [True] and len(script.ops("call")) == 1
+
+
+def _compiled(optimizer: str = "Adam", loss: str = "sparse_categorical_crossentropy", compiled: bool = True) -> dict[str, Any]:
+    return {"is_model": True, "compiled": compiled, "optimizer": optimizer, "loss": {"name": loss}, "metrics": [{"name": "accuracy"}]}
+
+
+def test_compile_facts_and_a_compile_that_did_not_compile_stands_in(observed):
+    observer, script = observed
+    observer.model_source = "student"
+    script.replies[("call", "compile_model")] = returned({"kind": "model"}, same=True)
+    script.replies[("describe", "model")] = _compiled()
+    script.replies[("describe", "other")] = _compiled(optimizer="SGD")
+    script.replies[("describe", None)] = _model()
+    result = observer.compile_model()
+    assert result.returns_model and result.default.optimizer == "Adam" and result.sgd.optimizer == "SGD"
+    assert "compile_model" not in observer.replaced and observer.compiled_by == "student"
+    script.replies[("describe", "model")] = _compiled(compiled=False)
+    script.replies[("call", "compile_model")] = returned({"kind": "model"}, same=False)
+    result = observer.compile_model()
+    assert not result.returns_model and "compile_model" in observer.replaced and observer.compiled_by == "reference"
+    assert script.ops("compile")[-1] == {"ref": "model", "settings": observer_module.REFERENCE_COMPILE}
+
+
+def test_restore_compile_asks_the_student_again_unless_dead(observed):
+    observer, script = observed
+    script.replies[("describe", "model")] = _compiled()
+    observer.restore_compile()
+    assert observer.compiled_by == "student" and "compile_model" not in observer.replaced
+    observer.restore_compile(dead=True)
+    assert observer.compiled_by == "reference" and "compile_model" in observer.replaced
+
+
+def test_a_compile_is_suspected_only_off_the_reference(observed):
+    observer, _ = observed
+    observer.compiled = facts.CompileDescription(optimizer="Adam", loss=facts.LossDescription("sparse_categorical_crossentropy"))
+    assert not observer._compile_suspect()
+    observer.compiled = facts.CompileDescription(optimizer="SGD", loss=facts.LossDescription("sparse_categorical_crossentropy"))
+    assert observer._compile_suspect()
+    observer.compiled = facts.CompileDescription(optimizer="Adam", loss=facts.LossDescription("mse"))
+    assert observer._compile_suspect()
+    observer.compiled = facts.CompileDescription(optimizer="Adam", loss=facts.LossDescription("SparseCategoricalCrossentropy", from_logits=True))
+    assert observer._compile_suspect()
+    observer.replaced.add("compile_model")
+    assert not observer._compile_suspect()
+
+
+def test_labels_follow_the_training_subset(observed):
+    observer, _ = observed
+    observer.subset = 0
+    assert observer._labels() == {"data": "y_train"} and observer._labels(5) == {"data": "y_train", "stop": 5}
+    observer.subset = 20
+    assert observer._labels() == {"data": "y_train", "stop": 20}
+
+
+def test_weights_are_read_within_the_checkpoint_bound(observed, monkeypatch):
+    observer, script = observed
+    script.replies[("weights", None)] = _weights(script)
+    weights, _ = observer.weights()
+    assert [w.shape for w in weights] == [(784, 10), (10,)]
+    monkeypatch.setattr(observer_module, "MAX_CHECKPOINT_BYTES", 784 * 10 * 4 + 39)
+    with pytest.raises(wire.WireError):
+        observer.weights()  # the bias would pass the bound
+    script.replies[("weights", None)] = script.value({"weights": None})
+    assert observer.weights()[0] == []
+
+
+def _training(script: Script, history: dict[str, Any], changed: bool = True, genuine: bool = True, finite: bool = True):
+    state = {"calls": 0}
+
+    def weights(request):
+        state["calls"] += 1
+        value = 0.0 if state["calls"] == 1 or not changed else (np.nan if not finite else 1.0)
+        return script.value({"weights": [script.array(np.full((784, 10), value, "float32")), script.array(np.zeros(10, "float32"))]})
+
+    script.replies[("weights", None)] = weights
+    answer = returned(history, from_fit=True, genuine=genuine, fit_calls=[{"epochs": 2, "batch_size": 32}])
+    script.replies[("call", "train_model")] = lambda request: answer if request.get("fit_on") else returned(history)
+    script.replies[("signature", None)] = script.value(5)
+
+
+def test_train_once_reads_the_training_facts(observed):
+    observer, script = observed
+    history = {"kind": "history", "type": "History", "history": {"loss": [1.0, 0.5], "accuracy": [0.5, 0.8]}, "epoch": [0, 1], "params": {}}
+    _training(script, history)
+    result, _ = observer._train_once()
+    assert result.is_history and result.from_fit and result.weights_changed and result.weights_finite
+    assert result.epochs == 2 and result.metrics == ["accuracy", "loss"] and result.default_epochs == 5 and result.fit_calls[0].epochs == 2
+    _training(script, {"kind": "object", "type": "dict"}, changed=False)
+    result, _ = observer._train_once()
+    assert not result.is_history and not result.weights_changed and result.epochs is None and result.returned_type == "dict"
+    _training(script, history, finite=False)
+    assert not observer._train_once()[0].weights_finite
+
+
+def test_a_genuine_training_is_kept_and_a_fake_one_replaced(observed, monkeypatch):
+    observer, script = observed
+    monkeypatch.setattr(observer, "_epochs_probe", lambda: facts.EpochsProbe(epochs=1))
+    monkeypatch.setattr(observer, "_checkpoint", lambda: None)
+    fallback = []
+    monkeypatch.setattr(observer, "_fallback_training", lambda: fallback.append(True))
+    history = {"kind": "history", "history": {"loss": [1.0]}, "epoch": [0], "params": {}}
+    kept = observer._keep_training(facts.TrainFacts("History", True, True, True), {"value": history, "genuine": True})
+    assert not fallback and observer.history["history"] == {"loss": [1.0]} and kept.epochs_probe.epochs == 1
+    assert script.ops("load")[-1]["keep"] == "history"
+    for answer, changed, finite in (({"genuine": False}, True, True), ({"genuine": True}, False, True), ({"genuine": True}, True, False)):
+        fallback.clear()
+        observer._keep_training(facts.TrainFacts("History", True, True, changed, weights_finite=finite), {"value": history, **answer})
+        assert fallback == [True]
+
+
+def test_a_training_that_fails_on_a_suspect_compile_is_retried_on_the_reference_compile(observed, monkeypatch):
+    observer, script = observed
+    observer.compiled = facts.CompileDescription(optimizer="SGD", loss=facts.LossDescription("mse"))
+    attempts = []
+
+    def once():
+        attempts.append(True)
+        if len(attempts) == 1:
+            raise StepFailed(StepStatus.ERROR, {"type": "ValueError", "message": "bad loss"})
+        return facts.TrainFacts("History", True, True, True), {}
+
+    monkeypatch.setattr(observer, "_train_once", once)
+    monkeypatch.setattr(observer, "weights", lambda *a, **k: ([np.zeros(2)], {}))
+    monkeypatch.setattr(observer, "_set_weights", lambda w: None)
+    monkeypatch.setattr(observer, "_keep_training", lambda f, a: f)
+    result = observer.train_model()
+    assert len(attempts) == 2 and result.first_error.type == "ValueError" and result.stand_ins == ["compile_model"]
+    assert "compile_model" in observer.replaced
+    # A failure with the reference compile, or a death, is the training's own: not retried.
+    attempts.clear()
+    observer.compiled = facts.CompileDescription(optimizer="Adam", loss=facts.LossDescription("sparse_categorical_crossentropy"))
+    observer.replaced.clear()
+    with pytest.raises(StepFailed):
+        observer.train_model()
+    attempts.clear()
+    observer.compiled = facts.CompileDescription(optimizer="SGD")
+    monkeypatch.setattr(observer, "_train_once", lambda: (_ for _ in ()).throw(StepFailed(StepStatus.MEMORY)))
+    with pytest.raises(StepFailed):
+        observer.train_model()
+
+
+def test_the_epochs_probe_counts_the_epochs_of_a_one_epoch_call(observed):
+    observer, script = observed
+    script.replies[("describe", "probe_model")] = _compiled()
+    one = {"kind": "history", "history": {"loss": [1.0]}, "epoch": [0], "params": {}}
+    script.replies[("call", "train_model")] = returned(one)
+    assert observer._epochs_probe().epochs == 1
+    assert {"refs": ["probe_model"]} in script.ops("forget")
+    script.replies[("call", "train_model")] = {"ok": False, "error": {"kind": "error", "type": "TypeError", "message": "epochs"}}
+    probe = observer._epochs_probe()
+    assert probe.epochs is None and probe.error.type == "TypeError"
+    script.replies[("call", "train_model")] = returned({"kind": "object", "type": "dict"})
+    assert observer._epochs_probe().epochs is None
+
+
+# -- a step's outcome ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raised", "status"),
+    [
+        (StepFailed(StepStatus.TIMEOUT, {"type": "StepTimeout"}), "timeout"),
+        (wire.WireError("array dtype"), "tampered"),
+        (KeyError("value"), "tampered"),
+        (facts.MalformedFacts("x"), "tampered"),
+    ],
+)
+def test_a_failed_step_gets_its_status_and_its_stand_in(observed, raised, status):
+    observer, _ = observed
+    restored = []
+
+    def action():
+        raise raised
+
+    observer.step("normalize", action, lambda dead=False: restored.append(dead))
+    outcome = observer.outcomes["normalize"]
+    assert outcome.status == status and outcome.data is None
+    assert restored == [True]
+
+
+def test_a_step_that_worked_keeps_its_facts_unless_the_grader_was_tampered_with(observed):
+    observer, _ = observed
+    restored = []
+    observer.step("evaluate_model", lambda: facts.EvaluateFacts(type="list"), lambda dead=False: restored.append(dead))
+    outcome = observer.outcomes["evaluate_model"]
+    assert outcome.status == "ok" and outcome.data["type"] == "list" and not restored
+
+    def tampering():
+        observer.call_tampered.append("numpy.array_equal")
+        return facts.EvaluateFacts(type="list")
+
+    observer.step("evaluate_model", tampering, lambda dead=False: restored.append(dead))
+    outcome = observer.outcomes["evaluate_model"]
+    assert outcome.status == "tampered" and outcome.data is None and outcome.tampered == ["numpy.array_equal"] and restored == [True]
+
+
+def test_tampering_while_a_state_is_re_created_marks_the_step(observed):
+    observer, _ = observed
+    observer.step("normalize", lambda: None, None)
+
+    def tampering():
+        observer.call_tampered.append("keras.Model.fit")
+
+    observer.phase("normalize", "restore", tampering)
+    assert observer.outcomes["normalize"].status == "tampered" and "normalize" in observer.replaced
+
+
+def test_a_death_while_re_creating_a_step_that_worked_is_held_against_it(observed, monkeypatch):
+    observer, _ = observed
+    fallbacks = []
+    monkeypatch.setattr(observer, "_restores", lambda: {"normalize": lambda dead=False: fallbacks.append(dead)})
+    observer.step("normalize", lambda: None, None)
+
+    def dying():
+        raise AnswererDied(StepStatus.CRASHED, {"code": -11})
+
+    observer.phase("normalize", "restore", dying)
+    assert observer.outcomes["normalize"].status == "crashed" and fallbacks == [True]
+    with pytest.raises(StepFailed):
+        observer.phase("normalize", "fallback", dying)
+
+
+def test_a_failure_of_the_stand_in_keeps_the_steps_own_failure(observed):
+    observer, _ = observed
+    observer.step("load_data", lambda: (_ for _ in ()).throw(StepFailed(StepStatus.MISSING)), None)
+
+    def failing():
+        raise StepFailed(StepStatus.ERROR)
+
+    with pytest.raises(StepFailed):
+        observer.phase("load_data", "fallback", failing)
+    assert observer.outcomes["load_data"].status == "missing"
+
+
+def test_time_left_is_never_below_a_tenth_of_a_second(observed):
+    observer, _ = observed
+    observer.step_limit, observer.step_deadline = None, 0.0
+    assert observer.remaining() == 0.1 and observer.wall_remaining() == 0.1
+    observer._budget("normalize")
+    assert observer.step_limit.cpu == observer.config.time_limit("normalize")
+    assert 0.1 <= observer.remaining() <= observer.step_limit.cpu
