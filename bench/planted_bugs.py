@@ -148,6 +148,8 @@ SANDBOX_TESTS: dict[str, tuple[str, ...]] = {
 # A module's fast test files (and extra pytest arguments), fastest first.
 MODULE_TESTS: dict[str, tuple[str, ...]] = {
     **{module: CHECK_TESTS for module in GROUPS["checks"]},
+    # The whole-points rounding (its importers include the workflow and Gradescope runs: minutes).
+    "grader/results.py": ("tests/test_answer_points.py", "tests/test_exporters.py", "tests/test_exporter_names.py"),
     # test_judge.py: the observation settings a rejudged class keeps.
     "grader/config.py": ("tests/test_config_load.py", "tests/test_judge.py"),
     # test_workflow.py also reads the legacy payload, but runs actionlint and the workflow scripts (about 15 s).
@@ -323,8 +325,10 @@ def tests_for(module: str, copy: Path) -> list[str]:
 
 
 # A planted bug that makes the fast tests hang (a loop that no longer ends) is
-# noticed too: the run is stopped after this long and counted as caught.
+# noticed too: the run is stopped after this long (or HANG_FACTOR times what the
+# unchanged code took, if longer: a busy machine is not a hang) and counted as caught.
 HANG_SECONDS = 60
+HANG_FACTOR = 4
 PYTEST_ARGS = ("-x", "-q", "-p", "no:cacheprovider", "-m", "not slow and not browser")
 # Imported once by the bench before it forks a test run: what every run would import again
 # (pytest itself, NumPy, Jinja2...). Never the grader (the planted bug must be imported fresh)
@@ -361,8 +365,9 @@ def _forked_pytest(copy: Path, tests: list[str]) -> None:
 class Run:
     """One test run of a scratch copy: a forked child of this process (POSIX) or a subprocess."""
 
-    def __init__(self, copy: Path, tests: list[str]) -> None:
+    def __init__(self, copy: Path, tests: list[str], patience: float = HANG_SECONDS) -> None:
         self.started = time.monotonic()
+        self.patience = patience
         self.pid: int | None = None
         self.process: subprocess.Popen | None = None
         if FORK:
@@ -382,7 +387,7 @@ class Run:
         else:
             code = self.process.poll()
         if code is None:
-            if time.monotonic() - self.started < HANG_SECONDS:
+            if time.monotonic() - self.started < self.patience:
                 return None
             self.kill()
             return "hung"
@@ -447,6 +452,7 @@ class Job:
     line: str
     flipped: str
     tests: list[str]
+    patience: float = HANG_SECONDS
 
     @property
     def where(self) -> str:
@@ -487,7 +493,7 @@ def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str]) -> 
         while pending and free:
             slot, job = free.pop(), pending.pop()
             copies[slot].write(job.module, planted_text(originals[job.module], job))
-            running[slot] = (job, Run(copies[slot].folder, job.tests))
+            running[slot] = (job, Run(copies[slot].folder, job.tests, job.patience))
         time.sleep(0.02)
         for slot, (job, run) in list(running.items()):
             seen = run.poll()
@@ -520,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
         copies = [Copy(Path(scratch) / f"repo{i}") for i in range(max(1, args.jobs))]
         copy = copies[0].folder
         originals: dict[str, str] = {}
-        checked: set[tuple[str, ...]] = set()
+        checked: dict[tuple[str, ...], float] = {}  # test files -> seconds they took on the unchanged code
         for module in modules:
             path = copy / module
             if not path.is_file():
@@ -531,12 +537,13 @@ def main(argv: list[str] | None = None) -> int:
             original = originals[module] = path.read_text(encoding="utf-8")
             found = template_plants(original) if module.endswith(".j2") else plants(original)
             if tuple(tests) not in checked and found:
+                began = time.monotonic()
                 if not tests or verdict(copy, tests) != "passed":
                     print(f"the fast tests of {module} ({' '.join(tests) or 'none'}) fail on the unchanged code: fix them first")
                     return 2
-                checked.add(tuple(tests))
+                checked[tuple(tests)] = time.monotonic() - began
             for number, line, flipped in found:
-                job = Job(module, number, line, flipped, tests)
+                job = Job(module, number, line, flipped, tests, max(HANG_SECONDS, HANG_FACTOR * checked.get(tuple(tests), 0.0)))
                 reason = EQUIVALENT.get((module, line.strip(), flipped.strip()))
                 if reason:
                     tally.equivalent += 1
@@ -555,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     for job in survivors:
         print("survived", job.where)
     for job in hung:
-        print(f"hung (tests stopped after {HANG_SECONDS} s, counted as caught)", job.where)
+        print(f"hung (tests stopped after {job.patience:.0f} s, counted as caught)", job.where)
     print(f"\n{'package':<22} {'planted':>7} {'caught':>6} {'rate':>6} {'equivalent':>10}")
     total = Tally()
     for package, tally in tallies.items():
