@@ -500,6 +500,7 @@ def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str]) -> 
             if seen is None:
                 continue
             verdicts[job.where] = seen
+            print(f"[{len(verdicts)}/{len(jobs)}] {seen:<6} {job.where}", file=sys.stderr, flush=True)
             copies[slot].write(job.module, originals[job.module])
             del running[slot]
             free.append(slot)
