@@ -121,24 +121,26 @@ CHECK_TESTS = (
 # tests the template, not the release command, so the bench leaves it to the suite.
 NO_STUB_GRADING = ("--deselect", "tests/test_release.py::test_released_stubs_score_zero")
 SANDBOX_TESTS: dict[str, tuple[str, ...]] = {
-    "grader/sandbox/channel.py": ("tests/test_sandbox_binds.py", "tests/test_sandbox_guards.py", "tests/test_sandbox_planted.py"),
+    "grader/sandbox/channel.py": ("tests/test_sandbox_record.py", "tests/test_sandbox_binds.py", "tests/test_sandbox_guards.py"),
     "grader/sandbox/guard.py": ("tests/test_sandbox_guards.py", "tests/test_sandbox_planted.py"),
     "grader/sandbox/introspect.py": ("tests/test_sandbox_planted.py", "tests/test_sandbox_guards.py"),
     "grader/sandbox/isolation.py": ("tests/test_sandbox_binds.py", "tests/test_sandbox_planted.py", "tests/test_isolation_user.py", "tests/test_isolation.py"),
-    "grader/sandbox/limits.py": ("tests/test_sandbox_planted.py", "tests/test_limits.py"),
+    "grader/sandbox/limits.py": ("tests/test_sandbox_planted.py", "tests/test_sandbox_watch.py", "tests/test_limits.py"),
     "grader/sandbox/processes.py": ("tests/test_sandbox_planted.py", "tests/test_isolation_user.py", "tests/test_isolation.py"),
-    "grader/sandbox/protocol.py": ("tests/test_protocol.py", "tests/test_sandbox_guards.py"),
+    "grader/sandbox/protocol.py": ("tests/test_sandbox_record.py", "tests/test_protocol.py", "tests/test_sandbox_guards.py"),
     "grader/sandbox/student_module.py": ("tests/test_sandbox_planted.py", "tests/test_answerer_boundary.py"),
-    "grader/sandbox/tree.py": ("tests/test_tree.py", "tests/test_sandbox_planted.py"),
+    "grader/sandbox/tree.py": ("tests/test_tree.py", "tests/test_sandbox_watch.py"),
     "grader/sandbox/untrusted.py": ("tests/test_sandbox_planted.py", "tests/test_evidence_restore.py", "tests/test_isolation.py"),
     "grader/sandbox/wire.py": ("tests/test_wire.py", "tests/test_sandbox_planted.py"),
-    "grader/observations.py": ("tests/test_judge.py",),
-    "grader/judge.py": ("tests/test_judge.py", "tests/test_sandbox_planted.py"),
+    "grader/observations.py": ("tests/test_sandbox_record.py", "tests/test_judge.py"),
+    "grader/judge.py": ("tests/test_sandbox_record.py", "tests/test_judge.py", "tests/test_isolation.py"),
     "grader/sandbox/answerer.py": ("tests/test_sandbox_answerer.py", "tests/test_answerer_boundary.py", "tests/test_limits.py"),
     "grader/sandbox/observer.py": ("tests/test_sandbox_observer.py", "tests/test_answerer_boundary.py", "tests/test_spec.py", "tests/test_judge.py"),
     "grader/sandbox/supervisor.py": (
-        "tests/test_sandbox_guards.py",
         "tests/test_sandbox_planted.py",
+        "tests/test_sandbox_watch.py",
+        "tests/test_sandbox_observer.py",
+        "tests/test_sandbox_guards.py",
         "tests/test_tree.py",
         "tests/test_evidence_restore.py",
         "tests/test_limits.py",
@@ -333,12 +335,13 @@ PYTEST_ARGS = ("-x", "-q", "-p", "no:cacheprovider", "-m", "not slow and not bro
 # Imported once by the bench before it forks a test run: what every run would import again
 # (pytest itself, NumPy, Jinja2...). Never the grader (the planted bug must be imported fresh)
 # nor TensorFlow (a process with its threads cannot fork safely).
-PRELOAD = ("pytest", "numpy", "jinja2", "psutil", "tomllib", "markupsafe", "nbformat")
+PRELOAD = ("pytest", "numpy", "jinja2", "psutil", "tomllib", "markupsafe", "nbformat", "pydantic", "pandas", "matplotlib.pyplot", "pytest_jsonreport.plugin")
 
 
 def _preload() -> None:
     import importlib
 
+    os.environ.setdefault("MPLBACKEND", "Agg")  # as the grader's tests and workers use it
     for name in PRELOAD:
         try:
             importlib.import_module(name)
