@@ -88,8 +88,6 @@ GROUPS: dict[str, tuple[str, ...]] = {
     # The sandbox's mechanism and the data that crosses it, and the judging of its record.
     "sandbox": (
         "grader/sandbox/channel.py",
-        "grader/sandbox/guard.py",
-        "grader/sandbox/introspect.py",
         "grader/sandbox/isolation.py",
         "grader/sandbox/limits.py",
         "grader/sandbox/processes.py",
@@ -106,6 +104,12 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "grader/sandbox/answerer.py",
         "grader/sandbox/observer.py",
         "grader/sandbox/supervisor.py",
+    ),
+    # The answerer's Keras side: the guard's snapshot of Keras and the descriptions of models and
+    # figures. Their tests build Keras objects: each run imports TensorFlow (5-10 s), so it is apart.
+    "sandbox-keras": (
+        "grader/sandbox/guard.py",
+        "grader/sandbox/introspect.py",
     ),
 }
 
@@ -428,14 +432,6 @@ def _kill_tree(pid: int) -> None:
 FORK = hasattr(os, "fork")
 
 
-def verdict(copy: Path, tests: list[str]) -> str:
-    """How the fast tests take ``copy``: "failed" or "hung" (the planted bug was noticed), or "passed"."""
-    run = Run(copy, tests)
-    while (seen := run.poll()) is None:
-        time.sleep(0.02)
-    return seen
-
-
 @dataclass
 class Tally:
     planted: int = 0
@@ -459,6 +455,8 @@ class Job:
 
     @property
     def where(self) -> str:
+        if not self.module:
+            return f"unchanged code: {' '.join(self.tests)}"
         return f"{self.module}:{self.number}: {self.line.strip()}  ->  {self.flipped.strip()}"
 
 
@@ -486,8 +484,9 @@ def planted_text(original: str, job: Job) -> str:
     return "".join(lines)
 
 
-def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str]) -> dict[str, str]:
-    """Each job's verdict, ``len(copies)`` runs at a time (one per copy)."""
+def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str], seconds: dict[str, float] | None = None) -> dict[str, str]:
+    """Each job's verdict, ``len(copies)`` runs at a time (one per copy); a job without a
+    module runs its tests on the unchanged code. ``seconds`` gets how long each run took."""
     verdicts: dict[str, str] = {}
     pending = list(reversed(jobs))
     running: dict[int, tuple[Job, Run]] = {}
@@ -495,7 +494,8 @@ def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str]) -> 
     while pending or running:
         while pending and free:
             slot, job = free.pop(), pending.pop()
-            copies[slot].write(job.module, planted_text(originals[job.module], job))
+            if job.module:
+                copies[slot].write(job.module, planted_text(originals[job.module], job))
             running[slot] = (job, Run(copies[slot].folder, job.tests, job.patience))
         time.sleep(0.02)
         for slot, (job, run) in list(running.items()):
@@ -503,8 +503,11 @@ def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str]) -> 
             if seen is None:
                 continue
             verdicts[job.where] = seen
+            if seconds is not None:
+                seconds[job.where] = time.monotonic() - run.started
             print(f"[{len(verdicts)}/{len(jobs)}] {seen:<6} {job.where}", file=sys.stderr, flush=True)
-            copies[slot].write(job.module, originals[job.module])
+            if job.module:
+                copies[slot].write(job.module, originals[job.module])
             del running[slot]
             free.append(slot)
     return verdicts
@@ -530,24 +533,33 @@ def main(argv: list[str] | None = None) -> int:
         copies = [Copy(Path(scratch) / f"repo{i}") for i in range(max(1, args.jobs))]
         copy = copies[0].folder
         originals: dict[str, str] = {}
-        checked: dict[tuple[str, ...], float] = {}  # test files -> seconds they took on the unchanged code
+        planned: list[tuple[str, list[str], list[tuple[int, str, str]]]] = []
         for module in modules:
             path = copy / module
             if not path.is_file():
                 print(f"skipped {module}: no such file")
                 continue
             tests = list(args.tests or tests_for(module, copy))
-            tally = tallies.setdefault(package_of(module), Tally())
+            tallies.setdefault(package_of(module), Tally())
             original = originals[module] = path.read_text(encoding="utf-8")
             found = template_plants(original) if module.endswith(".j2") else plants(original)
-            if tuple(tests) not in checked and found:
-                began = time.monotonic()
-                if not tests or verdict(copy, tests) != "passed":
-                    print(f"the fast tests of {module} ({' '.join(tests) or 'none'}) fail on the unchanged code: fix them first")
-                    return 2
-                checked[tuple(tests)] = time.monotonic() - began
+            if found and not tests:
+                print(f"{module} has no fast tests: name them in MODULE_TESTS")
+                return 2
+            planned.append((module, tests, found))
+        # Each list of test files, once, on the unchanged code: it must pass, and its time sets the hang limit.
+        unchanged = {tuple(tests): Job("", 0, "", "", tests, HANG_SECONDS * 5) for _, tests, found in planned if found}
+        checked: dict[str, float] = {}
+        seen = run_jobs(list(unchanged.values()), copies, originals, checked)
+        for tests, job in unchanged.items():
+            if seen[job.where] != "passed":
+                print(f"the fast tests {' '.join(tests)} fail on the unchanged code: fix them first")
+                return 2
+        for module, tests, found in planned:
+            tally = tallies[package_of(module)]
+            patience = max(HANG_SECONDS, HANG_FACTOR * checked.get(unchanged[tuple(tests)].where, 0.0)) if found else HANG_SECONDS
             for number, line, flipped in found:
-                job = Job(module, number, line, flipped, tests, max(HANG_SECONDS, HANG_FACTOR * checked.get(tuple(tests), 0.0)))
+                job = Job(module, number, line, flipped, tests, patience)
                 reason = EQUIVALENT.get((module, line.strip(), flipped.strip()))
                 if reason:
                     tally.equivalent += 1
