@@ -15,7 +15,9 @@ Planted bugs, one at a time, each in a scratch copy of the repository:
   forgotten.
 
 The fast tests of that module (``-m "not slow and not browser"``: no training, no Chromium) then run on
-the copy. A planted bug that no test fails "survives". A planted bug that
+the copy, with ``-x`` (the first failure is enough). Each run is forked from this process, which
+imported pytest, NumPy, pandas, Matplotlib and Jinja2 once (never the grader, never TensorFlow), and
+``--jobs`` runs (default 2) go at a time, each in its own scratch copy. A planted bug that no test fails "survives". A planted bug that
 cannot change behaviour (an equivalent mutant) is listed in ``EQUIVALENT``
 with the reason and left out of the counts. Prints one line per survivor and
 a table per package; exits 1 if any survived.
@@ -32,8 +34,11 @@ list it in ``EQUIVALENT`` with the reason when no test could ever tell the
 difference. Keep a group's run under a few minutes: prefer an in-process
 test to one that starts ``python -m grader``.
 
-Not covered yet: ``grader/sandbox/`` (its supervisor and channel are being
-rewritten); add it as a group once the rewrite lands.
+The sandbox is three groups: ``sandbox`` (the mechanism and the data that
+crosses: channel, wire, isolation, limits, processes, tree, the observations
+record and the judge), ``sandbox-steps`` (the observer, the answerer, the
+supervisor) and ``sandbox-keras`` (guard.py and introspect.py, whose tests
+build Keras objects: each run imports TensorFlow).
 """
 
 from __future__ import annotations
@@ -437,6 +442,7 @@ class Tally:
     planted: int = 0
     caught: int = 0
     equivalent: int = 0
+    seconds: float = 0.0  # test-run time spent on its planted bugs (runs overlap with --jobs)
 
 
 def package_of(module: str) -> str:
@@ -567,10 +573,12 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 tally.planted += 1
                 jobs.append(job)
-        verdicts = run_jobs(jobs, copies, originals)
+        spent: dict[str, float] = {}
+        verdicts = run_jobs(jobs, copies, originals, spent)
     survivors = [job for job in jobs if verdicts[job.where] == "passed"]
     hung = [job for job in jobs if verdicts[job.where] == "hung"]
     for job in jobs:
+        tallies[package_of(job.module)].seconds += spent[job.where]
         if verdicts[job.where] != "passed":
             tallies[package_of(job.module)].caught += 1
     for where in equivalent:
@@ -579,11 +587,11 @@ def main(argv: list[str] | None = None) -> int:
         print("survived", job.where)
     for job in hung:
         print(f"hung (tests stopped after {job.patience:.0f} s, counted as caught)", job.where)
-    print(f"\n{'package':<22} {'planted':>7} {'caught':>6} {'rate':>6} {'equivalent':>10}")
+    print(f"\n{'package':<22} {'planted':>7} {'caught':>6} {'rate':>6} {'equivalent':>10} {'run s':>7}")
     total = Tally()
     for package, tally in tallies.items():
         rate = f"{100 * tally.caught / tally.planted:.0f} %" if tally.planted else "-"
-        print(f"{package:<22} {tally.planted:>7} {tally.caught:>6} {rate:>6} {tally.equivalent:>10}")
+        print(f"{package:<22} {tally.planted:>7} {tally.caught:>6} {rate:>6} {tally.equivalent:>10} {tally.seconds:>7.0f}")
         total.planted, total.caught, total.equivalent = total.planted + tally.planted, total.caught + tally.caught, total.equivalent + tally.equivalent
     print(
         f"planted {total.planted} bugs in {len(modules)} modules; {total.caught} caught by the fast tests, "
