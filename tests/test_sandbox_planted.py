@@ -166,6 +166,8 @@ def test_the_user_level_prepares_the_output_file_and_gives_the_folders_to_nobody
     for folder in (outside.state, outside.run):
         folder.mkdir(parents=True)
     outside.plan.write_text("{}")
+    for folder in (outside.plan.parent, outside.plan.parent.parent):
+        folder.chmod(0o700)  # a private grading folder
     given = []
     monkeypatch.setattr("grader.sandbox.tree.chown_entries", lambda folder, uid, gid: given.append((folder, uid)))
     Isolation("process").prepare(outside)
@@ -174,7 +176,18 @@ def test_the_user_level_prepares_the_output_file_and_gives_the_folders_to_nobody
     assert (outside.state / isolation.OUTPUT_NAME).is_file()
     assert given == [(outside.state, isolation.NOBODY), (outside.run, isolation.NOBODY)]
     assert outside.plan.stat().st_mode & 0o777 == 0o644
-    assert outside.plan.parent.stat().st_mode & 0o011 == 0o011  # traversable by the worker's user
+    for folder in (outside.plan.parent, outside.plan.parent.parent):
+        assert folder.stat().st_mode & 0o777 == 0o711  # traversable by the worker's user, not listable
+
+
+def test_at_namespaces_a_root_grader_gives_the_output_file_to_the_sandbox_user(tmp_path, monkeypatch):
+    outside = Paths(tmp_path / "plan.json", tmp_path / "mnist.npz", tmp_path / "state", tmp_path / "run")
+    outside.state.mkdir()
+    given = []
+    monkeypatch.setattr(isolation, "_drops_user", lambda: True)
+    monkeypatch.setattr(isolation.os, "chown", lambda path, uid, gid, follow_symlinks=True: given.append((Path(path), uid, follow_symlinks)))
+    Isolation("namespaces").prepare(outside)
+    assert given == [(outside.state / isolation.OUTPUT_NAME, isolation.NOBODY, False)]  # else nobody cannot write it
 
 
 def test_a_link_in_place_of_the_output_file_is_left_alone(tmp_path):
