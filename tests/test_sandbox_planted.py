@@ -318,3 +318,30 @@ def test_a_module_that_does_not_parse_salvages_nothing(tmp_path):
     source.write_text("def broken(:\n")
     with pytest.raises(SyntaxError):
         student_module.salvage(source)
+
+
+class _Status:
+    """/proc/self/status as _can_set_ids reads it."""
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+
+    def read_text(self) -> str:
+        if self.text is None:
+            raise OSError("no /proc")
+        return self.text
+
+
+@pytest.mark.parametrize(("status", "can"), [("Name:\tpython\nCapEff:\t00000000000000c0\n", True), ("CapEff:\t0000000000000040\n", False)])
+def test_the_user_level_needs_both_setuid_and_setgid_capabilities(monkeypatch, status, can):
+    monkeypatch.setattr(isolation, "Path", lambda path: _Status(status))
+    assert isolation._can_set_ids() is can
+
+
+def test_without_proc_only_root_can_set_ids(monkeypatch):
+    monkeypatch.setattr(isolation, "Path", lambda path: _Status(None))
+    assert isolation._can_set_ids() == (hasattr(os, "geteuid") and os.geteuid() == 0)
+    monkeypatch.setattr(isolation.os, "geteuid", lambda: 1000)
+    assert not isolation._can_set_ids()
+    monkeypatch.setattr(isolation.os, "geteuid", lambda: 0)
+    assert isolation._can_set_ids()
