@@ -358,7 +358,7 @@ def _preload() -> None:
             continue
 
 
-def _forked_pytest(copy: Path, tests: list[str]) -> None:
+def _forked_pytest(copy: Path, tests: list[str], basetemp: Path) -> None:
     """In a forked child: run the fast tests of ``copy`` in this process, exit with pytest's code."""
     try:
         null = os.open(os.devnull, os.O_RDWR)
@@ -368,7 +368,7 @@ def _forked_pytest(copy: Path, tests: list[str]) -> None:
         sys.path[:] = [str(copy)] + [p for p in sys.path if p and Path(p).resolve() not in (ROOT, ROOT / "bench")]
         import pytest
 
-        code = int(pytest.main([*PYTEST_ARGS, *tests]))
+        code = int(pytest.main([*PYTEST_ARGS, f"--basetemp={basetemp}", *tests]))
     except BaseException:  # noqa: BLE001 - whatever happened, the parent must get an exit code
         code = 3
     os._exit(code)
@@ -377,17 +377,24 @@ def _forked_pytest(copy: Path, tests: list[str]) -> None:
 class Run:
     """One test run of a scratch copy: a forked child of this process (POSIX) or a subprocess."""
 
+    count = 0
+
     def __init__(self, copy: Path, tests: list[str], patience: float = HANG_SECONDS) -> None:
         self.started = time.monotonic()
         self.patience = patience
+        # Each run's tmp_path folders in the scratch copy, never in the shared /tmp/pytest-of-<user>: a
+        # planted bug in tree.py leaves a chain of folders deeper than shutil.rmtree can remove, which
+        # would make every later pytest session of the machine fail at its clean-up.
+        Run.count += 1
+        self.basetemp = copy / ".planted-tmp" / f"run{Run.count}"
         self.pid: int | None = None
         self.process: subprocess.Popen | None = None
         if FORK:
             self.pid = os.fork()
             if self.pid == 0:
-                _forked_pytest(copy, tests)
+                _forked_pytest(copy, tests, self.basetemp)
         else:
-            command = [sys.executable, "-m", "pytest", *PYTEST_ARGS, *tests]
+            command = [sys.executable, "-m", "pytest", *PYTEST_ARGS, f"--basetemp={self.basetemp}", *tests]
             self.process = subprocess.Popen(command, cwd=copy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def poll(self) -> str | None:
@@ -402,7 +409,9 @@ class Run:
             if time.monotonic() - self.started < self.patience:
                 return None
             self.kill()
+            remove_tree(self.basetemp)
             return "hung"
+        remove_tree(self.basetemp)
         # 5: nothing collected (every test of the file is slow): nothing noticed the bug.
         return "passed" if code in (0, 5) else "failed"
 
@@ -413,6 +422,16 @@ class Run:
         else:
             _kill_tree(self.process.pid)
             self.process.wait()
+
+
+def remove_tree(path: Path) -> None:
+    """Remove ``path`` whatever its depth (``rm -rf`` does not recurse in Python; shutil.rmtree does)."""
+    if not path.exists():
+        return
+    if shutil.which("rm"):
+        subprocess.run(["rm", "-rf", "--", str(path)], check=False)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _kill_tree(pid: int) -> None:
@@ -535,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     tallies: dict[str, Tally] = {}
     equivalent: list[str] = []
     jobs: list[Job] = []
-    with tempfile.TemporaryDirectory(prefix="planted-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="planted-", ignore_cleanup_errors=True) as scratch:
         copies = [Copy(Path(scratch) / f"repo{i}") for i in range(max(1, args.jobs))]
         copy = copies[0].folder
         originals: dict[str, str] = {}
@@ -575,6 +594,7 @@ def main(argv: list[str] | None = None) -> int:
                 jobs.append(job)
         spent: dict[str, float] = {}
         verdicts = run_jobs(jobs, copies, originals, spent)
+        remove_tree(Path(scratch))
     survivors = [job for job in jobs if verdicts[job.where] == "passed"]
     hung = [job for job in jobs if verdicts[job.where] == "hung"]
     for job in jobs:

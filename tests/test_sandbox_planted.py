@@ -48,11 +48,11 @@ class FakeProcess:
         return 1000.0 + self.pid
 
     def cpu_times(self):
-        return types.SimpleNamespace(user=self.user, system=self.system, children_user=self.children, children_system=0.0)
+        return types.SimpleNamespace(user=self.user, system=self.system, children_user=self.children, children_system=self.children / 2)
 
 
 def test_a_process_cpu_is_user_and_system_and_its_reaped_children():
-    assert limits.process_cpu(FakeProcess(1, 1.5, 0.5, children=2.0)) == pytest.approx(4.0)
+    assert limits.process_cpu(FakeProcess(1, 1.5, 0.5, children=2.0)) == pytest.approx(5.0)
 
 
 def test_a_tree_keeps_the_cpu_of_a_process_that_ended_and_never_counts_less():
@@ -119,6 +119,36 @@ def test_kill_tree_kills_a_process_and_what_it_started():
     assert family
     processes.kill_tree(shell.pid)
     assert not _alive(shell.pid) and not any(_alive(p.pid) for p in family)
+
+
+@pytest.mark.skipif(not POSIX, reason="process groups")
+def test_kill_tree_kills_a_daemon_that_left_the_tree_but_not_the_group(tmp_path):
+    pidfile = tmp_path / "daemon.pid"
+    shell = subprocess.Popen(["sh", "-c", f"(sleep 60 & echo $! > {pidfile}); sleep 60"], start_new_session=True)
+    deadline = time.monotonic() + 5
+    while not pidfile.read_text(encoding="utf-8").strip() if pidfile.exists() else time.monotonic() < deadline:
+        time.sleep(0.02)
+    daemon = int(pidfile.read_text(encoding="utf-8"))
+    assert daemon not in {p.pid for p in psutil.Process(shell.pid).children(recursive=True)}  # orphaned: out of the tree
+    processes.kill_tree(shell.pid)
+    deadline = time.monotonic() + 5
+    while _alive(daemon) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _alive(daemon) and not _alive(shell.pid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl")
+def test_prctl_says_whether_the_kernel_accepted_it():
+    assert processes.POSIX and processes.prctl(processes.PR_SET_DUMPABLE, 1)  # the default: accepted, nothing changes
+    assert not processes.prctl(9999, 0)
+
+
+@pytest.mark.skipif(not POSIX, reason="psutil's children")
+def test_kill_descendants_leaves_no_child():
+    child = _sleep()
+    processes.kill_descendants()
+    assert not _alive(child.pid)
+    assert psutil.Process().children() == []
 
 
 def test_kill_tree_of_a_process_that_is_gone_does_nothing():
@@ -311,6 +341,16 @@ def test_a_module_that_fails_to_import_keeps_its_definitions_and_plain_assignmen
     assert sys.modules[student_module.MODULE_NAME] is module
     empty = student_module.empty()
     assert not hasattr(empty, "normalize") and sys.modules[student_module.MODULE_NAME] is empty
+
+
+def test_a_module_that_imports_is_loaded_and_a_file_that_is_not_python_is_refused(tmp_path):
+    source = tmp_path / "mnist_dense.py"
+    source.write_text("def normalize(x):\n    return x / 255.0\n")
+    assert student_module.load(source).normalize(255) == 1.0
+    notes = tmp_path / "notes.txt"
+    notes.write_text("x = 1\n")
+    with pytest.raises(ImportError):
+        student_module.load(notes)
 
 
 def test_a_module_that_does_not_parse_salvages_nothing(tmp_path):
