@@ -387,6 +387,7 @@ class Run:
         # would make every later pytest session of the machine fail at its clean-up.
         Run.count += 1
         self.basetemp = copy / ".planted-tmp" / f"run{Run.count}"
+        self.basetemp.parent.mkdir(exist_ok=True)
         self.pid: int | None = None
         self.process: subprocess.Popen | None = None
         if FORK:
@@ -491,7 +492,7 @@ class Copy:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         # The whole work tree (the workflow tests read .github/, README.md...), without git and local runs.
-        shutil.copytree(ROOT, folder, ignore=shutil.ignore_patterns("__pycache__", ".venv*", ".git", "grading", ".pytest_cache", ".ruff_cache"))
+        shutil.copytree(ROOT, folder, ignore=shutil.ignore_patterns("__pycache__", ".venv*", ".git", "grading", ".pytest_cache", ".ruff_cache", ".planted-tmp"))
         self.stamp = time.time()
 
     def write(self, module: str, text: str) -> None:
