@@ -12,6 +12,7 @@ answerer is driven by tests/test_observer.py (slow, TensorFlow).
 from __future__ import annotations
 
 import json
+import time
 import types
 from pathlib import Path
 from typing import Any
@@ -694,3 +695,197 @@ def test_time_left_is_never_below_a_tenth_of_a_second(observed):
     observer._budget("normalize")
     assert observer.step_limit.cpu == observer.config.time_limit("normalize")
     assert 0.1 <= observer.remaining() <= observer.step_limit.cpu
+
+
+# -- asking, restarting, re-sending ----------------------------------------------------------------
+
+
+class Stdin:
+    def __init__(self) -> None:
+        self.lines: list[dict[str, Any]] = []
+
+    def write(self, data: bytes) -> None:
+        self.lines.append(json.loads(data))
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.fixture
+def asking(tmp_path, monkeypatch):
+    """An observer whose answerer is a fake process: ``replies`` is what the watch reads, in order."""
+    monkeypatch.setattr(observer_module, "_kill_strays", lambda protected: 0)
+    observer = Observer(load_config(), _module(tmp_path), tiny_dataset(tmp_path), tmp_path / "sandbox", threads=1)
+    observer.process = types.SimpleNamespace(pid=-1, stdin=Stdin())
+    observer.lines = None
+    replies: list[dict[str, Any] | None] = []
+    stopped: list[bool] = []
+    watched: list[float] = []
+
+    def watch(process, lines, deadline):
+        watched.append(deadline - time.monotonic())
+        observer.reply = replies.pop(0) if replies else None
+
+    monkeypatch.setattr(observer, "_watch", watch)
+    monkeypatch.setattr(observer, "_stop_answerer", lambda: stopped.append(True))
+    observer.current_step = "normalize"
+    observer._budget("normalize")
+    return observer, replies, stopped, watched
+
+
+def test_a_students_call_runs_within_its_steps_time_and_the_graders_get_a_minute(asking):
+    observer, replies, _, watched = asking
+    replies += [{"ok": True, "value": 1}, {"ok": True, "value": 2}, {"ok": True, "value": 3}]
+    step = observer.config.time_limit("normalize")
+    assert observer.answer("call", function="normalize") == 1
+    sent = observer.process.stdin.lines[-1]
+    assert sent["op"] == "call" and sent["id"] == 1 and sent["limit"] <= step and sent["limit"] > step - 5
+    assert watched[-1] <= sent["wall"] + supervisor_grace() + 1
+    observer.answer("weights", ref="model")
+    grader = observer.process.stdin.lines[-1]
+    assert grader["id"] == 2 and grader["limit"] >= observer_module.GRADER_REQUEST_SECONDS and grader["wall"] >= observer_module.GRADER_REQUEST_SECONDS
+    observer.answer("import", mode="empty", limit=30.0)
+    own = observer.process.stdin.lines[-1]
+    assert own["limit"] == 30.0 and own["wall"] == 30.0 * max(1.0, observer.config.grading.wall_factor)
+    assert observer.clock.limit == observer.step_limit  # the step's own count is back after the call
+
+
+def supervisor_grace() -> float:
+    return observer_module.GRACE_SECONDS
+
+
+def test_a_call_never_gets_less_than_a_tenth_of_a_second(asking):
+    observer, replies, *_ = asking
+    replies.append({"ok": True})
+    observer.answer("call", function="normalize", limit=0.0)
+    assert observer.process.stdin.lines[-1]["limit"] == 0.1 and observer.process.stdin.lines[-1]["wall"] == 0.1
+
+
+def test_no_reply_is_a_dead_answerer_and_the_next_restart_names_the_step(asking):
+    observer, replies, stopped, _ = asking
+    replies.append(None)
+    with pytest.raises(AnswererDied) as died:
+        observer.answer("call", function="normalize")
+    assert died.value.status == StepStatus.CRASHED and stopped == [True]
+    assert observer.last_death == ("normalize", StepStatus.CRASHED)
+
+
+def test_a_reply_that_came_with_a_death_is_not_an_answer(asking):
+    observer, replies, stopped, _ = asking
+    replies.append({"ok": True, "value": 1})
+    observer.death = AnswererDied(StepStatus.STORAGE, {"storage_mb": 2000})
+    with pytest.raises(AnswererDied) as died:
+        observer.answer("call", function="normalize")
+    assert died.value.status == StepStatus.STORAGE and observer.death is None and stopped == [True]
+
+
+def test_what_a_call_replaced_and_printed_is_kept_bounded(asking):
+    observer, replies, *_ = asking
+    replies.append({"ok": True, "tampered": ["numpy.array_equal", 5, "x" * 500] + [f"f{i}" for i in range(20)], "printed": "hola"})
+    observer.answer("call", function="normalize")
+    assert observer.call_tampered[0] == "numpy.array_equal" and len(observer.call_tampered[1]) == 200 and len(observer.call_tampered) == 10
+    assert observer.call_printed == ["hola"]
+
+
+def test_a_call_that_raised_is_a_step_failure_with_its_status(asking):
+    observer, replies, *_ = asking
+    replies.append({"ok": False, "error": {"kind": "not_implemented", "type": "NotImplementedError"}})
+    with pytest.raises(StepFailed) as failed:
+        observer.answer("call", function="normalize")
+    assert failed.value.status == StepStatus.NOT_IMPLEMENTED and not isinstance(failed.value, AnswererDied)
+
+
+def test_an_import_that_fails_is_salvaged_and_a_salvage_that_fails_leaves_an_empty_module(observed):
+    observer, script = observed
+    script.replies[("import", None)] = lambda request: (
+        {"ok": False, "error": {"kind": "error", "type": "NameError"}} if request["mode"] == "import" else {"ok": True, "value": {"dropped": 2}}
+    )
+    observer._import()
+    assert observer.outcomes["import"].status == "error" and observer.outcomes["import-salvage"].data == {"mode": "salvaged", "dropped": 2}
+    assert observer.module_mode == "salvage"
+    script.replies[("import", None)] = lambda request: (
+        {"ok": True, "value": None} if request["mode"] == "empty" else {"ok": False, "error": {"kind": "error", "type": "SyntaxError"}}
+    )
+    observer._import()
+    assert observer.outcomes["import-salvage"].status == "error" and observer.module_mode == "empty"
+    assert script.ops("import")[-1] == {"mode": "empty"}
+    script.replies[("import", None)] = {"ok": True, "value": {"mode": "import"}}
+    observer._import()
+    assert observer.outcomes["import"].status == "ok" and observer.outcomes["import"].data == {"mode": "import"}
+
+
+def test_a_salvage_count_that_is_not_a_number_is_zero(observed):
+    observer, script = observed
+    script.replies[("import", None)] = lambda request: (
+        {"ok": False, "error": {"kind": "timeout"}} if request["mode"] == "import" else {"ok": True, "value": {"dropped": "2"}}
+    )
+    observer._import()
+    assert observer.outcomes["import"].status == "timeout" and observer.outcomes["import-salvage"].data["dropped"] == 0
+
+
+def test_a_restarted_answerer_gets_the_state_back_as_data(observed, monkeypatch):
+    observer, script = observed
+    observer.x_train_file = observer.private / "x_train_n.npy"
+    np.save(observer.x_train_file, np.zeros((2, 28, 28), "float32"))
+    np.save(observer.private / "x_test_n.npy", np.zeros((2, 28, 28), "float32"))
+    observer.model_source, observer.compiled_by = "student", "student"
+    observer.checkpoint = observer.private / "checkpoint.npz"
+    np.savez(observer.checkpoint, w0=np.zeros(2))
+    observer.history = {"history": {"loss": [1.0]}, "epoch": [0], "params": {}}
+    observer._resend()
+    ops = [(op, r.get("function") or r.get("kind") or r.get("ref")) for op, r in script.requests]
+    assert ops == [
+        ("load", "array"),
+        ("load", "array"),
+        ("call", "build_model"),
+        ("call", "compile_model"),
+        ("set_weights", "model"),
+        ("load", "history"),
+    ]
+    assert (observer.inbox / "weights.npz").is_file() and (observer.inbox / "x_train_n.npy").is_file()
+
+
+def test_a_restart_re_sends_the_reference_compile_and_the_stand_in_when_the_student_ones_fail(observed, monkeypatch):
+    observer, script = observed
+    loaded = []
+    monkeypatch.setattr(observer, "_load_standin_model", lambda: loaded.append(True))
+    observer.model_source, observer.compiled_by = "student", "reference"
+    script.replies[("call", "build_model")] = {"ok": False, "error": {"kind": "error", "type": "ValueError"}}
+    observer._resend()
+    assert loaded == [True] and script.ops("compile") == [{"ref": "model", "settings": observer_module.REFERENCE_COMPILE}]
+    assert not [r for r in script.ops("call") if r.get("function") == "compile_model"]
+    script.requests.clear()
+    observer.model_source = None
+    observer._resend()
+    assert script.requests == []  # nothing was built yet: nothing to re-send
+
+
+def test_a_build_model_that_kills_the_new_answerer_too_is_replaced_for_good(observed, monkeypatch):
+    observer, script = observed
+    revived = []
+    monkeypatch.setattr(observer, "_revive", lambda: revived.append(True))
+    observer.model_source = "student"
+    script.replies[("call", "build_model")] = lambda request: (_ for _ in ()).throw(AnswererDied(StepStatus.MEMORY))
+    observer._resend()
+    assert observer.model_source == "standin" and "build_model" in observer.replaced and revived == [True]
+
+
+def test_a_restart_tells_the_step_and_cause_and_does_not_charge_the_step(observed, monkeypatch):
+    observer, script = observed
+    events = []
+    observer.progress = events.append
+    started = []
+    monkeypatch.setattr(observer, "_start", lambda: started.append(True))
+    monkeypatch.setattr(observer, "_resend", lambda: None)
+    observer.current_step = "history"
+    observer._budget("history")
+    deadline, limit = observer.step_deadline, observer.step_limit
+    observer.last_death = ("history", StepStatus.EXITED)
+    script.replies[("import", None)] = {"ok": True, "value": {"mode": "import"}}
+    observer._revive()
+    assert events == [{"event": "restart", "step": "history", "cause": "exited"}] and started == [True]
+    assert observer.current_step == "history" and observer.step_limit == limit and observer.step_deadline >= deadline
+    assert script.ops("import") == [{"mode": "import"}]
+    script.replies[("import", None)] = lambda request: {"ok": False, "error": {"kind": "error"}} if request["mode"] != "empty" else {"ok": True}
+    observer._revive()
+    assert observer.module_mode == "empty" and script.ops("import")[-1] == {"mode": "empty"}
