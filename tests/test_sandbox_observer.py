@@ -889,3 +889,104 @@ def test_a_restart_tells_the_step_and_cause_and_does_not_charge_the_step(observe
     script.replies[("import", None)] = lambda request: {"ok": False, "error": {"kind": "error"}} if request["mode"] != "empty" else {"ok": True}
     observer._revive()
     assert observer.module_mode == "empty" and script.ops("import")[-1] == {"mode": "empty"}
+
+
+def test_the_checkpoint_is_kept_where_the_sandbox_cannot_reach(observed):
+    observer, script = observed
+    observer.history = {"history": {"loss": [1.0]}, "epoch": [0], "params": {}}
+    observer.x_test_n = (observer.x_test / 255.0).astype("float32")
+    script.replies[("weights", None)] = _weights(script)
+    script.replies[("describe", "model")] = _model()
+    probabilities = np.full((N_TEST, 10), 0.1, "float32")
+    script.replies[("predict", None)] = lambda request: script.array(probabilities)
+    observer._checkpoint()
+    evidence = observer.evidence_dir
+    assert observer.evidence and observer.checkpoint.parent == observer.private
+    assert sorted(p.name for p in evidence.iterdir()) == ["history.json", "model.json", "probabilities.npy", "weights.npz", "x_test_n.npy"]
+    assert np.array_equal(np.load(evidence / "probabilities.npy"), probabilities)
+    assert json.loads((evidence / "history.json").read_text()) == observer.history
+    assert json.loads((evidence / "model.json").read_text())["output_on_batch"] == [1, 10]
+    with np.load(evidence / "weights.npz") as weights:
+        assert weights["w0"].shape == (784, 10) and weights["w1"].shape == (10,)
+
+
+def test_probabilities_larger_than_the_test_set_allows_are_refused(observed):
+    observer, script = observed
+    observer.history = {"history": {}, "epoch": [], "params": {}}
+    observer.x_test_n = observer.x_test.astype("float32")
+    script.replies[("weights", None)] = _weights(script)
+    script.replies[("describe", "model")] = _model()
+    script.replies[("predict", None)] = lambda request: script.array(np.zeros((N_TEST, 65), "float64"))
+    with pytest.raises(wire.WireError):
+        observer._checkpoint()
+
+
+def test_restoring_training_re_sends_the_checkpoint_or_trains_once(observed, monkeypatch):
+    observer, script = observed
+    done = []
+    monkeypatch.setattr(observer, "_fallback_training", lambda: done.append("fallback"))
+    monkeypatch.setattr(observer, "_checkpoint", lambda: done.append("checkpoint"))
+    observer.restore_train()
+    assert done == ["fallback", "checkpoint"]
+    observer.checkpoint = observer.private / "checkpoint.npz"
+    np.savez(observer.checkpoint, w0=np.zeros(2))
+    observer.history = {"history": {}, "epoch": [], "params": {}}
+    observer.restore_train(dead=True)
+    assert done == ["fallback", "checkpoint"] and [op for op, _ in script.requests] == ["set_weights", "load"]
+
+
+def test_the_stand_in_model_is_sent_as_data(observed, monkeypatch):
+    observer, script = observed
+    built = []
+    monkeypatch.setattr(observer, "_standin_build", lambda: built.append(True))
+    observer._load_standin_model()
+    assert built == [True] and script.requests == []
+    weights = observer._save_weights([np.ones((2, 2))], "standin.npz")
+    observer.standin = {"architecture": '{"class_name": "Sequential"}', "weights": weights}
+    observer._load_standin_model()
+    assert script.requests[0] == ("load", {"kind": "model", "keep": "model", "architecture": '{"class_name": "Sequential"}'})
+    assert script.requests[1] == ("set_weights", {"ref": "model", "file": "standin.npz"})
+    with np.load(observer.inbox / "standin.npz") as sent:
+        assert sent["w0"].tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert observer._standin_architecture() == '{"class_name": "Sequential"}'
+    observer.standin = None
+    assert json.loads(observer._standin_architecture())["class_name"] == "Sequential"  # the precomputed one
+
+
+def test_the_answerers_plan_names_its_folders_and_settings(observed):
+    observer, _ = observed
+    (observer.state_dir / "outbox" / "old.npy").write_bytes(b"x")
+    plan_path = observer._plan_answerer()
+    plan = json.loads(plan_path.read_text())
+    assert plan["outbox"] == str(observer.state_dir / "outbox") and plan["module"] == str(observer.module)
+    assert plan["seed"] == observer.seed and plan["threads"] == 1 and plan["wall_factor"] == observer.config.grading.wall_factor
+    assert list((observer.state_dir / "outbox").iterdir()) == []  # a new answerer starts with empty folders
+
+
+def test_nothing_importable_runs_no_step(observed, monkeypatch):
+    observer, _ = observed
+    monkeypatch.setattr(observer_module, "_harden", lambda: None)
+    monkeypatch.setattr(observer, "_start", lambda: None)
+    monkeypatch.setattr(observer, "_stop_answerer", lambda: None)
+    stepped = []
+    monkeypatch.setattr(observer, "step", lambda name, action, restore: stepped.append(name))
+
+    def empty():
+        observer.module_mode = "empty"
+
+    monkeypatch.setattr(observer, "_import", empty)
+    observer.process = types.SimpleNamespace(pid=-1, stdin=Stdin())
+    run = observer.run()
+    assert stepped == [] and run.workers == 0 and run.evidence_dir is None
+    assert observer.process.stdin.lines == [{"op": "quit"}]
+    monkeypatch.setattr(observer, "_import", lambda: None)
+    observer.module_mode = "import"
+    observer.run()
+    assert stepped == [s.name for s in observer_module.STEPS if s.action]
+
+
+def test_a_step_clears_what_nobody_read_from_the_outbox(observed):
+    observer, _ = observed
+    (observer.outbox / "a9.npy").write_bytes(b"x")
+    observer.step("evaluate_model", lambda: facts.EvaluateFacts(type="list"), None)
+    assert list(observer.outbox.iterdir()) == []
