@@ -618,6 +618,10 @@ def main(argv: list[str] | None = None) -> int:
         f"planted {total.planted} bugs in {len(modules)} modules; {total.caught} caught by the fast tests, "
         f"{len(survivors)} survived, {total.equivalent} equivalent left out ({time.monotonic() - started:.0f} s, {args.jobs} at a time)"
     )
+    # The CPU the test runs used (they are this process's children): on a quiet machine with
+    # --jobs cores, the run takes about this divided by --jobs, whatever else ran meanwhile.
+    cpu = os.times().children_user + os.times().children_system
+    print(f"test runs used {cpu:.0f} CPU seconds (on a quiet machine: about {cpu / max(1, args.jobs) / 60:.1f} min with {args.jobs} cores)")
     return 1 if survivors else 0
 
 
