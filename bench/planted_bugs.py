@@ -477,7 +477,8 @@ class Job:
     line: str
     flipped: str
     tests: list[str]
-    patience: float = HANG_SECONDS
+    patience: float = HANG_SECONDS  # 0: set when it starts, from its baseline's time
+    baseline: str = ""  # the ``where`` of the run of its tests on the unchanged code
 
     @property
     def where(self) -> str:
@@ -520,6 +521,8 @@ def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str], sec
     while pending or running:
         while pending and free:
             slot, job = free.pop(), pending.pop()
+            if not job.patience:
+                job.patience = max(HANG_SECONDS, HANG_FACTOR * seconds.get(job.baseline, HANG_SECONDS)) if seconds is not None else HANG_SECONDS
             if job.module:
                 copies[slot].write(job.module, planted_text(originals[job.module], job))
             running[slot] = (job, Run(copies[slot].folder, job.tests, job.patience))
@@ -532,6 +535,8 @@ def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str], sec
             if seconds is not None:
                 seconds[job.where] = time.monotonic() - run.started
             print(f"[{len(verdicts)}/{len(jobs)}] {seen:<6} {job.where}", file=sys.stderr, flush=True)
+            if not job.module and seen != "passed":
+                print(f"  the fast tests {' '.join(job.tests)} fail on the unchanged code", file=sys.stderr, flush=True)
             if job.module:
                 copies[slot].write(job.module, originals[job.module])
             del running[slot]
@@ -573,19 +578,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{module} has no fast tests: name them in MODULE_TESTS")
                 return 2
             planned.append((module, tests, found))
-        # Each list of test files, once, on the unchanged code: it must pass, and its time sets the hang limit.
-        unchanged = {tuple(tests): Job("", 0, "", "", tests, HANG_SECONDS * 5) for _, tests, found in planned if found}
-        checked: dict[str, float] = {}
-        seen = run_jobs(list(unchanged.values()), copies, originals, checked)
-        for tests, job in unchanged.items():
-            if seen[job.where] != "passed":
-                print(f"the fast tests {' '.join(tests)} fail on the unchanged code: fix them first")
-                return 2
+        # Each list of test files runs once on the unchanged code, just before the first planted bug
+        # that uses it: it must pass, and its time sets the hang limit of the planted bugs after it.
+        unchanged: dict[tuple[str, ...], Job] = {}
         for module, tests, found in planned:
             tally = tallies[package_of(module)]
-            patience = max(HANG_SECONDS, HANG_FACTOR * checked.get(unchanged[tuple(tests)].where, 0.0)) if found else HANG_SECONDS
+            if found and tuple(tests) not in unchanged:
+                unchanged[tuple(tests)] = Job("", 0, "", "", tests, HANG_SECONDS * 5)
+                jobs.append(unchanged[tuple(tests)])
             for number, line, flipped in found:
-                job = Job(module, number, line, flipped, tests, patience)
+                job = Job(module, number, line, flipped, tests, 0.0)
+                job.baseline = unchanged[tuple(tests)].where
                 reason = EQUIVALENT.get((module, line.strip(), flipped.strip()))
                 if reason:
                     tally.equivalent += 1
@@ -595,7 +598,13 @@ def main(argv: list[str] | None = None) -> int:
                 jobs.append(job)
         spent: dict[str, float] = {}
         verdicts = run_jobs(jobs, copies, originals, spent)
+        broken = [job for job in unchanged.values() if verdicts[job.where] != "passed"]
+        for job in broken:
+            print(f"the fast tests {' '.join(job.tests)} fail on the unchanged code: fix them first")
+        jobs = [job for job in jobs if job.module]
         remove_tree(Path(scratch))
+    if broken:
+        return 2
     survivors = [job for job in jobs if verdicts[job.where] == "passed"]
     hung = [job for job in jobs if verdicts[job.where] == "hung"]
     for job in jobs:
