@@ -183,8 +183,9 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     **{module: SANDBOX_TESTS[module] for module in SANDBOX_TESTS},
 }
 
-# (module, the original line stripped, the planted line stripped) -> why no test can tell them apart.
-EQUIVALENT: dict[tuple[str, str, str], str] = {
+# (module, [the function it is in,] the original line stripped, the planted line stripped) -> why no
+# test can tell them apart. Name the function when the same line occurs in several.
+EQUIVALENT: dict[tuple[str, ...], str] = {
     (
         "grader/exporters/legacy_classroom.py",
         'return f"::notice title={workflow_property(title)}::{workflow_data(message)}"',
@@ -195,6 +196,14 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'return f"::notice title={workflow_property(title)}::{workflow_data(message)}"',
         'return f"::notice title={workflow_property(title)}::{str(message)}"',
     ): "the two messages are 'Points X/Y' and compact JSON of two integers: no %, CR or LF can occur",
+    (
+        "grader/sandbox/tree.py",
+        "empty_folder",
+        "if not DIR_FD:",
+        "if DIR_FD:",
+    ): "its by-path branch removes each top entry with remove_path, which walks by descriptor where "
+    "it can, so both branches remove the same entries, links and deep chains included (disk_usage's and "
+    "remove_path's own flips are caught: their by-path branches recurse)",
 }
 
 # Text-escaping functions: forgetting one of them is a planted bug.
@@ -319,6 +328,20 @@ def template_plants(source: str) -> list[tuple[int, str, str]]:
         for match in FILTER.finditer(line):
             found.append((number, line, line[: match.start()] + line[match.end() :]))
     return found
+
+
+def enclosing(source: str, number: int) -> str:
+    """The name of the innermost function (or class) that holds line ``number`` of ``source``, or "" (a template)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    holders = [
+        (node.lineno, node.name)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.lineno <= number <= (node.end_lineno or node.lineno)
+    ]
+    return max(holders)[1] if holders else ""
 
 
 def tests_for(module: str, copy: Path) -> list[str]:
@@ -589,7 +612,8 @@ def main(argv: list[str] | None = None) -> int:
             for number, line, flipped in found:
                 job = Job(module, number, line, flipped, tests, 0.0)
                 job.baseline = unchanged[tuple(tests)].where
-                reason = EQUIVALENT.get((module, line.strip(), flipped.strip()))
+                where = enclosing(original, number)
+                reason = EQUIVALENT.get((module, where, line.strip(), flipped.strip())) or EQUIVALENT.get((module, line.strip(), flipped.strip()))
                 if reason:
                     tally.equivalent += 1
                     equivalent.append(f"{job.where}  ({reason})")

@@ -385,3 +385,25 @@ def test_without_proc_only_root_can_set_ids(monkeypatch):
     assert not isolation._can_set_ids()
     monkeypatch.setattr(isolation.os, "geteuid", lambda: 0)
     assert isolation._can_set_ids()
+
+
+# -- folder trees off POSIX (walked by path) ----------------------------------------------------
+
+
+def test_without_dir_fd_the_walks_go_by_path_and_keep_what_they_must(tmp_path, monkeypatch):
+    from grader.sandbox import tree
+
+    monkeypatch.setattr(tree, "DIR_FD", False)
+    root = tmp_path / "state"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "big").write_bytes(b"x" * 5000)
+    (root / "mnist_dense.py").write_text("code")
+    (root / "left").write_text("x")
+    assert tree.disk_usage(root) >= 5000
+    tree.empty_folder(root, keep=("mnist_dense.py",))
+    assert sorted(p.name for p in root.iterdir()) == ["mnist_dense.py"]
+    tree.remove_path(root / "mnist_dense.py")
+    tree.remove_path(root / "absent")
+    (root / "deep" / "er").mkdir(parents=True)
+    tree.remove_path(root / "deep")
+    assert list(root.iterdir()) == []
