@@ -142,7 +142,7 @@ SANDBOX_TESTS: dict[str, tuple[str, ...]] = {
     "grader/sandbox/untrusted.py": ("tests/test_sandbox_planted.py", "tests/test_evidence_restore.py", "tests/test_isolation.py"),
     "grader/sandbox/wire.py": ("tests/test_wire.py", "tests/test_sandbox_planted.py"),
     "grader/observations.py": ("tests/test_sandbox_record.py", "tests/test_judge.py"),
-    "grader/judge.py": ("tests/test_sandbox_record.py", "tests/test_judge.py", "tests/test_isolation.py"),
+    "grader/judge.py": ("tests/test_sandbox_record.py", "tests/test_sandbox_planted.py", "tests/test_judge.py", "tests/test_isolation.py"),
     "grader/sandbox/answerer.py": ("tests/test_sandbox_answerer.py", "tests/test_answerer_boundary.py", "tests/test_limits.py"),
     "grader/sandbox/observer.py": ("tests/test_sandbox_observer.py", "tests/test_answerer_boundary.py", "tests/test_spec.py", "tests/test_judge.py"),
     "grader/sandbox/supervisor.py": (
@@ -204,6 +204,11 @@ EQUIVALENT: dict[tuple[str, ...], str] = {
     ): "its by-path branch removes each top entry with remove_path, which walks by descriptor where "
     "it can, so both branches remove the same entries, links and deep chains included (disk_usage's and "
     "remove_path's own flips are caught: their by-path branches recurse)",
+    (
+        "grader/sandbox/answerer.py",
+        'text = output.read(min(limit, end - offset)).decode("utf-8", errors="replace")',
+        'text = output.read(min(limit, end + offset)).decode("utf-8", errors="replace")',
+    ): "the read stops at the end of the file: min(limit, end + offset) reads the same end - offset bytes when fewer than limit remain, and limit bytes otherwise",
 }
 
 # Text-escaping functions: forgetting one of them is a planted bug.

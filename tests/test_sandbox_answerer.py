@@ -13,7 +13,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import sys
+import threading
+import time
 import types
 from pathlib import Path
 from typing import Any
@@ -60,6 +63,9 @@ class Model:
 
     def to_json(self) -> str:
         return json.dumps({"class_name": "Sequential"})
+
+    def __call__(self, x, training=False):
+        return np.zeros((len(x), 10), "float32")
 
 
 @pytest.fixture
@@ -252,6 +258,7 @@ def test_a_reply_carries_its_id_the_value_the_printed_text_and_what_was_replaced
     reply = sent[-1]
     assert reply["event"] == "reply" and reply["id"] == 4 and reply["ok"] and reply["error"] is None
     assert reply["printed"] == "hola\n" and reply["tampered"] == ["numpy.array_equal"]
+    assert 0 <= reply["seconds"] < 30
     assert reply["value"]["value"]["kind"] == "array"
     answerer.handle({"op": "call", "id": 5, "function": "absent", "limit": 5})
     assert sent[-1]["ok"] is False and sent[-1]["error"]["kind"] == "missing" and sent[-1]["printed"] == ""
@@ -391,3 +398,96 @@ def test_the_answerer_reads_its_plan_paths(answering):
     assert answerer.outbox == folder / "outbox" and answerer.inbox == folder / "inbox"
     assert isinstance(answerer.output, io.BufferedRandom)
     assert Path(answerer.plan["module"]).name == answerer_module.MODULE_FILE
+
+
+def test_a_history_fit_returned_but_train_model_did_not_return_is_not_from_fit(answering):
+    answerer, *_ = answering
+    answerer.objects["model"] = Model()
+
+    def train(model):
+        model.fit(np.zeros((2, 2)), None)
+        return History()
+
+    _student(answerer, train=train)
+    answer = answerer.op_call({"function": "train", "args": [{"ref": "model"}], "fit_on": "model", "keep": "returned"})
+    assert not answer["from_fit"] and answer["genuine"]  # a genuine training happened; the History returned is made up
+
+
+@pytest.fixture
+def described(monkeypatch):
+    """introspect.py needs the real Keras: a stand-in that says what it was asked to describe."""
+    import grader.sandbox
+
+    fake = types.ModuleType("grader.sandbox.introspect")
+    fake.describe_model = lambda value: {"described": "model"}
+    fake.describe_compile = lambda value: {"described": "compile"}
+    fake.describe_figure = lambda value: {"described": "figure"}
+    monkeypatch.setitem(sys.modules, "grader.sandbox.introspect", fake)
+    monkeypatch.setattr(grader.sandbox, "introspect", fake, raising=False)
+    return fake
+
+
+def test_a_held_object_is_described_as_asked(answering, described):
+    import pandas as pd
+
+    answerer, *_ = answering
+    answerer.objects.update(model=Model(), frame=pd.DataFrame({"loss": [1.0, "x"]}), value=3)
+    assert answerer.op_describe({"ref": "model", "as": "model"}) == {"described": "model", "output_on_batch": [1, 10]}
+    assert answerer.op_describe({"ref": "model", "as": "compile"}) == {"described": "compile"}
+    assert answerer.op_describe({"ref": "model", "as": "figure"}) == {"described": "figure"}
+    frame = answerer.op_describe({"ref": "frame", "as": "frame"})
+    assert frame["is_frame"] and frame["rows"] == 2 and frame["columns"]["loss"][0] == 1.0 and np.isnan(frame["columns"]["loss"][1])
+    assert answerer.op_describe({"ref": "value"}) == {"kind": "plain", "value": 3, "type": "int"}
+    assert answerer.op_describe({"ref": "value", "as": "frame"}) == {"is_frame": False, "type": "int"}
+
+
+def test_the_output_shape_is_only_asked_of_a_model(keras):
+    assert answerer_module._output_shape(Model()) == [1, 10]
+    assert answerer_module._output_shape(lambda x, training=False: np.zeros((1, 3))) is None
+
+
+def test_a_request_line_as_long_as_the_channel_allows_is_read_whole():
+    read, write = os.pipe()
+    head = '{"op": "a", "pad": "'
+    line = head + "x" * (answerer_module.MAX_LINE - len(head) - 3) + '"}\n'
+    assert len(line) == answerer_module.MAX_LINE
+    writer = threading.Thread(target=lambda: (os.write(write, line.encode()), os.close(write)))
+    writer.start()
+    requests = list(answerer_module._requests(read))
+    writer.join()
+    assert [r["op"] for r in requests] == ["a"]
+
+
+@pytest.fixture
+def portable_alarm(monkeypatch):
+    """The alarm as it works without SIGALRM (Windows): a thread that interrupts the main one."""
+    monkeypatch.setattr(answerer_module, "HAS_ALARM", False)
+    saved = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, saved)
+
+
+def test_the_portable_alarm_stops_cpu_work_at_its_limit_and_a_wait_at_its_wall(portable_alarm):
+    def spin():
+        while True:
+            pass
+
+    started = time.monotonic()
+    assert answerer_module._timed(spin, 0.2, 10.0)[1]["kind"] == "timeout"
+    assert time.monotonic() - started < 5
+
+    def wait():
+        while True:
+            time.sleep(0.01)  # no CPU: only the wall stops it
+
+    started = time.monotonic()
+    assert answerer_module._timed(wait, 0.3, 0.5)[1]["kind"] == "timeout"  # the wall is never below the CPU limit
+    assert time.monotonic() - started < 5
+
+
+def test_the_portable_alarm_lets_a_call_within_its_limits_finish(portable_alarm):
+    def short():
+        time.sleep(0.2)
+        return "done"
+
+    assert answerer_module._timed(short, 5.0, 5.0) == ("done", None)

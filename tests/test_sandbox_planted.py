@@ -19,6 +19,7 @@ import time
 import types
 from pathlib import Path
 
+import numpy as np
 import psutil
 import pytest
 
@@ -407,3 +408,65 @@ def test_without_dir_fd_the_walks_go_by_path_and_keep_what_they_must(tmp_path, m
     (root / "deep" / "er").mkdir(parents=True)
     tree.remove_path(root / "deep")
     assert list(root.iterdir()) == []
+
+
+# -- the wire ---------------------------------------------------------------------------------
+
+
+def test_an_npy_file_of_format_2_is_read_and_of_format_3_refused(tmp_path):
+    from grader.sandbox import wire
+
+    array = np.arange(6, dtype="int32").reshape(2, 3)
+    ref = {"kind": "array", "file": "a.npy", "dtype": "int32", "shape": [2, 3]}
+    for version in ((2, 0), (3, 0)):
+        with open(tmp_path / "a.npy", "wb") as handle:
+            np.lib.format.write_array(handle, array, version=version)
+        if version == (2, 0):
+            assert wire.read_array(tmp_path, ref).tolist() == array.tolist()
+        else:
+            with pytest.raises(wire.WireError):
+                wire.read_array(tmp_path, ref)
+
+
+def test_nested_dicts_are_bounded_like_nested_lists():
+    from grader.sandbox import wire
+
+    deep: dict = {}
+    inner = deep
+    for _ in range(wire.MAX_DEPTH + 2):
+        inner["k"] = {}
+        inner = inner["k"]
+    with pytest.raises(wire.WireError):
+        wire.check_value(deep)
+
+
+# -- the judge's import path --------------------------------------------------------------------
+
+
+def test_the_checks_import_only_from_the_installation_and_its_zip(tmp_path):
+    from grader.judge import judge_path
+
+    base = Path(sys.base_prefix).resolve()
+    stdlib_zip = str(base / "lib" / "python3-stdlib.zip")
+    kept = judge_path(["", str(tmp_path), str(tmp_path / "x.zip"), stdlib_zip, str(base / "lib" / "notes.txt")])
+    assert kept == [stdlib_zip]
+
+
+def test_the_judge_reads_mnist_only_when_no_test_set_is_given(tmp_path, monkeypatch):
+    from grader import judge as judge_module
+    from grader import observations
+    from grader.config import load_config
+    from grader.sandbox.supervisor import SandboxRun
+
+    read = []
+    x, y = np.zeros((2, 28, 28), "uint8"), np.zeros(2, "uint8")
+    monkeypatch.setattr(judge_module.data, "read_npz", lambda path: read.append(path) or ((x, y), (x, y)))
+    monkeypatch.setattr(judge_module, "_run_checks", lambda plugin, workdir: {"seen": (plugin.context.x_test is x)})
+    run = SandboxRun({}, set(), tmp_path, 1.0, 1, tmp_path / "out.txt")
+    quick = observations.Observations(run, tmp_path, mode="quick")
+    config = load_config()
+    result, report = judge_module.judge_report(quick, config, "es", (x, y), tmp_path)
+    assert read == [] and report == {"seen": True}
+    assert result.mode == "quick" and result.metrics["train_subset"] == config.quick.train_subset
+    result, _ = judge_module.judge_report(observations.Observations(run, tmp_path), config, "es", None, tmp_path)
+    assert len(read) == 1 and result.mode != "quick" and "train_subset" not in result.metrics
