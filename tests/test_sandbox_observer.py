@@ -12,6 +12,7 @@ answerer is driven by tests/test_observer.py (slow, TensorFlow).
 from __future__ import annotations
 
 import json
+import os
 import time
 import types
 from pathlib import Path
@@ -22,7 +23,9 @@ import pytest
 
 from grader import facts
 from grader.config import load_config
+from grader.sandbox import isolation as isolation_module
 from grader.sandbox import observer as observer_module
+from grader.sandbox import supervisor as supervisor_module
 from grader.sandbox import wire
 from grader.sandbox.observer import AnswererDied, Observer, StepFailed
 from grader.sandbox.protocol import StepStatus
@@ -990,3 +993,109 @@ def test_a_step_clears_what_nobody_read_from_the_outbox(observed):
     (observer.outbox / "a9.npy").write_bytes(b"x")
     observer.step("evaluate_model", lambda: facts.EvaluateFacts(type="list"), None)
     assert list(observer.outbox.iterdir()) == []
+
+
+# -- starting and stopping answerers ----------------------------------------------------------------
+
+
+@pytest.fixture
+def starting(tmp_path, monkeypatch):
+    """An observer whose _spawn makes a fake process and whose watch plays the answerer's start."""
+    observer = Observer(load_config(), _module(tmp_path), tiny_dataset(tmp_path), tmp_path / "sandbox", threads=1)
+    spawned, watched, stopped = [], [], []
+    start = {"ready": True, "death": None}
+
+    def spawn(module, plan, stdin=None):
+        spawned.append((module, plan))
+        stream = types.SimpleNamespace(close=lambda: None)
+        return types.SimpleNamespace(pid=-1, stdout=stream, stdin=stream)
+
+    def watch(process, lines, deadline):
+        watched.append(deadline - time.monotonic())
+        observer.ready, observer.death = start["ready"], start["death"]
+
+    monkeypatch.setattr(observer, "_spawn", spawn)
+    monkeypatch.setattr(observer, "_watch", watch)
+    monkeypatch.setattr(observer_module, "_lines", lambda stream: None)
+    monkeypatch.setattr(observer, "_stop", lambda process: stopped.append(process))
+    return observer, start, spawned, watched, stopped
+
+
+def test_an_answerer_is_started_with_a_plan_and_its_exchange_folders(starting):
+    observer, _, spawned, watched, stopped = starting
+    observer._start()
+    assert spawned == [("grader.sandbox.answerer", observer.paths.plan)] and observer.workers == 1
+    assert watched[0] <= observer.config.time_limit("import") + 60.0 and watched[0] > observer.config.time_limit("import")
+    assert observer.outbox == observer.state_dir / "outbox" and observer.inbox == observer.state_dir / "inbox" and not stopped
+
+
+def test_an_answerer_that_never_gets_ready_is_a_grading_error_first_and_a_crash_later(starting):
+    observer, start, _, _, stopped = starting
+    start["ready"] = False
+    with pytest.raises(supervisor_module.SandboxError):
+        observer._start()
+    assert len(stopped) == 1
+    with pytest.raises(StepFailed) as failed:
+        observer._start()
+    assert failed.value.status == StepStatus.CRASHED and observer.workers == 2
+    start.update(ready=True, death=AnswererDied(StepStatus.MEMORY))
+    with pytest.raises(AnswererDied) as died:
+        observer._start()
+    assert died.value.status == StepStatus.MEMORY and observer.death is None
+
+
+def test_a_restarted_answerer_starts_from_the_graders_own_files_and_restarts_are_bounded(starting):
+    observer, *_ = starting
+    put_back = []
+    observer.between_workers = lambda: put_back.append(True) or ["grader/config.toml"]
+    observer._start()
+    assert put_back == []  # the first answerer starts from the files as they are
+    observer._start()
+    assert put_back == [True] and observer.restored == {"grader/config.toml"}
+    observer.workers = supervisor_module.MAX_WORKERS
+    with pytest.raises(StepFailed) as failed:
+        observer._start()
+    assert failed.value.status == StepStatus.CRASHED and failed.value.error == {"type": "TooManyRestarts"}
+
+
+def test_stopping_an_answerer_closes_its_streams_and_cgroup(starting):
+    observer, _, _, _, stopped = starting
+    observer._stop_answerer()
+    assert stopped == []  # none to stop
+    closed = []
+    stream = types.SimpleNamespace(close=lambda: closed.append(True))
+    observer.process = types.SimpleNamespace(pid=-1, stdout=stream, stdin=stream)
+    observer.cgroup = types.SimpleNamespace(remove=lambda: closed.append("cgroup"))
+    observer._stop_answerer()
+    assert len(stopped) == 1 and closed == [True, True, "cgroup"] and observer.process is None
+    assert observer.outbox == observer.state_dir / "outbox"  # host folders stay named at the process level
+
+
+def test_the_exchange_descriptors_are_closed_at_namespaces(starting, monkeypatch):
+    observer, *_ = starting
+    monkeypatch.setattr(observer, "isolation", isolation_module.Isolation("namespaces"))
+    observer.outbox, observer.inbox = os.open(observer.state_dir, os.O_RDONLY), os.open(observer.state_dir, os.O_RDONLY)
+    fds = (observer.outbox, observer.inbox)
+    observer._close_exchange()
+    assert observer.outbox is None and observer.inbox is None
+    for fd in fds:
+        with pytest.raises(OSError):
+            os.fstat(fd)
+
+
+def test_a_call_with_its_own_limit_is_counted_against_that_limit(asking):
+    observer, replies, *_ = asking
+    seen = []
+    replies.append({"ok": True})
+    original = observer._watch
+
+    def watch(process, lines, deadline):
+        seen.append(observer.clock.limit)
+        original(process, lines, deadline)
+
+    observer._watch = watch
+    observer.answer("import", mode="empty", limit=7.0)
+    assert seen[0].cpu == pytest.approx(observer.clock.used() + 7.0, abs=1.0) and seen[0] != observer.step_limit
+    replies.append({"ok": True})
+    observer.answer("call", function="normalize")
+    assert seen[1] == observer.step_limit  # a student's call counts against its step
