@@ -1099,3 +1099,43 @@ def test_a_call_with_its_own_limit_is_counted_against_that_limit(asking):
     replies.append({"ok": True})
     observer.answer("call", function="normalize")
     assert seen[1] == observer.step_limit  # a student's call counts against its step
+
+
+def test_a_steps_budget_and_time_left(observed, monkeypatch):
+    observer, _ = observed
+    observer._budget("normalize")
+    assert observer.step_deadline - time.monotonic() == pytest.approx(observer.step_limit.wall, abs=1.0)  # the wall, no grace
+    monkeypatch.setattr(observer.clock, "used", lambda: 5.0)
+    assert observer.remaining() == pytest.approx(observer.step_limit.cpu - 5.0)
+
+
+def test_a_steps_seconds_are_its_own(observed):
+    observer, _ = observed
+    observer.step("evaluate_model", lambda: facts.EvaluateFacts(type="list"), None)
+    assert 0 <= observer.outcomes["evaluate_model"].seconds < 30
+
+
+def test_a_replaced_function_while_re_creating_names_what_was_replaced(observed):
+    observer, _ = observed
+    observer.outcomes["normalize"] = supervisor_module.StepOutcome("normalize", StepStatus.OK, tampered=["a"])
+
+    def tampering():
+        observer.call_tampered.append("keras.Model.fit")
+
+    observer.phase("normalize", "restore", tampering)
+    outcome = observer.outcomes["normalize"]
+    assert outcome.tampered == ["a", "keras.Model.fit"] and outcome.error == {"names": ["a", "keras.Model.fit"]}
+
+
+def test_a_failure_while_re_creating_a_step_that_worked_is_held_against_it(observed, monkeypatch):
+    observer, _ = observed
+    fallbacks = []
+    monkeypatch.setattr(observer, "_restores", lambda: {"normalize": lambda dead=False: fallbacks.append(dead)})
+    observer.step("normalize", lambda: None, None)
+
+    def failing():
+        raise StepFailed(StepStatus.ERROR, {"type": "ValueError"})
+
+    observer.phase("normalize", "restore", failing)
+    assert observer.outcomes["normalize"].status == "error" and observer.outcomes["normalize"].error == {"type": "ValueError"}
+    assert fallbacks == [True]
