@@ -1139,3 +1139,16 @@ def test_a_failure_while_re_creating_a_step_that_worked_is_held_against_it(obser
     observer.phase("normalize", "restore", failing)
     assert observer.outcomes["normalize"].status == "error" and observer.outcomes["normalize"].error == {"type": "ValueError"}
     assert fallbacks == [True]
+
+
+def test_a_restart_keeps_the_cpu_the_step_used_before_the_death(observed, monkeypatch):
+    observer, script = observed
+    monkeypatch.setattr(observer, "_start", lambda: None)
+    monkeypatch.setattr(observer, "_resend", lambda: None)
+    observer.current_step = "history"
+    observer._budget("history")
+    monkeypatch.setattr(observer.clock, "used", lambda: 3.0)
+    observer._revive()
+    # The step goes on with 3 CPU seconds already spent: its count starts 3 s earlier.
+    assert observer.clock.started_cpu == pytest.approx(observer.clock.cpu.sample(observer.clock.processes()) - 3.0, abs=0.5)
+    assert observer.clock.limit == observer.step_limit
