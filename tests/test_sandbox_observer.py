@@ -318,7 +318,7 @@ def test_a_correct_normalize_is_kept_and_its_facts_say_so(observed):
     assert result.is_float and result.input_unchanged and result.dtype == "float32"
     assert result.min == pytest.approx(observer.x_train.min() / 255) and result.max == pytest.approx(observer.x_train.max() / 255)
     assert result.max_error < 1e-6 and result.shape is None
-    assert "normalize" not in observer.replaced and observer.x_train_file.is_file()
+    assert "normalize" not in observer.replaced and observer.x_train_file.is_file() and not result.shares_input
     assert observer.x_test_n.shape == observer.x_test.shape and observer.standin_x.dtype == np.float32
 
 
@@ -1154,3 +1154,68 @@ def test_a_restart_keeps_the_cpu_the_step_used_before_the_death(observed, monkey
     # The step goes on with 3 CPU seconds already spent: its count starts 3 s earlier.
     assert observer.clock.started_cpu == pytest.approx(observer.clock.cpu.sample(observer.clock.processes()) - 3.0, abs=0.5)
     assert observer.clock.limit == observer.step_limit
+
+
+def test_a_salvage_that_fails_and_an_import_that_killed_the_answerer(observed, monkeypatch):
+    observer, script = observed
+    started, events = [], []
+    observer.progress = events.append
+
+    def start():
+        started.append(True)
+        observer.process = types.SimpleNamespace(pid=-1)
+
+    monkeypatch.setattr(observer, "_start", start)
+
+    def dying_import(request):
+        if request["mode"] == "import":
+            observer.process = None  # the answerer died importing the module
+            raise AnswererDied(StepStatus.EXITED, {"code": 1})
+        return {"ok": False, "error": {"kind": "error", "type": "SyntaxError"}} if request["mode"] == "salvage" else {"ok": True}
+
+    script.replies[("import", None)] = dying_import
+    observer._import()
+    assert started == [True] and {"event": "restart", "step": "import", "cause": "exited"} in events
+    assert observer.outcomes["import"].status == "exited" and observer.outcomes["import-salvage"].status == "error"
+    assert 0 <= observer.outcomes["import-salvage"].seconds < 30 and observer.module_mode == "empty"
+    script.replies[("import", None)] = lambda request: {"ok": False, "error": {"kind": "error"}} if request["mode"] == "import" else {"ok": True}
+    observer._import()
+    assert started == [True]  # the answerer lived: no restart
+
+
+def test_a_normalize_that_returns_its_input_shares_it(observed):
+    observer, script = observed
+    _normalizing(script, observer)
+    base = script.replies[("call", "normalize")]
+    script.replies[("call", "normalize")] = lambda request: {**base(request), "value": {**base(request)["value"], "shares": True}}
+    assert observer.normalize().shares_input
+    script.replies[("call", "normalize")] = base
+    assert not observer.normalize().shares_input
+
+
+def test_clean_keras_is_imported_once(observed):
+    observer, _ = observed
+    observer.keras = sentinel = object()
+    assert observer._clean_keras() is sentinel
+
+
+def test_compile_model_is_probed_with_sgd_on_another_model(observed):
+    observer, script = observed
+    script.replies[("call", "compile_model")] = returned({"kind": "model"}, same=True)
+    script.replies[("describe", "model")] = _compiled()
+    script.replies[("describe", "other")] = {"is_model": True, **_compiled(optimizer="SGD")}
+    observer.model_source = "student"
+    observer.compile_model()
+    other = [r for op, r in script.requests if r.get("keep") == "other"]
+    assert [r.get("function") or r.get("kind") for r in other] == ["build_model"]  # the student's own model again
+    script.requests.clear()
+    script.replies[("describe", "other")] = {"is_model": False}
+    observer.compile_model()
+    other = [r for op, r in script.requests if r.get("keep") == "other"]
+    assert [r.get("function") or r.get("kind") for r in other] == ["build_model", "model"]  # not a model: the stand-in's
+    script.requests.clear()
+    observer.model_source = "standin"
+    observer.compile_model()
+    other = [r for op, r in script.requests if r.get("keep") == "other"]
+    assert [r.get("function") or r.get("kind") for r in other] == ["model"]
+    assert {"function": "compile_model", "args": [{"ref": "other"}, {"value": "sgd"}], "send": False} in script.ops("call")
