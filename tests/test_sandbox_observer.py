@@ -11,8 +11,10 @@ answerer is driven by tests/test_observer.py (slow, TensorFlow).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import time
 import types
 from pathlib import Path
@@ -1219,3 +1221,118 @@ def test_compile_model_is_probed_with_sgd_on_another_model(observed):
     other = [r for op, r in script.requests if r.get("keep") == "other"]
     assert [r.get("function") or r.get("kind") for r in other] == ["model"]
     assert {"function": "compile_model", "args": [{"ref": "other"}, {"value": "sgd"}], "send": False} in script.ops("call")
+
+
+def test_the_epochs_probe_compiles_with_the_students_compile_unless_it_was_replaced(observed):
+    observer, script = observed
+    one = {"kind": "history", "history": {"loss": [1.0]}, "epoch": [0], "params": {}}
+    script.replies[("call", "train_model")] = returned(one)
+    script.replies[("describe", "probe_model")] = _compiled()
+    observer._epochs_probe()
+    assert [r["function"] for r in script.ops("call")] == ["compile_model", "train_model"] and script.ops("compile") == []
+    script.requests.clear()
+    script.replies[("describe", "probe_model")] = _compiled(compiled=False)
+    observer._epochs_probe()
+    assert script.ops("compile") == [{"ref": "probe_model", "settings": observer_module.REFERENCE_COMPILE}]
+    script.requests.clear()
+    observer.replaced.add("compile_model")
+    observer._epochs_probe()
+    assert [r["function"] for r in script.ops("call")] == ["train_model"] and len(script.ops("compile")) == 1
+
+
+class FakeModel:
+    def __init__(self, weights: list[np.ndarray]) -> None:
+        self.weights = weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        return self.weights
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        self.weights = [np.asarray(w) for w in weights]
+
+    def to_json(self) -> str:
+        return '{"class_name": "Sequential", "built": "here"}'
+
+
+@pytest.fixture
+def clean_keras(observed, monkeypatch):
+    """The observer's clean Keras and the stand-ins, as stand-ins: which model gets which training."""
+    observer, script = observed
+    made = {"from_json": [], "built": [], "trained": []}
+    keras = types.SimpleNamespace(
+        models=types.SimpleNamespace(model_from_json=lambda text: made["from_json"].append(text) or FakeModel([np.zeros((784, 10)), np.zeros(10)])),
+        utils=types.SimpleNamespace(set_random_seed=lambda seed: None),
+    )
+    observer.keras = keras
+
+    def history(name):
+        def train(model, x, y):
+            made["trained"].append((name, model, len(x)))
+            return types.SimpleNamespace(history={"loss": [1.0]}, epoch=[0], params={"epochs": 1})
+
+        return train
+
+    fallbacks = types.ModuleType("grader.sandbox.fallbacks")
+    fallbacks.build_model = lambda: made["built"].append(True) or FakeModel([np.ones((784, 10)), np.ones(10)])
+    fallbacks.compile_model = lambda model: model
+    fallbacks.train_model = history("standin")
+    fallbacks.train_model_as_reference = history("reference")
+    import grader.sandbox
+
+    monkeypatch.setitem(sys.modules, "grader.sandbox.fallbacks", fallbacks)
+    monkeypatch.setattr(grader.sandbox, "fallbacks", fallbacks, raising=False)
+    monkeypatch.setattr(observer, "_log_stderr", contextlib.nullcontext)
+    observer.x_train_file = observer.private / "x_train_n.npy"
+    np.save(observer.x_train_file, np.zeros((N_TRAIN, 28, 28), "float32"))
+    observer.standin_x = np.zeros((5, 28, 28), "float32")
+    return observer, script, made
+
+
+def _architecture(script: Script, architecture: str | None, weight: float = 0.0):
+    def weights(request):
+        refs = [script.array(np.full((784, 10), weight, "float32")), script.array(np.zeros(10, "float32"))]
+        return script.value({"weights": refs, **({"architecture": architecture} if architecture else {})})
+
+    script.replies[("weights", None)] = weights
+
+
+def test_the_students_own_model_gets_the_reference_training(clean_keras):
+    observer, script, made = clean_keras
+    observer.model_source = "student"
+    dense = {"class_name": "Dense", "module": "keras.layers", "config": {"activation": "softmax"}}
+    _architecture(script, _sequential(dense))
+    observer._fallback_training()
+    assert made["from_json"] and not made["built"] and made["trained"][0][0] == "reference" and made["trained"][0][2] == N_TRAIN
+    assert observer.grader_training == "student_model" and "train_model" in observer.replaced and "build_model" not in observer.replaced
+    assert script.ops("set_weights") and script.ops("load")[-1]["keep"] == "history" and observer.history["epoch"] == [0]
+
+
+def test_a_model_clean_keras_must_not_rebuild_gets_the_stand_in(clean_keras):
+    observer, script, made = clean_keras
+    observer.model_source = "student"
+    _architecture(script, _sequential({"class_name": "Lambda", "module": "keras.layers", "config": {}}))
+    observer._fallback_training()
+    assert made["from_json"] == [] and made["built"] == [True] and made["trained"][0][0] == "standin"
+    assert observer.model_source == "standin" and {"build_model", "train_model"} <= observer.replaced and observer.grader_training == "standin"
+
+
+def test_a_stand_in_model_is_rebuilt_from_its_own_architecture(clean_keras):
+    observer, script, made = clean_keras
+    observer.model_source = "standin"
+    observer.standin = {"architecture": '{"class_name": "Sequential"}', "weights": observer._save_weights([np.zeros(1)], "standin.npz")}
+    _architecture(script, None)
+    observer._fallback_training()
+    assert made["from_json"] == ['{"class_name": "Sequential"}'] and not made["built"] and made["trained"][0][0] == "standin"
+
+
+def test_weights_that_are_not_finite_are_drawn_again_before_the_graders_training(clean_keras):
+    observer, script, made = clean_keras
+    observer.model_source = "student"
+    dense = {"class_name": "Dense", "module": "keras.layers", "config": {}}
+    _architecture(script, _sequential(dense), weight=np.nan)
+    observer._fallback_training()
+    trained = made["trained"][0][1]
+    assert observer_module._finite(trained.get_weights())
+    _architecture(script, _sequential(dense), weight=0.5)
+    observer._fallback_training()
+    assert float(made["trained"][1][1].get_weights()[0][0, 0]) == 0.5  # finite weights are kept as they are
