@@ -129,3 +129,19 @@ def test_the_workers_environment_is_the_graders_own_not_the_runners(tmp_path, mo
     env = _watched(tmp_path)._environment()
     assert "GITHUB_TOKEN" not in env and env["PATH"] == "/usr/bin" and env["PYTHONDONTWRITEBYTECODE"] == "1"
     assert env["HOME"].endswith("run")  # process level: its own working folder
+
+
+def test_a_worker_is_spawned_under_the_memory_limit_plus_what_its_tmpfs_may_hold(tmp_path, monkeypatch):
+    from grader.sandbox.isolation import Isolation
+
+    watched = _watched(tmp_path)
+    limits = []
+    monkeypatch.setattr(supervisor_module.MemoryCgroup, "create", staticmethod(lambda limit: limits.append(limit)))
+    monkeypatch.setattr(Isolation, "command", lambda self, argv, outside, package: argv)
+    monkeypatch.setattr(watched, "isolation", Isolation("namespaces", tmpfs_mb=10, storage_mb=100))
+    watched.paths.plan.write_text('{"plan": 1}')
+    process = watched._spawn("json.tool", watched.paths.plan)
+    out, _ = process.communicate(timeout=30)
+    assert limits == [watched.config.grading.memory_limit_mb + 120] and watched.cgroup is None and watched.memory_wall == "rss"
+    assert b'"plan": 1' in out  # the command ran in the run folder with the plan's path
+    assert (watched.workdir / "worker.log").exists()
