@@ -138,7 +138,7 @@ SANDBOX_TESTS: dict[str, tuple[str, ...]] = {
     "grader/sandbox/processes.py": ("tests/test_sandbox_planted.py", "tests/test_isolation_user.py", "tests/test_isolation.py"),
     "grader/sandbox/protocol.py": ("tests/test_sandbox_record.py", "tests/test_protocol.py", "tests/test_sandbox_guards.py"),
     "grader/sandbox/student_module.py": ("tests/test_sandbox_planted.py", "tests/test_answerer_boundary.py"),
-    "grader/sandbox/tree.py": ("tests/test_tree.py", "tests/test_sandbox_watch.py"),
+    "grader/sandbox/tree.py": ("tests/test_tree.py", "tests/test_sandbox_planted.py", "tests/test_sandbox_watch.py"),
     "grader/sandbox/untrusted.py": ("tests/test_sandbox_planted.py", "tests/test_evidence_restore.py", "tests/test_isolation.py"),
     "grader/sandbox/wire.py": ("tests/test_wire.py", "tests/test_sandbox_planted.py"),
     "grader/observations.py": ("tests/test_sandbox_record.py", "tests/test_judge.py"),

@@ -490,4 +490,7 @@ def test_the_portable_alarm_lets_a_call_within_its_limits_finish(portable_alarm)
         time.sleep(0.2)
         return "done"
 
-    assert answerer_module._timed(short, 5.0, 5.0) == ("done", None)
+    spent = time.process_time()
+    while time.process_time() - spent < 0.6:
+        pass  # the process has used CPU before the call: only the call's own counts
+    assert answerer_module._timed(short, 1.0, 5.0) == ("done", None)
