@@ -145,3 +145,14 @@ def test_a_worker_is_spawned_under_the_memory_limit_plus_what_its_tmpfs_may_hold
     assert limits == [watched.config.grading.memory_limit_mb + 120] and watched.cgroup is None and watched.memory_wall == "rss"
     assert b'"plan": 1' in out  # the command ran in the run folder with the plan's path
     assert (watched.workdir / "worker.log").exists()
+
+
+def test_without_a_deadline_the_watch_allows_the_start_up(tmp_path):
+    watched = _watched(tmp_path)
+    process = subprocess.Popen([sys.executable, "-c", 'import time; time.sleep(0.5); print(\'{"event": "ready"}\', flush=True)'], stdout=subprocess.PIPE)
+    try:
+        watched._watch(process, supervisor_module._lines(process.stdout))
+    finally:
+        watched._stop(process)
+        process.stdout.close()
+    assert watched.finished and watched.deaths == []
