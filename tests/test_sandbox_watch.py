@@ -72,8 +72,9 @@ def _run(watched: Watched, code: str, deadline: float = 20.0) -> subprocess.Pope
 
 def test_an_answer_ends_the_wait_and_the_process_lives_on(tmp_path):
     watched = _watched(tmp_path)
-    _run(watched, 'import time; print(\'{"event": "ready"}\', flush=True); time.sleep(30)')
+    process = _run(watched, 'import time; print(\'{"event": "ready"}\', flush=True); time.sleep(30)')
     assert watched.finished and watched.deaths == [] and watched.events == [{"event": "ready"}]
+    assert process.pid in watched.protected  # alive at its first line: the answerer, spared by the stray kill
 
 
 def test_a_line_that_is_not_an_event_reaches_the_handler_as_malformed(tmp_path):
