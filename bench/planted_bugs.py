@@ -215,8 +215,21 @@ EQUIVALENT: dict[tuple[str, ...], str] = {
 UNREACHABLE: dict[tuple[str, str], str] = {
     **{
         ("grader/sandbox/supervisor.py", function): "Supervisor.run and what only it calls: a grading runs Observer.run "
-        "instead, and Supervisor.run would start grader.sandbox.worker, which no longer exists (dead code, being removed)"
-        for function in ("run", "_run_worker", "_plan", "_restore_evidence")
+        "instead (which overrides _handle and _died too), and Supervisor.run would start grader.sandbox.worker, which no "
+        "longer exists (dead code, being removed)"
+        for function in (
+            "run",
+            "_run_worker",
+            "_plan",
+            "_restore_evidence",
+            "_handle",
+            "_record",
+            "_died",
+            "_forged",
+            "_secure_evidence",
+            "_phase_of",
+            "_after_training",
+        )
     },
 }
 
