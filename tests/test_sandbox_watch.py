@@ -157,3 +157,11 @@ def test_without_a_deadline_the_watch_allows_the_start_up(tmp_path):
         watched._stop(process)
         process.stdout.close()
     assert watched.finished and watched.deaths == []
+
+
+def test_a_channel_line_as_long_as_allowed_arrives_whole():
+    import io
+
+    line = b"x" * (supervisor_module.MAX_LINE - 1) + b"\n"
+    lines = supervisor_module._lines(io.BytesIO(line + b"{}\n"))
+    assert lines.get(timeout=10) == line and lines.get(timeout=10) == b"{}\n" and lines.get(timeout=10) is None
