@@ -15,7 +15,9 @@ Planted bugs, one at a time, each in a scratch copy of the repository:
   forgotten.
 
 The fast tests of that module (``-m "not slow and not browser"``: no training, no Chromium) then run on
-the copy. A planted bug that no test fails "survives". A planted bug that
+the copy, with ``-x`` (the first failure is enough). Each run is forked from this process, which
+imported pytest, NumPy, pandas, Matplotlib and Jinja2 once (never the grader, never TensorFlow), and
+``--jobs`` runs (default 2) go at a time, each in its own scratch copy. A planted bug that no test fails "survives". A planted bug that
 cannot change behaviour (an equivalent mutant) is listed in ``EQUIVALENT``
 with the reason and left out of the counts. Prints one line per survivor and
 a table per package; exits 1 if any survived.
@@ -32,16 +34,21 @@ list it in ``EQUIVALENT`` with the reason when no test could ever tell the
 difference. Keep a group's run under a few minutes: prefer an in-process
 test to one that starts ``python -m grader``.
 
-Not covered yet: ``grader/sandbox/`` (its supervisor and channel are being
-rewritten); add it as a group once the rewrite lands.
+The sandbox is three groups: ``sandbox`` (the mechanism and the data that
+crosses: channel, wire, isolation, limits, processes, tree, the observations
+record and the judge), ``sandbox-steps`` (the observer, the answerer, the
+supervisor) and ``sandbox-keras`` (guard.py and introspect.py, whose tests
+build Keras objects: each run imports TensorFlow).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,6 +90,32 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "grader/instructor/roster.py",
         "grader/templates/class_report.md.j2",
     ),
+    # The sandbox's mechanism and the data that crosses it, and the judging of its record.
+    "sandbox": (
+        "grader/sandbox/channel.py",
+        "grader/sandbox/isolation.py",
+        "grader/sandbox/limits.py",
+        "grader/sandbox/processes.py",
+        "grader/sandbox/protocol.py",
+        "grader/sandbox/student_module.py",
+        "grader/sandbox/tree.py",
+        "grader/sandbox/untrusted.py",
+        "grader/sandbox/wire.py",
+        "grader/observations.py",
+        "grader/judge.py",
+    ),
+    # The three processes' logic: the observer (decides), the answerer (answers), the supervisor (limits).
+    "sandbox-steps": (
+        "grader/sandbox/answerer.py",
+        "grader/sandbox/observer.py",
+        "grader/sandbox/supervisor.py",
+    ),
+    # The answerer's Keras side: the guard's snapshot of Keras and the descriptions of models and
+    # figures. Their tests build Keras objects: each run imports TensorFlow (5-10 s), so it is apart.
+    "sandbox-keras": (
+        "grader/sandbox/guard.py",
+        "grader/sandbox/introspect.py",
+    ),
 }
 
 # Fast tests of the checks (facts in, verdict out: no Keras, no sandbox).
@@ -96,10 +129,40 @@ CHECK_TESTS = (
 # test_release.py's grading of the released stubs starts the grader (about 25 s): it
 # tests the template, not the release command, so the bench leaves it to the suite.
 NO_STUB_GRADING = ("--deselect", "tests/test_release.py::test_released_stubs_score_zero")
+SANDBOX_TESTS: dict[str, tuple[str, ...]] = {
+    "grader/sandbox/channel.py": ("tests/test_sandbox_record.py", "tests/test_sandbox_binds.py", "tests/test_sandbox_guards.py"),
+    "grader/sandbox/guard.py": ("tests/test_sandbox_guards.py", "tests/test_sandbox_planted.py"),
+    "grader/sandbox/introspect.py": ("tests/test_sandbox_planted.py", "tests/test_sandbox_guards.py"),
+    "grader/sandbox/isolation.py": ("tests/test_sandbox_binds.py", "tests/test_sandbox_planted.py", "tests/test_isolation_user.py", "tests/test_isolation.py"),
+    "grader/sandbox/limits.py": ("tests/test_sandbox_planted.py", "tests/test_sandbox_watch.py", "tests/test_limits.py"),
+    "grader/sandbox/processes.py": ("tests/test_sandbox_planted.py", "tests/test_isolation_user.py", "tests/test_isolation.py"),
+    "grader/sandbox/protocol.py": ("tests/test_sandbox_record.py", "tests/test_protocol.py", "tests/test_sandbox_guards.py"),
+    "grader/sandbox/student_module.py": ("tests/test_sandbox_planted.py", "tests/test_answerer_boundary.py"),
+    "grader/sandbox/tree.py": ("tests/test_tree.py", "tests/test_sandbox_planted.py", "tests/test_sandbox_watch.py"),
+    "grader/sandbox/untrusted.py": ("tests/test_sandbox_planted.py", "tests/test_evidence_restore.py", "tests/test_isolation.py"),
+    "grader/sandbox/wire.py": ("tests/test_wire.py", "tests/test_sandbox_planted.py"),
+    "grader/observations.py": ("tests/test_sandbox_record.py", "tests/test_judge.py"),
+    "grader/judge.py": ("tests/test_sandbox_record.py", "tests/test_sandbox_planted.py", "tests/test_judge.py", "tests/test_isolation.py"),
+    "grader/sandbox/answerer.py": ("tests/test_sandbox_answerer.py", "tests/test_answerer_boundary.py", "tests/test_limits.py"),
+    "grader/sandbox/observer.py": ("tests/test_sandbox_observer.py", "tests/test_answerer_boundary.py", "tests/test_spec.py", "tests/test_judge.py"),
+    "grader/sandbox/supervisor.py": (
+        "tests/test_sandbox_planted.py",
+        "tests/test_sandbox_watch.py",
+        "tests/test_sandbox_observer.py",
+        "tests/test_sandbox_guards.py",
+        "tests/test_tree.py",
+        "tests/test_evidence_restore.py",
+        "tests/test_limits.py",
+        "tests/test_isolation.py",
+    ),
+}
 # A module's fast test files (and extra pytest arguments), fastest first.
 MODULE_TESTS: dict[str, tuple[str, ...]] = {
     **{module: CHECK_TESTS for module in GROUPS["checks"]},
-    "grader/config.py": ("tests/test_config_load.py",),
+    # The whole-points rounding (its importers include the workflow and Gradescope runs: minutes).
+    "grader/results.py": ("tests/test_answer_points.py", "tests/test_exporters.py", "tests/test_exporter_names.py"),
+    # test_judge.py: the observation settings a rejudged class keeps.
+    "grader/config.py": ("tests/test_config_load.py", "tests/test_judge.py"),
     # test_workflow.py also reads the legacy payload, but runs actionlint and the workflow scripts (about 15 s).
     # Moved into their platform packages; the tests still import them by their old names.
     "grader/platforms/classroom50/exporter.py": (
@@ -133,10 +196,14 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "grader/instructor/records.py": ("tests/test_class_tools.py", "tests/test_batch_guards.py", "tests/test_merge.py"),
     "grader/instructor/release.py": ("tests/test_leaks.py", "tests/test_release.py", *NO_STUB_GRADING),
     "grader/instructor/roster.py": ("tests/test_class_tools.py", "tests/test_batch_ref.py", "tests/test_batch_guards.py"),
+    # The sandbox: its fast tests only. test_observer.py and test_import_runtime.py start a real
+    # answerer with TensorFlow (10-50 s a run): the suite runs them, the bench does not.
+    **{module: SANDBOX_TESTS[module] for module in SANDBOX_TESTS},
 }
 
-# (module, the original line stripped, the planted line stripped) -> why no test can tell them apart.
-EQUIVALENT: dict[tuple[str, str, str], str] = {
+# (module, [the function it is in,] the original line stripped, the planted line stripped) -> why no
+# test can tell them apart. Name the function when the same line occurs in several.
+EQUIVALENT: dict[tuple[str, ...], str] = {
     (
         "grader/platforms/legacy_classroom/exporter.py",
         'return f"::notice title={workflow_property(title)}::{workflow_data(message)}"',
@@ -147,6 +214,41 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         'return f"::notice title={workflow_property(title)}::{workflow_data(message)}"',
         'return f"::notice title={workflow_property(title)}::{str(message)}"',
     ): "the two messages are 'Points X/Y' and compact JSON of two integers: no %, CR or LF can occur",
+    (
+        "grader/sandbox/tree.py",
+        "empty_folder",
+        "if not DIR_FD:",
+        "if DIR_FD:",
+    ): "its by-path branch removes each top entry with remove_path, which walks by descriptor where "
+    "it can, so both branches remove the same entries, links and deep chains included (disk_usage's and "
+    "remove_path's own flips are caught: their by-path branches recurse)",
+    (
+        "grader/sandbox/answerer.py",
+        'text = output.read(min(limit, end - offset)).decode("utf-8", errors="replace")',
+        'text = output.read(min(limit, end + offset)).decode("utf-8", errors="replace")',
+    ): "the read stops at the end of the file: min(limit, end + offset) reads the same end - offset bytes when fewer than limit remain, and limit bytes otherwise",
+}
+
+# (module, function) -> why no grading ever runs it: its planted bugs are left out like equivalent ones.
+UNREACHABLE: dict[tuple[str, str], str] = {
+    **{
+        ("grader/sandbox/supervisor.py", function): "Supervisor.run and what only it calls: a grading runs Observer.run "
+        "instead (which overrides _handle and _died too), and Supervisor.run would start grader.sandbox.worker, which no "
+        "longer exists (dead code, being removed)"
+        for function in (
+            "run",
+            "_run_worker",
+            "_plan",
+            "_restore_evidence",
+            "_handle",
+            "_record",
+            "_died",
+            "_forged",
+            "_secure_evidence",
+            "_phase_of",
+            "_after_training",
+        )
+    },
 }
 
 # Text-escaping functions: forgetting one of them is a planted bug.
@@ -273,6 +375,20 @@ def template_plants(source: str) -> list[tuple[int, str, str]]:
     return found
 
 
+def enclosing(source: str, number: int) -> str:
+    """The name of the innermost function (or class) that holds line ``number`` of ``source``, or "" (a template)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    holders = [
+        (node.lineno, node.name)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.lineno <= number <= (node.end_lineno or node.lineno)
+    ]
+    return max(holders)[1] if holders else ""
+
+
 def tests_for(module: str, copy: Path) -> list[str]:
     """The fast test files of ``module``, fastest first (a rough guess: the smaller file first)."""
     if module in MODULE_TESTS:
@@ -288,19 +404,125 @@ def tests_for(module: str, copy: Path) -> list[str]:
 
 
 # A planted bug that makes the fast tests hang (a loop that no longer ends) is
-# noticed too: the run is stopped after this long and counted as caught.
+# noticed too: the run is stopped after this long (or HANG_FACTOR times what the
+# unchanged code took, if longer: a busy machine is not a hang) and counted as caught.
 HANG_SECONDS = 60
+HANG_FACTOR = 4
+PYTEST_ARGS = ("-x", "-q", "-p", "no:cacheprovider", "-m", "not slow and not browser")
+# Imported once by the bench before it forks a test run: what every run would import again
+# (pytest itself, NumPy, Jinja2...). Never the grader (the planted bug must be imported fresh)
+# nor TensorFlow (a process with its threads cannot fork safely).
+PRELOAD = ("pytest", "numpy", "jinja2", "psutil", "tomllib", "markupsafe", "nbformat", "pydantic", "pandas", "matplotlib.pyplot", "pytest_jsonreport.plugin")
 
 
-def verdict(copy: Path, tests: list[str]) -> str:
-    """How the fast tests take ``copy``: "failed" or "hung" (the planted bug was noticed), or "passed"."""
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not slow and not browser", *tests]
+def _preload() -> None:
+    import importlib
+
+    os.environ.setdefault("MPLBACKEND", "Agg")  # as the grader's tests and workers use it
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+
+
+def _forked_pytest(copy: Path, tests: list[str], basetemp: Path) -> None:
+    """In a forked child: run the fast tests of ``copy`` in this process, exit with pytest's code."""
     try:
-        run = subprocess.run(command, cwd=copy, capture_output=True, text=True, timeout=HANG_SECONDS)
-    except subprocess.TimeoutExpired:
-        return "hung"
-    # 5: nothing collected (every test of the file is slow): nothing noticed the bug.
-    return "passed" if run.returncode in (0, 5) else "failed"
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.chdir(copy)
+        sys.path[:] = [str(copy)] + [p for p in sys.path if p and Path(p).resolve() not in (ROOT, ROOT / "bench")]
+        import pytest
+
+        code = int(pytest.main([*PYTEST_ARGS, f"--basetemp={basetemp}", *tests]))
+    except BaseException:  # noqa: BLE001 - whatever happened, the parent must get an exit code
+        code = 3
+    os._exit(code)
+
+
+class Run:
+    """One test run of a scratch copy: a forked child of this process (POSIX) or a subprocess."""
+
+    count = 0
+
+    def __init__(self, copy: Path, tests: list[str], patience: float = HANG_SECONDS) -> None:
+        self.started = time.monotonic()
+        self.patience = patience
+        # Each run's tmp_path folders in the scratch copy, never in the shared /tmp/pytest-of-<user>: a
+        # planted bug in tree.py leaves a chain of folders deeper than shutil.rmtree can remove, which
+        # would make every later pytest session of the machine fail at its clean-up.
+        Run.count += 1
+        self.basetemp = copy / ".planted-tmp" / f"run{Run.count}"
+        self.basetemp.parent.mkdir(exist_ok=True)
+        self.pid: int | None = None
+        self.process: subprocess.Popen | None = None
+        if FORK:
+            self.pid = os.fork()
+            if self.pid == 0:
+                _forked_pytest(copy, tests, self.basetemp)
+        else:
+            command = [sys.executable, "-m", "pytest", *PYTEST_ARGS, f"--basetemp={self.basetemp}", *tests]
+            self.process = subprocess.Popen(command, cwd=copy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def poll(self) -> str | None:
+        """None while it runs; then "failed" or "hung" (the planted bug was noticed), or "passed"."""
+        code: int | None
+        if self.pid is not None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            code = os.waitstatus_to_exitcode(status) if pid else None
+        else:
+            code = self.process.poll()
+        if code is None:
+            if time.monotonic() - self.started < self.patience:
+                return None
+            self.kill()
+            remove_tree(self.basetemp)
+            return "hung"
+        remove_tree(self.basetemp)
+        # 5: nothing collected (every test of the file is slow): nothing noticed the bug.
+        return "passed" if code in (0, 5) else "failed"
+
+    def kill(self) -> None:
+        if self.pid is not None:
+            _kill_tree(self.pid)
+            os.waitpid(self.pid, 0)
+        else:
+            _kill_tree(self.process.pid)
+            self.process.wait()
+
+
+def remove_tree(path: Path) -> None:
+    """Remove ``path`` whatever its depth (``rm -rf`` does not recurse in Python; shutil.rmtree does)."""
+    if not path.exists():
+        return
+    if shutil.which("rm"):
+        subprocess.run(["rm", "-rf", "--", str(path)], check=False)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _kill_tree(pid: int) -> None:
+    """The run and whatever its tests started (a grader subprocess), never anything else."""
+    try:
+        import psutil
+
+        family = psutil.Process(pid).children(recursive=True)
+    except Exception:  # noqa: BLE001 - psutil missing or the run already gone: kill the run alone
+        family = []
+    for process in family:
+        try:
+            process.kill()
+        except Exception:  # noqa: BLE001 - gone meanwhile
+            continue
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+FORK = hasattr(os, "fork")
 
 
 @dataclass
@@ -308,6 +530,7 @@ class Tally:
     planted: int = 0
     caught: int = 0
     equivalent: int = 0
+    seconds: float = 0.0  # test-run time spent on its planted bugs (runs overlap with --jobs)
 
 
 def package_of(module: str) -> str:
@@ -315,73 +538,172 @@ def package_of(module: str) -> str:
     return "/".join(parts[:2]) + "/" if len(parts) > 2 else module
 
 
+@dataclass
+class Job:
+    module: str
+    number: int
+    line: str
+    flipped: str
+    tests: list[str]
+    patience: float = HANG_SECONDS  # 0: set when it starts, from its baseline's time
+    baseline: str = ""  # the ``where`` of the run of its tests on the unchanged code
+
+    @property
+    def where(self) -> str:
+        if not self.module:
+            return f"unchanged code: {' '.join(self.tests)}"
+        return f"{self.module}:{self.number}: {self.line.strip()}  ->  {self.flipped.strip()}"
+
+
+class Copy:
+    """A scratch copy of the work tree, where one planted bug at a time is tested."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        # The whole work tree (the workflow tests read .github/, README.md...), without git and local runs.
+        shutil.copytree(ROOT, folder, ignore=shutil.ignore_patterns("__pycache__", ".venv*", ".git", "grading", ".pytest_cache", ".ruff_cache", ".planted-tmp"))
+        self.stamp = time.time()
+
+    def write(self, module: str, text: str) -> None:
+        """``module`` with ``text``, and a modification time no earlier write had: Python's cached
+        bytecode is checked by size and whole seconds, and a flipped ``==`` has the original's size."""
+        path = self.folder / module
+        path.write_text(text, encoding="utf-8")
+        self.stamp += 2
+        os.utime(path, (self.stamp, self.stamp))
+
+
+def planted_text(original: str, job: Job) -> str:
+    lines = original.splitlines(keepends=True)
+    lines[job.number - 1] = job.flipped + ("\n" if lines[job.number - 1].endswith("\n") else "")
+    return "".join(lines)
+
+
+def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str], seconds: dict[str, float] | None = None) -> dict[str, str]:
+    """Each job's verdict, ``len(copies)`` runs at a time (one per copy); a job without a
+    module runs its tests on the unchanged code. ``seconds`` gets how long each run took."""
+    verdicts: dict[str, str] = {}
+    pending = list(reversed(jobs))
+    running: dict[int, tuple[Job, Run]] = {}
+    free = list(range(len(copies)))
+    while pending or running:
+        while pending and free:
+            slot, job = free.pop(), pending.pop()
+            if not job.patience:
+                job.patience = max(HANG_SECONDS, HANG_FACTOR * seconds.get(job.baseline, HANG_SECONDS)) if seconds is not None else HANG_SECONDS
+            if job.module:
+                copies[slot].write(job.module, planted_text(originals[job.module], job))
+            running[slot] = (job, Run(copies[slot].folder, job.tests, job.patience))
+        time.sleep(0.02)
+        for slot, (job, run) in list(running.items()):
+            seen = run.poll()
+            if seen is None:
+                continue
+            verdicts[job.where] = seen
+            if seconds is not None:
+                seconds[job.where] = time.monotonic() - run.started
+            print(f"[{len(verdicts)}/{len(jobs)}] {seen:<6} {job.where}", file=sys.stderr, flush=True)
+            if not job.module and seen != "passed":
+                print(f"  the fast tests {' '.join(job.tests)} fail on the unchanged code", file=sys.stderr, flush=True)
+            if job.module:
+                copies[slot].write(job.module, originals[job.module])
+            del running[slot]
+            free.append(slot)
+    return verdicts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--group", action="append", choices=sorted(GROUPS), help="a group of modules (default: every group)")
     parser.add_argument("--module", action="append", help="a module (or template) to plant bugs in")
     parser.add_argument("--tests", action="append", help="the fast tests to run for every module (default: each module's own)")
+    parser.add_argument("--jobs", type=int, default=2, help="test runs at a time, each in its own scratch copy (default 2: the machine's cores)")
     args = parser.parse_args(argv)
     modules = list(args.module or [])
     for group in args.group or ([] if modules else list(GROUPS)):
         modules += GROUPS[group]
     started = time.monotonic()
+    if FORK:
+        _preload()
     tallies: dict[str, Tally] = {}
-    survivors, hung, equivalent = [], [], []
-    with tempfile.TemporaryDirectory(prefix="planted-") as scratch:
-        copy = Path(scratch) / "repo"
-        # The whole work tree (the workflow tests read .github/, README.md...), without git and local runs.
-        shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("__pycache__", ".venv*", ".git", "grading", ".pytest_cache", ".ruff_cache"))
-        checked: set[tuple[str, ...]] = set()
+    equivalent: list[str] = []
+    jobs: list[Job] = []
+    with tempfile.TemporaryDirectory(prefix="planted-", ignore_cleanup_errors=True) as scratch:
+        copies = [Copy(Path(scratch) / f"repo{i}") for i in range(max(1, args.jobs))]
+        copy = copies[0].folder
+        originals: dict[str, str] = {}
+        planned: list[tuple[str, list[str], list[tuple[int, str, str]]]] = []
         for module in modules:
             path = copy / module
             if not path.is_file():
                 print(f"skipped {module}: no such file")
                 continue
             tests = list(args.tests or tests_for(module, copy))
-            tally = tallies.setdefault(package_of(module), Tally())
-            original = path.read_text(encoding="utf-8")
+            tallies.setdefault(package_of(module), Tally())
+            original = originals[module] = path.read_text(encoding="utf-8")
             found = template_plants(original) if module.endswith(".j2") else plants(original)
-            if tuple(tests) not in checked and found:
-                if not tests or verdict(copy, tests) != "passed":
-                    print(f"the fast tests of {module} ({' '.join(tests) or 'none'}) fail on the unchanged code: fix them first")
-                    return 2
-                checked.add(tuple(tests))
-            lines = original.splitlines(keepends=True)
+            if found and not tests:
+                print(f"{module} has no fast tests: name them in MODULE_TESTS")
+                return 2
+            planned.append((module, tests, found))
+        # Each list of test files runs once on the unchanged code, just before the first planted bug
+        # that uses it: it must pass, and its time sets the hang limit of the planted bugs after it.
+        unchanged: dict[tuple[str, ...], Job] = {}
+        for module, tests, found in planned:
+            tally = tallies[package_of(module)]
+            if found and tuple(tests) not in unchanged:
+                unchanged[tuple(tests)] = Job("", 0, "", "", tests, HANG_SECONDS * 5)
+                jobs.append(unchanged[tuple(tests)])
             for number, line, flipped in found:
-                where = f"{module}:{number}: {line.strip()}  ->  {flipped.strip()}"
-                reason = EQUIVALENT.get((module, line.strip(), flipped.strip()))
+                job = Job(module, number, line, flipped, tests, 0.0)
+                job.baseline = unchanged[tuple(tests)].where
+                where = enclosing(original, number)
+                reason = (
+                    EQUIVALENT.get((module, where, line.strip(), flipped.strip()))
+                    or EQUIVALENT.get((module, line.strip(), flipped.strip()))
+                    or UNREACHABLE.get((module, where))
+                )
                 if reason:
                     tally.equivalent += 1
-                    equivalent.append(f"{where}  ({reason})")
+                    equivalent.append(f"{job.where}  ({reason})")
                     continue
                 tally.planted += 1
-                planted = lines.copy()
-                planted[number - 1] = flipped + ("\n" if lines[number - 1].endswith("\n") else "")
-                path.write_text("".join(planted), encoding="utf-8")
-                seen = verdict(copy, tests)
-                if seen == "passed":
-                    survivors.append(where)
-                    continue
-                tally.caught += 1
-                if seen == "hung":
-                    hung.append(where)
-            path.write_text(original, encoding="utf-8")
+                jobs.append(job)
+        spent: dict[str, float] = {}
+        verdicts = run_jobs(jobs, copies, originals, spent)
+        broken = [job for job in unchanged.values() if verdicts[job.where] != "passed"]
+        for job in broken:
+            print(f"the fast tests {' '.join(job.tests)} fail on the unchanged code: fix them first")
+        jobs = [job for job in jobs if job.module]
+        remove_tree(Path(scratch))
+    if broken:
+        return 2
+    survivors = [job for job in jobs if verdicts[job.where] == "passed"]
+    hung = [job for job in jobs if verdicts[job.where] == "hung"]
+    for job in jobs:
+        tallies[package_of(job.module)].seconds += spent[job.where]
+        if verdicts[job.where] != "passed":
+            tallies[package_of(job.module)].caught += 1
     for where in equivalent:
         print("equivalent", where)
-    for survivor in survivors:
-        print("survived", survivor)
-    for where in hung:
-        print(f"hung (tests stopped after {HANG_SECONDS} s, counted as caught)", where)
-    print(f"\n{'package':<22} {'planted':>7} {'caught':>6} {'rate':>6} {'equivalent':>10}")
+    for job in survivors:
+        print("survived", job.where)
+    for job in hung:
+        print(f"hung (tests stopped after {job.patience:.0f} s, counted as caught)", job.where)
+    print(f"\n{'package':<22} {'planted':>7} {'caught':>6} {'rate':>6} {'equivalent':>10} {'run s':>7}")
     total = Tally()
     for package, tally in tallies.items():
         rate = f"{100 * tally.caught / tally.planted:.0f} %" if tally.planted else "-"
-        print(f"{package:<22} {tally.planted:>7} {tally.caught:>6} {rate:>6} {tally.equivalent:>10}")
+        print(f"{package:<22} {tally.planted:>7} {tally.caught:>6} {rate:>6} {tally.equivalent:>10} {tally.seconds:>7.0f}")
         total.planted, total.caught, total.equivalent = total.planted + tally.planted, total.caught + tally.caught, total.equivalent + tally.equivalent
     print(
         f"planted {total.planted} bugs in {len(modules)} modules; {total.caught} caught by the fast tests, "
-        f"{len(survivors)} survived, {total.equivalent} equivalent left out ({time.monotonic() - started:.0f} s)"
+        f"{len(survivors)} survived, {total.equivalent} equivalent left out ({time.monotonic() - started:.0f} s, {args.jobs} at a time)"
     )
+    # The CPU the test runs used (they are this process's children): on a quiet machine with
+    # --jobs cores, the run takes about this divided by --jobs, whatever else ran meanwhile.
+    cpu = os.times().children_user + os.times().children_system
+    print(f"test runs used {cpu:.0f} CPU seconds (on a quiet machine: about {cpu / max(1, args.jobs) / 60:.1f} min with {args.jobs} cores)")
     return 1 if survivors else 0
 
 
