@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader import facts
+from grader import facts, reference
 from grader.config import load_config
 from grader.sandbox import isolation as isolation_module
+from grader.sandbox import link as link_module
 from grader.sandbox import observer as observer_module
 from grader.sandbox import supervisor as supervisor_module
 from grader.sandbox import wire
@@ -107,11 +108,11 @@ def pair(*items: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_an_exception_the_answerer_describes_becomes_a_bounded_typed_error():
-    info = observer_module.error_info({"type": "V" * 500, "message": "m" * 5000, "line": 12, "function": "f" * 300, "code": 3})
+    info = link_module.error_info({"type": "V" * 500, "message": "m" * 5000, "line": 12, "function": "f" * 300, "code": 3})
     assert (len(info.type), len(info.message), info.line, len(info.function), info.code) == (100, 400, 12, 100, 3)
-    forged = observer_module.error_info({"line": "12", "code": True, "function": 5})
+    forged = link_module.error_info({"line": "12", "code": True, "function": 5})
     assert (forged.line, forged.code, forged.function, forged.type) == (None, None, None, "?")
-    assert observer_module.error_info("not a dict").type == "?"
+    assert link_module.error_info("not a dict").type == "?"
 
 
 @pytest.mark.parametrize(
@@ -119,9 +120,9 @@ def test_an_exception_the_answerer_describes_becomes_a_bounded_typed_error():
     [("timeout", "timeout"), ("not_implemented", "not_implemented"), ("missing", "missing"), ("exited", "exited"), ("memory", "memory"), ("other", "error")],
 )
 def test_the_kind_of_exception_decides_the_status(kind, status):
-    failed = observer_module._failure({"ok": False, "error": {"kind": kind, "type": "X"}})
+    failed = link_module._failure({"ok": False, "error": {"kind": kind, "type": "X"}})
     assert failed.status == status and failed.error["type"] == "X"
-    assert observer_module._failure({"ok": False, "error": "forged"}).status == StepStatus.ERROR
+    assert link_module._failure({"ok": False, "error": "forged"}).status == StepStatus.ERROR
 
 
 def test_weights_digest_and_finiteness():
@@ -259,9 +260,9 @@ def test_training_progress_is_told_only_during_training(observed):
 
 def test_a_dead_answerer_is_held_against_the_call(observed):
     observer, _ = observed
-    observer._died(None, StepStatus.MEMORY, {"memory_mb": 9})
+    observer._died(StepStatus.MEMORY, {"memory_mb": 9})
     assert isinstance(observer.death, AnswererDied) and observer.death.status == StepStatus.MEMORY
-    observer._died(None, StepStatus.CRASHED, {})
+    observer._died(StepStatus.CRASHED, {})
     assert observer.death.error is None
 
 
@@ -378,7 +379,7 @@ def test_evaluate_facts_read_two_finite_numbers(observed):
     assert observer.evaluate_model().types is None
     compiled["loss"] = {"name": "mse"}
     observer.evaluate_model()
-    assert script.ops("compile")[-1]["settings"] == observer_module.REFERENCE_COMPILE
+    assert script.ops("compile")[-1]["settings"] == reference.compile_settings()
 
 
 def test_predict_facts_read_the_first_sample_and_a_wrong_one(observed):
@@ -479,7 +480,7 @@ def test_compile_facts_and_a_compile_that_did_not_compile_stands_in(observed):
     script.replies[("call", "compile_model")] = returned({"kind": "model"}, same=False)
     result = observer.compile_model()
     assert not result.returns_model and "compile_model" in observer.replaced and observer.compiled_by == "reference"
-    assert script.ops("compile")[-1] == {"ref": "model", "settings": observer_module.REFERENCE_COMPILE}
+    assert script.ops("compile")[-1] == {"ref": "model", "settings": reference.compile_settings()}
 
 
 def test_restore_compile_asks_the_student_again_unless_dead(observed):
@@ -748,7 +749,7 @@ def test_a_students_call_runs_within_its_steps_time_and_the_graders_get_a_minute
     assert sent["wall"] + supervisor_grace() - 1 < watched[-1] <= sent["wall"] + supervisor_grace() + 1  # killed a grace after the wall
     observer.answer("weights", ref="model")
     grader = observer.process.stdin.lines[-1]
-    assert grader["id"] == 2 and grader["limit"] >= observer_module.GRADER_REQUEST_SECONDS and grader["wall"] >= observer_module.GRADER_REQUEST_SECONDS
+    assert grader["id"] == 2 and grader["limit"] >= link_module.GRADER_REQUEST_SECONDS and grader["wall"] >= link_module.GRADER_REQUEST_SECONDS
     observer.answer("import", mode="empty", limit=30.0)
     own = observer.process.stdin.lines[-1]
     assert own["limit"] == 30.0 and own["wall"] == 30.0 * max(1.0, observer.config.grading.wall_factor)
@@ -756,7 +757,7 @@ def test_a_students_call_runs_within_its_steps_time_and_the_graders_get_a_minute
 
 
 def supervisor_grace() -> float:
-    return observer_module.GRACE_SECONDS
+    return link_module.GRACE_SECONDS
 
 
 def test_a_call_never_gets_less_than_a_tenth_of_a_second(asking):
@@ -859,7 +860,7 @@ def test_a_restart_re_sends_the_reference_compile_and_the_stand_in_when_the_stud
     observer.model_source, observer.compiled_by = "student", "reference"
     script.replies[("call", "build_model")] = {"ok": False, "error": {"kind": "error", "type": "ValueError"}}
     observer._resend()
-    assert loaded == [True] and script.ops("compile") == [{"ref": "model", "settings": observer_module.REFERENCE_COMPILE}]
+    assert loaded == [True] and script.ops("compile") == [{"ref": "model", "settings": reference.compile_settings()}]
     assert not [r for r in script.ops("call") if r.get("function") == "compile_model"]
     script.requests.clear()
     observer.model_source = None
@@ -1020,7 +1021,7 @@ def starting(tmp_path, monkeypatch):
 
     monkeypatch.setattr(observer, "_spawn", spawn)
     monkeypatch.setattr(observer, "_watch", watch)
-    monkeypatch.setattr(observer_module, "_lines", lambda stream: None)
+    monkeypatch.setattr(link_module, "_lines", lambda stream: None)
     monkeypatch.setattr(observer, "_stop", lambda process: stopped.append(process))
     return observer, start, spawned, watched, stopped
 
@@ -1233,7 +1234,7 @@ def test_the_epochs_probe_compiles_with_the_students_compile_unless_it_was_repla
     script.requests.clear()
     script.replies[("describe", "probe_model")] = _compiled(compiled=False)
     observer._epochs_probe()
-    assert script.ops("compile") == [{"ref": "probe_model", "settings": observer_module.REFERENCE_COMPILE}]
+    assert script.ops("compile") == [{"ref": "probe_model", "settings": reference.compile_settings()}]
     script.requests.clear()
     observer.replaced.add("compile_model")
     observer._epochs_probe()

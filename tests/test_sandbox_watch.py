@@ -42,7 +42,7 @@ class Watched(Supervisor):
             self.finished = True
         return deadline
 
-    def _died(self, phase, status, details):
+    def _died(self, status, details):
         self.deaths.append((status, details))
 
 
@@ -148,11 +148,11 @@ def test_a_worker_is_spawned_under_the_memory_limit_plus_what_its_tmpfs_may_hold
     assert (watched.workdir / "worker.log").exists()
 
 
-def test_without_a_deadline_the_watch_allows_the_start_up(tmp_path):
+def test_a_process_that_answers_before_its_deadline_is_not_stopped(tmp_path):
     watched = _watched(tmp_path)
     process = subprocess.Popen([sys.executable, "-c", 'import time; time.sleep(0.5); print(\'{"event": "ready"}\', flush=True)'], stdout=subprocess.PIPE)
     try:
-        watched._watch(process, supervisor_module._lines(process.stdout))
+        watched._watch(process, supervisor_module._lines(process.stdout), time.monotonic() + 20.0)
     finally:
         watched._stop(process)
         process.stdout.close()
