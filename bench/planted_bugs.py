@@ -231,24 +231,8 @@ EQUIVALENT: dict[tuple[str, ...], str] = {
 
 # (module, function) -> why no grading ever runs it: its planted bugs are left out like equivalent ones.
 UNREACHABLE: dict[tuple[str, str], str] = {
-    **{
-        ("grader/sandbox/supervisor.py", function): "Supervisor.run and what only it calls: a grading runs Observer.run "
-        "instead (which overrides _handle and _died too), and Supervisor.run would start grader.sandbox.worker, which no "
-        "longer exists (dead code, being removed)"
-        for function in (
-            "run",
-            "_run_worker",
-            "_plan",
-            "_restore_evidence",
-            "_handle",
-            "_record",
-            "_died",
-            "_forged",
-            "_secure_evidence",
-            "_phase_of",
-            "_after_training",
-        )
-    },
+    # Empty since the base Supervisor's old worker path (run, _run_worker, _handle, ...) was
+    # removed: a grading runs Observer's, and every function left is reached.
 }
 
 # Text-escaping functions: forgetting one of them is a planted bug.
