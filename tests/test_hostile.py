@@ -158,8 +158,9 @@ def graded(tmp_path_factory) -> Iterator[dict[str, Case]]:
         cases = dict(zip(order, pool.map(lambda n: _grade_case(base, n), order)))
     for name, case in sorted(cases.items()):  # shown with -s
         print(f"{name}: {case.graded.seconds:.1f} s, score {case.graded.score and case.graded.score['score']}")
-    normal = statistics.median(c.graded.seconds for n, c in cases.items() if not EXPECTED[n].get("timeouts"))
-    print(f"a grading that runs into no limit: {normal:.1f} s (median)")
+    plain = [c.graded.seconds for n, c in cases.items() if not EXPECTED[n].get("timeouts")]
+    normal = statistics.median(plain) if plain else 0.0  # HOSTILE_ONLY may pick only cases that hit a limit
+    print(f"a grading that runs into no limit: {normal:.1f} s (median of {len(plain)})")
     for case in cases.values():
         case.margin = max(MARGIN_SECONDS, MARGIN_GRADINGS * normal)
     yield cases

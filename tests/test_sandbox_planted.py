@@ -24,9 +24,9 @@ import psutil
 import pytest
 
 from grader.sandbox import isolation, limits, processes, student_module, untrusted
-from grader.sandbox import supervisor as supervisor_module
 from grader.sandbox.isolation import Isolation, Paths
 
+ROOT = Path(__file__).resolve().parents[1]
 POSIX = os.name == "posix"
 
 
@@ -96,18 +96,42 @@ def _sleep() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
 
 
+def _in_a_fresh_process(body: str) -> None:
+    """Run ``body`` in a Python process of its own: the kills it tests kill every other
+    child of the calling process, which in the test process are other tests' processes."""
+    prelude = (
+        "import subprocess, sys\n"
+        "import psutil\n"
+        "from grader.sandbox import processes\n"
+        "from grader.sandbox import supervisor as supervisor_module\n"
+        "def _sleep():\n"
+        "    return subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "def _alive(pid):\n"
+        "    try:\n"
+        "        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE\n"
+        "    except psutil.NoSuchProcess:\n"
+        "        return False\n"
+    )
+    done = subprocess.run([sys.executable, "-c", prelude + body], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.mark.skipif(not POSIX, reason="sleeping children are killed the same way elsewhere, but psutil's tree needs POSIX here")
 def test_a_steps_stray_processes_are_killed_and_the_answerer_spared():
-    answerer, stray = _sleep(), _sleep()
-    try:
-        killed = supervisor_module._kill_strays({answerer.pid})
-        assert killed >= 1
-        assert not _alive(stray.pid)  # killed and reaped
-        assert _alive(answerer.pid) and answerer.poll() is None  # the answerer lives on
-    finally:
-        answerer.kill()
-        stray.kill()
-        answerer.wait()
+    _in_a_fresh_process(
+        """
+answerer, stray = _sleep(), _sleep()
+try:
+    killed = supervisor_module._kill_strays({answerer.pid})
+    assert killed == 1, killed
+    assert not _alive(stray.pid)  # killed and reaped
+    assert _alive(answerer.pid) and answerer.poll() is None  # the answerer lives on
+finally:
+    answerer.kill()
+    stray.kill()
+    answerer.wait()
+"""
+    )
 
 
 @pytest.mark.skipif(not POSIX, reason="a shell with a background child")
@@ -146,10 +170,14 @@ def test_prctl_says_whether_the_kernel_accepted_it():
 
 @pytest.mark.skipif(not POSIX, reason="psutil's children")
 def test_kill_descendants_leaves_no_child():
-    child = _sleep()
-    processes.kill_descendants()
-    assert not _alive(child.pid)
-    assert psutil.Process().children() == []
+    _in_a_fresh_process(
+        """
+child = _sleep()
+processes.kill_descendants()
+assert not _alive(child.pid)
+assert psutil.Process().children() == []
+"""
+    )
 
 
 def test_kill_tree_of_a_process_that_is_gone_does_nothing():
