@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+from fresh_process import run_apart
 
 from grader.sandbox import processes
 
 pytestmark = pytest.mark.skipif(not processes.POSIX, reason="process trees as POSIX makes them")
 
-ROOT = Path(__file__).resolve().parents[1]
 # A child that starts a grandchild and then both sleep: a small tree.
 TREE = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); time.sleep(60)"
 
@@ -36,8 +32,7 @@ def _in_a_fresh_process(body: str) -> None:
         "        time.sleep(0.05)\n"
         "    return child\n"
     )
-    done = subprocess.run([sys.executable, "-c", prelude + body], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_apart(prelude, body)
 
 
 def test_kill_below_spares_the_kept_and_kills_the_rest_with_their_trees():

@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
+from fresh_process import run_apart
 
 from grader.sandbox import isolation, limits, processes, student_module, untrusted
 from grader.sandbox.isolation import Isolation, Paths
 
-ROOT = Path(__file__).resolve().parents[1]
 POSIX = os.name == "posix"
 
 
@@ -112,8 +112,7 @@ def _in_a_fresh_process(body: str) -> None:
         "    except psutil.NoSuchProcess:\n"
         "        return False\n"
     )
-    done = subprocess.run([sys.executable, "-c", prelude + body], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_apart(prelude, body)
 
 
 @pytest.mark.skipif(not POSIX, reason="sleeping children are killed the same way elsewhere, but psutil's tree needs POSIX here")
