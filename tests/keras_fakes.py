@@ -276,15 +276,19 @@ class History:
 # -- keras.config ------------------------------------------------------------------------------
 
 
+# Keras's defaults of the settings the guard resets.
+SETTINGS = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last", "dtype_policy": "float32"}
+
+
 class Config(types.ModuleType):
     """Keras's process-wide settings: getters and setters, as the guard reads and resets them."""
 
     def __init__(self) -> None:
         super().__init__("keras.config")
-        self.values = {"floatx": "float32", "epsilon": 1e-7, "image_data_format": "channels_last", "dtype_policy": "float32"}
-        for name in self.values:
-            setattr(self, name, lambda name=name: self.values[name])
-            setattr(self, f"set_{name}", lambda value, name=name: self.values.__setitem__(name, value))
+        self._values = dict(SETTINGS)
+        for name in SETTINGS:
+            setattr(self, name, lambda name=name: self._values[name])
+            setattr(self, f"set_{name}", lambda value, name=name: self._values.__setitem__(name, value))
 
 
 def _module(name: str, **members: Any) -> types.ModuleType:
