@@ -216,14 +216,6 @@ EQUIVALENT: dict[tuple[str, ...], str] = {
         'return f"::notice title={workflow_property(title)}::{str(message)}"',
     ): "the two messages are 'Points X/Y' and compact JSON of two integers: no %, CR or LF can occur",
     (
-        "grader/sandbox/tree.py",
-        "empty_folder",
-        "if not DIR_FD:",
-        "if DIR_FD:",
-    ): "its by-path branch removes each top entry with remove_path, which walks by descriptor where "
-    "it can, so both branches remove the same entries, links and deep chains included (disk_usage's and "
-    "remove_path's own flips are caught: their by-path branches recurse)",
-    (
         "grader/sandbox/answerer.py",
         'text = output.read(min(limit, end - offset)).decode("utf-8", errors="replace")',
         'text = output.read(min(limit, end + offset)).decode("utf-8", errors="replace")',
