@@ -194,10 +194,15 @@ def first_pass_then_an_orphan(*args, **kwargs):
         late.append(_sleep())
     return killed
 processes.kill_below = first_pass_then_an_orphan
-processes.kill_descendants()
-assert not _alive(first.pid)
-assert late and not _alive(late[0].pid), "the process that appeared during the first pass survived"
-assert psutil.Process().children() == []
+try:
+    processes.kill_descendants()
+    survivors = ["first" if p is first else "late" for p in (first, *late) if _alive(p.pid)]
+    children = psutil.Process().children()
+finally:
+    for p in (first, *late):  # a survivor holds this process's output pipes open: end the run now
+        p.kill()
+assert late and not survivors, f"{survivors} survived: the process that appeared during the first pass was not killed"
+assert children == []
 """
     )
 
