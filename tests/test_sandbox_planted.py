@@ -179,6 +179,34 @@ assert psutil.Process().children() == []
     )
 
 
+@pytest.mark.skipif(not POSIX, reason="psutil's children")
+def test_kill_descendants_also_kills_a_process_that_appears_during_its_first_pass():
+    # An orphan handed to the subreaper while the first pass kills its parent is a child only
+    # afterwards: a second pass must find it. The stub starts one such "late" child right after
+    # the real first pass, so the run is deterministic.
+    _in_a_fresh_process(
+        """
+first, late = _sleep(), []
+real_kill_below = processes.kill_below
+def first_pass_then_an_orphan(*args, **kwargs):
+    killed = real_kill_below(*args, **kwargs)
+    if not late:
+        late.append(_sleep())
+    return killed
+processes.kill_below = first_pass_then_an_orphan
+try:
+    processes.kill_descendants()
+    survivors = ["first" if p is first else "late" for p in (first, *late) if _alive(p.pid)]
+    children = psutil.Process().children()
+finally:
+    for p in (first, *late):  # a survivor holds this process's output pipes open: end the run now
+        p.kill()
+assert late and not survivors, f"{survivors} survived: the process that appeared during the first pass was not killed"
+assert children == []
+"""
+    )
+
+
 def test_kill_tree_of_a_process_that_is_gone_does_nothing():
     finished = subprocess.Popen([sys.executable, "-c", "pass"])
     finished.wait()

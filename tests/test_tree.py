@@ -81,6 +81,22 @@ def test_links_are_removed_never_followed(tmp_path):
     assert (outside / "keep").read_text() == "the grader's"
 
 
+@pytest.mark.skipif(not tree.DIR_FD, reason="the bound applies to the walk by descriptor")
+def test_empty_folder_stops_at_its_entry_bound(tmp_path):
+    # A folder of more entries than the caller allowed is an OSError (the step's failure),
+    # not a removal that runs as long as the student's tree is large.
+    many = tmp_path / "many"
+    many.mkdir()
+    for index in range(10):
+        (many / f"f{index}").write_text("")
+    with pytest.raises(tree.TooManyEntries):
+        tree.empty_folder(tmp_path, max_entries=3)
+    with pytest.raises(tree.TooManyEntries):
+        tree.remove_path(many, max_entries=3)
+    tree.empty_folder(tmp_path, max_entries=10)
+    assert os.listdir(tmp_path) == []
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root")
 def test_chown_entries_touches_only_the_top_level(tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
