@@ -19,7 +19,7 @@ import pytest
 
 from grader import observations
 from grader.config import OBSERVATION_KEYS, load_config, observation_settings
-from grader.judge import judge
+from grader.judge import judge, judge_report
 from grader.sandbox.protocol import StepStatus
 from grader.sandbox.supervisor import SandboxRun, StepOutcome
 
@@ -52,6 +52,19 @@ def test_a_hand_written_record_is_judged_step_by_step(tmp_path):
     assert checks["load_data"].message_key == "step.not_run" and checks["load_data"].score == 0
     assert checks["min_accuracy"].score == 0  # no checkpoint was kept: nothing to measure
     assert checks["q1"].score == checks["q1"].max_score  # the kept copy of the reference answers
+
+
+def test_report_json_keeps_one_line_per_failing_check_not_the_checks_source(tmp_path):
+    """The raw report lands in the output folder: a failing check is its message, not a traceback of the grader."""
+    folder = record(tmp_path, outcomes_normalize_only())
+    (tmp_path / "work").mkdir()
+    result, report = judge_report(observations.read(folder), load_config(), "en", TEST_SET, tmp_path / "work")
+    failed = [t for t in report["tests"] if t["outcome"] == "failed"]
+    assert failed and len(failed) == sum(1 for c in result.checks if not c.passed and c.id in {t["metadata"]["check"] for t in failed})
+    for test in failed:
+        longrepr = test["call"]["longrepr"]
+        assert len(longrepr.splitlines()) == 1, longrepr
+        assert "CheckFailed" in longrepr and "ctx =" not in longrepr and "def " not in longrepr
 
 
 def test_a_forged_fact_in_the_record_is_tampered_not_a_crash(tmp_path):
