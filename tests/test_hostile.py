@@ -153,7 +153,7 @@ def graded(tmp_path_factory) -> Iterator[dict[str, Case]]:
     mnist_npz()
     base = tmp_path_factory.mktemp("hostile")
     # The slowest first, so the pool does not end on one long case.
-    order = sorted(CASES, key=lambda n: -sum(STEP_LIMITS[s] for s in EXPECTED[n].get("timeouts", [])))
+    order = sorted(CASES, key=lambda n: -sum(EXPECTED[n].get("config", {}).get(s, STEP_LIMITS[s]) for s in EXPECTED[n].get("timeouts", [])))
     with ThreadPoolExecutor(max_workers=2) as pool:
         cases = dict(zip(order, pool.map(lambda n: _grade_case(base, n), order)))
     for name, case in sorted(cases.items()):  # shown with -s
@@ -205,7 +205,8 @@ def test_hostile_case(graded, name):
     # Time: the limits it ran into, plus a margin.
     # A step's limit counts CPU time: on a loaded machine it is reached later in real
     # time, never later than the wall backstop (grader/sandbox/limits.py).
-    budget = case.margin + sum(STEP_LIMITS[s] * WALL_FACTOR + GRACE for s in expected.get("timeouts", []))
+    limits = {**STEP_LIMITS, **{s: v for s, v in expected.get("config", {}).items() if s in STEP_LIMITS}}
+    budget = case.margin + sum(limits[s] * WALL_FACTOR + GRACE for s in expected.get("timeouts", []))
     assert result.seconds <= budget, f"{result.seconds:.0f} s > {budget} s"
 
     # Nothing the student wrote or printed is a result.
