@@ -4,8 +4,8 @@
 ``GRADER_KEYS_LOG`` (once per process). At configure time the controller
 points that variable at a fresh file under the session's temporary folder, so
 the grader's subprocesses spawned by tests (gradings, batch, notebook runs)
-inherit it, and so would pytest-xdist's workers if the suite is ever run with
-``-n`` (xdist is not a dependency today; the guard below keeps that case right). At the end, only when the whole suite ran
+inherit it, and so do pytest-xdist's workers (``-n auto`` in pytest.ini): only
+the controller makes the file and judges it. At the end, only when the whole suite ran
 (default ``testpaths`` or ``tests``, nothing selected away) and nothing failed,
 the keys of both catalogues that no process rendered are listed and the
 session fails.
@@ -76,7 +76,7 @@ def partial_run(config: pytest.Config, deselected: int = 0) -> str | None:
 
 @pytest.hookimpl(trylast=True)  # after the tmpdir plugin has its factory
 def pytest_configure(config: pytest.Config) -> None:
-    if hasattr(config, "workerinput"):  # an xdist worker (only under -n): it inherited the controller's file
+    if hasattr(config, "workerinput"):  # an xdist worker: it inherited the controller's file
         return
     factory = getattr(config, "_tmp_path_factory", None)
     folder = factory.mktemp("keys") if factory is not None else Path(tempfile.mkdtemp(prefix="keys-"))
