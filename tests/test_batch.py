@@ -28,13 +28,15 @@ from grader.config import load_config
 ROOT = Path(__file__).resolve().parents[1]
 HANG_TIMEOUT = 75  # --timeout: well above a normal grading at --jobs 2 (~30 s quiet, ~60 s on a busy machine), low enough to be cheap
 CLASS = (
+    # First in sorted order, so graded first: its --timeout overlaps the other gradings
+    # instead of being a tail in which the machine waits on one sleeping submission.
+    "aaron-hang",
     "alice-ref",
     "bob-stubs",
     "carol-tanh",
     "dave-nonorm",
     "erin-rmsprop",
     "frank-tamper",
-    "grace-hang",
     "heidi-hostile",
     "judy-killer",
     "ivan-empty",
@@ -62,8 +64,8 @@ def test_config(folder: Path) -> Path:
         ("grading", "train_subset"): "3000",
         ("grading", "min_accuracy"): "0.85",
         ("time_limits", "train_model"): "60",
-        ("time_limits", "import"): "120",  # grace's hang must outlast --timeout
-        # heidi, judy and grace attack the grader itself: these tests show what
+        ("time_limits", "import"): "120",  # aaron's hang must outlast --timeout
+        # heidi, judy and aaron attack the grader itself: these tests show what
         # the process level still stops (tests/test_isolation.py and the
         # hostile corpus cover the namespaces level, where they cannot reach it).
         ("isolation", "roads"): '"process"',
@@ -122,9 +124,9 @@ def build_class(tmp: Path) -> tuple[Path, Path]:
     with open(frank / ".github" / "workflows" / "grade.yml", "a", encoding="utf-8") as handle:
         handle.write("\n# tampered\n")
     (frank / ".github" / "workflows" / "extra.yml").write_text("name: extra\n", encoding="utf-8")
-    # grace: hangs at import, deaf to the grader's alarm, and leaves a daemon.
-    grace = solve("grace-hang")
-    pidfile = tmp / "grace-daemon.pid"
+    # aaron: hangs at import, deaf to the grader's alarm, and leaves a daemon.
+    aaron = solve("aaron-hang")
+    pidfile = tmp / "aaron-daemon.pid"
     daemon = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(3600)"
     hang = (
         "import os, signal, subprocess, sys, time\n"
@@ -132,7 +134,7 @@ def build_class(tmp: Path) -> tuple[Path, Path]:
         f"subprocess.Popen([sys.executable, '-c', {daemon!r}], start_new_session=True)\n"
         "while True:\n    time.sleep(1)\n"
     )
-    mutate(grace, "from __future__ import annotations\n", "from __future__ import annotations\n" + hang)
+    mutate(aaron, "from __future__ import annotations\n", "from __future__ import annotations\n" + hang)
     # heidi: the stubs, rewriting the grader's config while she is graded.
     heidi = subs / "heidi-hostile" / "assignment" / "mnist_dense.py"
     heidi.write_text(
@@ -197,7 +199,7 @@ def test_gradebook_totals_and_statuses(graded):
     for student in ("carol-tanh", "dave-nonorm", "erin-rmsprop"):
         assert 0 < float(book[student]["total"]) < full, student
         assert book[student]["flags"] == "", student
-    assert book["grace-hang"]["status"] == "timeout" and book["grace-hang"]["total"] == "0"
+    assert book["aaron-hang"]["status"] == "timeout" and book["aaron-hang"]["total"] == "0"
     assert book["ivan-empty"]["status"] == "error"
     assert book["judy-killer"]["status"] == "error"
 
@@ -213,7 +215,7 @@ def test_tampered_checkout_is_ignored_and_flagged(graded):
         ".github/workflows/grade.yml",
         ".github/workflows/extra.yml",
     }
-    unchanged = ("alice-ref", "bob-stubs", "carol-tanh", "dave-nonorm", "erin-rmsprop", "grace-hang", "heidi-hostile", "judy-killer")
+    unchanged = ("alice-ref", "bob-stubs", "carol-tanh", "dave-nonorm", "erin-rmsprop", "aaron-hang", "heidi-hostile", "judy-killer")
     assert all(book[s]["changed_files"] == "" for s in unchanged)
     record = json.loads((graded["out"] / "students" / "frank-tamper" / "batch.json").read_text())
     assert "grader/scoring.py (modified)" in record["changed_files"]
@@ -230,14 +232,14 @@ def test_runtime_tampering_is_undone_and_flagged(graded):
 
 def test_hanging_submission_costs_only_its_limit(graded):
     book = read_gradebook(graded["out"] / "gradebook.csv")
-    seconds = float(book["grace-hang"]["grading_seconds"])
+    seconds = float(book["aaron-hang"]["grading_seconds"])
     assert HANG_TIMEOUT <= seconds <= HANG_TIMEOUT + 10
-    assert "--timeout" in json.loads((graded["out"] / "students" / "grace-hang" / "batch.json").read_text())["message"]
+    assert "--timeout" in json.loads((graded["out"] / "students" / "aaron-hang" / "batch.json").read_text())["message"]
     # Its daemon (own session, own process group) was killed with it.
-    assert dead(int((graded["tmp"] / "grace-daemon.pid").read_text()))
+    assert dead(int((graded["tmp"] / "aaron-daemon.pid").read_text()))
     # It held one of the two slots and no more: the class took no longer than two-slot list
     # scheduling allows (Graham's bound: the total work over two slots plus half the longest job).
-    others = sum(float(row["grading_seconds"]) for sid, row in book.items() if sid != "grace-hang")
+    others = sum(float(row["grading_seconds"]) for sid, row in book.items() if sid != "aaron-hang")
     longest = max(float(row["grading_seconds"]) for row in book.values())
     assert graded["wall"] < (others + seconds) / 2 + longest / 2 + 15
 
@@ -391,7 +393,7 @@ def test_rejudge_regrades_from_observations_without_running_student_code(graded,
     assert done.returncode == 0, done.stdout + done.stderr
     assert without_timing(read_gradebook(out / "gradebook.csv")) == before
     meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert "alice-ref" in meta["rejudged"] and "bob-stubs" in meta["rejudged"] and "grace-hang" not in meta["rejudged"]
+    assert "alice-ref" in meta["rejudged"] and "bob-stubs" in meta["rejudged"] and "aaron-hang" not in meta["rejudged"]
     assert json.loads((out / "students" / "alice-ref" / "batch.json").read_text(encoding="utf-8"))["rejudged"]
 
     # Double the architecture's points: only the judgement changes.
@@ -407,9 +409,9 @@ def test_rejudge_regrades_from_observations_without_running_student_code(graded,
     assert float(book["alice-ref"]["architecture"]) == points["architecture"] * 2
     assert float(book["alice-ref"]["total"]) == float(before["alice-ref"]["total"]) + points["architecture"]
     assert float(book["carol-tanh"]["architecture"]) < points["architecture"] * 2  # still loses it
-    assert book["grace-hang"]["status"] == "timeout"  # not observed: kept as it was
+    assert book["aaron-hang"]["status"] == "timeout"  # not observed: kept as it was
     score = json.loads((out / "students" / "alice-ref" / "score.json").read_text(encoding="utf-8"))
     assert score["max_score"] == load_config(config).max_score
     print(f"\nbatch --rejudge on {len(CLASS)} submissions: {same_seconds:.1f} s unchanged, {seconds:.1f} s with new points")
-    # No student code ran and nothing trained: far below one grading (grace-hang alone hangs until killed).
+    # No student code ran and nothing trained: far below one grading (aaron-hang alone hangs until killed).
     assert seconds < 120
