@@ -7,10 +7,15 @@ whose fixture grades two submissions at a time (a thread pool, ``batch --jobs
 2``) says so with ``@pytest.mark.slots(2)`` and holds both. Fast tests hold
 none and fill the gaps.
 
-The slots are ``flock`` locks on files in a folder shared by the controller
-and its workers (``GRADER_TEST_SLOTS``, set at configure time and inherited).
-Two slots are taken in one order (0 then 1), so two holders can never wait for
-each other. Without xdist the locks are still taken, and never contended.
+The slots are ``flock`` locks on files in one folder per user on the machine
+(``grader-test-slots-<uid>`` in the temporary folder, or the folder named by
+``GRADER_TEST_SLOTS``): the controller, its workers and any other test session
+of the same user share them, so two suites started at once (two CI runs, a
+maintainer's run beside CI) still put at most two gradings on the machine;
+each takes longer, none times out. Two slots are taken in one order (0 then
+1), so two holders can never wait for each other. The lock files are never
+removed: a lock taken on a file that a neighbour then replaced would exclude
+nobody.
 
 The step limits of a grading count CPU time (grader/sandbox/limits.py), so a
 grading slowed by a neighbour is not timed out; the slots keep the wall-clock
@@ -20,6 +25,7 @@ bounds some tests assert (a hang costs its limit plus a margin) honest.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -40,6 +46,19 @@ _OWNED = pytest.StashKey[bool]()
 
 def slots_folder() -> Path:
     return Path(os.environ[ENV_VAR])
+
+
+def machine_folder() -> Path:
+    """The slots of every session this user runs on the machine: a private folder, made once."""
+    folder = Path(tempfile.gettempdir()) / f"grader-test-slots-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    status = folder.lstat()
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != os.getuid():  # not ours (or a link): a private one
+        return Path(tempfile.mkdtemp(prefix="grading-slots-"))
+    return folder
 
 
 @contextmanager
@@ -98,17 +117,14 @@ def slots_of(item: pytest.Item) -> int:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slots(n): the test grades n submissions at a time (tests/grading_slots.py)")
-    if ENV_VAR not in os.environ:  # the controller (or a run without xdist): workers inherit it
-        os.environ[ENV_VAR] = tempfile.mkdtemp(prefix="grading-slots-")
+    if ENV_VAR not in os.environ and fcntl is not None:  # the controller (or a run without xdist): workers inherit it
+        os.environ[ENV_VAR] = str(machine_folder())
         config.stash[_OWNED] = True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if config.stash.get(_OWNED, False):
-        folder = Path(os.environ.pop(ENV_VAR))
-        for lock in folder.glob("slot-*.lock"):
-            lock.unlink(missing_ok=True)
-        folder.rmdir()
+        os.environ.pop(ENV_VAR)  # the folder and its lock files stay: other sessions may hold them
 
 
 @pytest.hookimpl(wrapper=True)
