@@ -403,7 +403,11 @@ PYTEST_ARGS = ("-x", "-q", "-p", "no:cacheprovider", "-n", "0", "-m", "not slow 
 # Imported once by the bench before it forks a test run: what every run would import again
 # (pytest itself, NumPy, Jinja2...). Never the grader (the planted bug must be imported fresh)
 # nor TensorFlow (a process with its threads cannot fork safely).
-PRELOAD = ("pytest", "numpy", "jinja2", "psutil", "tomllib", "markupsafe", "nbformat", "pydantic", "pandas", "matplotlib.pyplot", "pytest_jsonreport.plugin")
+PRELOAD = (
+    *("pytest", "numpy", "jinja2", "psutil", "tomllib", "markupsafe", "nbformat", "pydantic", "pandas", "matplotlib.pyplot", "pytest_jsonreport.plugin"),
+    # What pytest's plugins import at every start (about 50 ms a run).
+    *("xdist.plugin", "platformdirs", "pdb", "_pytest.tracemalloc", "xml.etree.ElementTree", "coverage"),
+)
 
 
 def _preload() -> None:
