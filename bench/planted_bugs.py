@@ -24,7 +24,10 @@ a table per package; exits 1 if any survived.
 
 Which tests run for a module: the files named for it in ``MODULE_TESTS``,
 else every ``tests/test_*.py`` that imports it (by its dotted name or
-``from package import name``). They run fastest first, with ``-x``.
+``from package import name``). They run fastest first, with ``-x``. A planted bug
+runs only those of them that execute its line on the unchanged code (a traced run
+of the list under coverage.py, ``line_tests.py``), the whole list when its line runs
+at import; ``--no-select`` runs the whole list for every planted bug.
 
 How to add a module: put its path in a group of ``GROUPS`` (or pass
 ``--module``). If no test file imports it by name (it is reached through a
