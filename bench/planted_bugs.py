@@ -631,7 +631,7 @@ def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str], sec
             if chosen is not None:
                 lines = maps[job.baseline]
                 job.selected = chosen
-                plugin = Select(chosen, lines.durations)
+                plugin = Select(chosen)
                 arguments = files_of(chosen) + [a for a in job.tests if not a.startswith("tests/")]
                 expected = seconds.get(job.baseline, HANG_SECONDS) - lines.seconds(lines.order) + lines.seconds(chosen) if seconds else HANG_SECONDS
                 job.patience = max(HANG_SELECTED_SECONDS, HANG_FACTOR * expected)
