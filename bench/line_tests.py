@@ -14,13 +14,14 @@ to all the tests (of the list, of the file): a planted bug there reaches them al
 * every test of the list, when ``n`` is outside any function body (module level, a class body, a
   decorator, a default value: executed at import, it reaches every test), or in a template;
 * otherwise only the tests that executed ``n`` (or the first line of its statement) on the
-  unchanged code, and none when no test did: the bug survives without a run. A test that never
-  reached the line runs the same with or without the bug, so the verdict is the full list's.
+  unchanged code ([] when none did: planted_bugs.py then runs the whole list, as coverage cannot
+  see a ``preexec_fn``). A test that never reached the line runs the same with or without the
+  bug, so the verdict is the full list's.
 
 Blind spots, which can only turn a caught bug into a reported survivor (never hide one): a line
-run only in a process coverage cannot follow (a sandbox child with a cleared environment, another
-uid without write access to the data folder), and a test that fails only because an earlier test
-left state behind. ``--no-select`` runs the full lists.
+that one test executes where coverage sees it and another only where it cannot (a sandbox child
+with a cleared environment, another uid without write access to the data folder), and a test that
+fails only because an earlier test left state behind. ``--no-select`` runs the full lists.
 """
 
 from __future__ import annotations

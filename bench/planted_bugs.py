@@ -594,7 +594,7 @@ def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str], sec
 
     With ``select``, the unchanged-code run of a list is traced (line_tests.py) and each planted
     bug of that list waits for it, then runs only the tests that execute its line; a line no
-    test executes gives "unreached" (survived) without a run. A list whose traced run fails is
+    test executes runs the whole list (coverage cannot follow a preexec_fn). A list whose traced run fails is
     run again untraced, and its planted bugs run it whole."""
     verdicts: dict[str, str] = {}
     pending = list(reversed(jobs))
@@ -609,7 +609,7 @@ def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str], sec
 
     def report(job: Job, seen: str) -> None:
         verdicts[job.where] = seen
-        ran = "" if job.selected is None else f"({len(job.selected)} tests) "
+        ran = "" if job.selected is None else "(no test executes it: the whole list) " if job.selected == [] else f"({len(job.selected)} tests) "
         print(f"[{len(verdicts)}/{len(jobs)}] {seen:<6} {ran}{job.where}", file=sys.stderr, flush=True)
 
     while pending or running:
@@ -619,16 +619,17 @@ def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str], sec
                 break
             job = pending.pop(index)
             chosen = maps.get(job.baseline).tests(job.module, originals[job.module], job.number) if job.module and maps.get(job.baseline) else None
-            if chosen == []:
-                job.selected = []
-                report(job, "unreached")
-                continue
+            unreached = chosen == []
+            if unreached:  # coverage may have missed it (a preexec_fn, a child it cannot follow): the whole list decides
+                chosen = None
             slot = free.pop()
             if not job.patience:
                 job.patience = max(HANG_SECONDS, HANG_FACTOR * seconds.get(job.baseline, HANG_SECONDS)) if seconds is not None else HANG_SECONDS
             plugin = None
             arguments = job.tests
-            if chosen is not None:
+            if unreached:
+                job.selected = []
+            elif chosen is not None:
                 lines = maps[job.baseline]
                 job.selected = chosen
                 plugin = Select(chosen)
@@ -744,17 +745,21 @@ def main(argv: list[str] | None = None) -> int:
         remove_tree(Path(scratch))
     if broken:
         return 2
-    survivors = [job for job in jobs if verdicts[job.where] in ("passed", "unreached")]
+    survivors = [job for job in jobs if verdicts[job.where] == "passed"]
     hung = [job for job in jobs if verdicts[job.where] == "hung"]
     for job in jobs:
         tallies[package_of(job.module)].seconds += spent.get(job.where, 0.0)
-        if verdicts[job.where] not in ("passed", "unreached"):
+        if verdicts[job.where] != "passed":
             tallies[package_of(job.module)].caught += 1
     for where in equivalent:
         print("equivalent", where)
     for job in survivors:
         ran = (
-            "no test executes its line" if job.selected == [] else "the whole list" if job.selected is None else f"{len(job.selected)} tests executing its line"
+            "no traced test executes its line; the whole list ran"
+            if job.selected == []
+            else "the whole list"
+            if job.selected is None
+            else f"{len(job.selected)} tests executing its line"
         )
         print("survived", job.where, f"  [{ran}]")
     for job in hung:
@@ -777,7 +782,9 @@ def main(argv: list[str] | None = None) -> int:
             sum(1 for job in jobs if (job.selected is None) == whole and (job.selected == []) == unrun)
             for whole, unrun in ((True, False), (False, False), (False, True))
         ]
-        print(f"planted bugs run against: the whole list {counts[0]}, the tests executing their line {counts[1]}, none (no test executes the line) {counts[2]}")
+        print(
+            f"planted bugs run against: the whole list {counts[0]}, the tests executing their line {counts[1]}, the whole list as no traced test executes the line {counts[2]}"
+        )
     print(f"test runs used {cpu:.0f} CPU seconds (on a quiet machine: about {cpu / max(1, args.jobs) / 60:.1f} min with {args.jobs} cores)")
     return 1 if survivors else 0
 
