@@ -724,7 +724,7 @@ def main(argv: list[str] | None = None) -> int:
             for number, line, flipped in found:
                 job = Job(module, number, line, flipped, tests, 0.0)
                 job.baseline = unchanged[tuple(tests)].where
-                where = enclosing(originals[module], number)
+                where = enclosing(originals[module], number)  # this module's source, not the last one read
                 reason = (
                     EQUIVALENT.get((module, where, line.strip(), flipped.strip()))
                     or EQUIVALENT.get((module, line.strip(), flipped.strip()))
