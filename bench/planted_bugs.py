@@ -24,7 +24,10 @@ a table per package; exits 1 if any survived.
 
 Which tests run for a module: the files named for it in ``MODULE_TESTS``,
 else every ``tests/test_*.py`` that imports it (by its dotted name or
-``from package import name``). They run fastest first, with ``-x``.
+``from package import name``). They run fastest first, with ``-x``. A planted bug
+runs only those of them that execute its line on the unchanged code (a traced run
+of the list under coverage.py, ``line_tests.py``), the whole list when its line runs
+at import; ``--no-select`` runs the whole list for every planted bug.
 
 How to add a module: put its path in a group of ``GROUPS`` (or pass
 ``--module``). If no test file imports it by name (it is reached through a
@@ -45,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import gc
 import os
 import re
 import shutil
@@ -55,6 +59,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from line_tests import LineTests, Select, files_of, traced_pytest, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -385,11 +391,20 @@ def tests_for(module: str, copy: Path) -> list[str]:
 # unchanged code took, if longer: a busy machine is not a hang) and counted as caught.
 HANG_SECONDS = 60
 HANG_FACTOR = 4
-PYTEST_ARGS = ("-x", "-q", "-p", "no:cacheprovider", "-m", "not slow and not browser")
+# A run of selected tests: HANG_FACTOR times what they (and the list's start) took on the
+# unchanged code under coverage (slower than without), and at least this long.
+HANG_SELECTED_SECONDS = 30
+# -n 0: pytest.ini's -n auto would start xdist workers, fresh interpreters that import everything
+# again (a 2 s run became 60 s): each run is one process, forked from this preloaded one.
+PYTEST_ARGS = ("-x", "-q", "-p", "no:cacheprovider", "-n", "0", "-m", "not slow and not browser")
 # Imported once by the bench before it forks a test run: what every run would import again
 # (pytest itself, NumPy, Jinja2...). Never the grader (the planted bug must be imported fresh)
 # nor TensorFlow (a process with its threads cannot fork safely).
-PRELOAD = ("pytest", "numpy", "jinja2", "psutil", "tomllib", "markupsafe", "nbformat", "pydantic", "pandas", "matplotlib.pyplot", "pytest_jsonreport.plugin")
+PRELOAD = (
+    *("pytest", "numpy", "jinja2", "psutil", "tomllib", "markupsafe", "nbformat", "pydantic", "pandas", "matplotlib.pyplot", "pytest_jsonreport.plugin"),
+    # What pytest's plugins import at every start (about 50 ms a run).
+    *("xdist.plugin", "platformdirs", "pdb", "_pytest.tracemalloc", "xml.etree.ElementTree", "coverage"),
+)
 
 
 def _preload() -> None:
@@ -403,8 +418,9 @@ def _preload() -> None:
             continue
 
 
-def _forked_pytest(copy: Path, tests: list[str], basetemp: Path) -> None:
-    """In a forked child: run the fast tests of ``copy`` in this process, exit with pytest's code."""
+def _forked_pytest(copy: Path, tests: list[str], basetemp: Path, select: Select | None, trace: Path | None) -> None:
+    """In a forked child: run the fast tests of ``copy`` in this process, exit with pytest's code.
+    ``select``: only those tests; ``trace``: under coverage, the line map written there (.json)."""
     try:
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
@@ -413,7 +429,14 @@ def _forked_pytest(copy: Path, tests: list[str], basetemp: Path) -> None:
         sys.path[:] = [str(copy)] + [p for p in sys.path if p and Path(p).resolve() not in (ROOT, ROOT / "bench")]
         import pytest
 
-        code = int(pytest.main([*PYTEST_ARGS, f"--basetemp={basetemp}", *tests]))
+        arguments = [*PYTEST_ARGS, f"--basetemp={basetemp}", *tests]
+        if trace is not None:
+            data = trace.with_suffix("")
+            data.mkdir(parents=True, exist_ok=True)
+            write_config(trace.with_suffix(".rc"), data / ".coverage")
+            code = traced_pytest(arguments, trace.with_suffix(".rc"), trace)
+        else:
+            code = int(pytest.main(arguments, plugins=[select] if select else []))
     except BaseException:  # noqa: BLE001 - whatever happened, the parent must get an exit code
         code = 3
     os._exit(code)
@@ -424,7 +447,7 @@ class Run:
 
     count = 0
 
-    def __init__(self, copy: Path, tests: list[str], patience: float = HANG_SECONDS) -> None:
+    def __init__(self, copy: Path, tests: list[str], patience: float = HANG_SECONDS, select: Select | None = None, trace: Path | None = None) -> None:
         self.started = time.monotonic()
         self.patience = patience
         # Each run's tmp_path folders in the scratch copy, never in the shared /tmp/pytest-of-<user>: a
@@ -438,7 +461,7 @@ class Run:
         if FORK:
             self.pid = os.fork()
             if self.pid == 0:
-                _forked_pytest(copy, tests, self.basetemp)
+                _forked_pytest(copy, tests, self.basetemp, select, trace)
         else:
             command = [sys.executable, "-m", "pytest", *PYTEST_ARGS, f"--basetemp={self.basetemp}", *tests]
             self.process = subprocess.Popen(command, cwd=copy, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -524,6 +547,8 @@ class Job:
     tests: list[str]
     patience: float = HANG_SECONDS  # 0: set when it starts, from its baseline's time
     baseline: str = ""  # the ``where`` of the run of its tests on the unchanged code
+    selected: list[str] | None = None  # the tests it ran (node ids), None: the whole list
+    trace: Path | None = None  # an unchanged-code run's line map (line_tests.py)
 
     @property
     def where(self) -> str:
@@ -556,36 +581,85 @@ def planted_text(original: str, job: Job) -> str:
     return "".join(lines)
 
 
-def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str], seconds: dict[str, float] | None = None) -> dict[str, str]:
+def run_jobs(jobs: list[Job], copies: list[Copy], originals: dict[str, str], seconds: dict[str, float] | None = None, select: bool = False) -> dict[str, str]:
     """Each job's verdict, ``len(copies)`` runs at a time (one per copy); a job without a
-    module runs its tests on the unchanged code. ``seconds`` gets how long each run took."""
+    module runs its tests on the unchanged code. ``seconds`` gets how long each run took.
+
+    With ``select``, the unchanged-code run of a list is traced (line_tests.py) and each planted
+    bug of that list waits for it, then runs only the tests that execute its line; a line no
+    test executes runs the whole list (coverage cannot follow a preexec_fn). A list whose traced run fails is
+    run again untraced, and its planted bugs run it whole."""
     verdicts: dict[str, str] = {}
     pending = list(reversed(jobs))
     running: dict[int, tuple[Job, Run]] = {}
     free = list(range(len(copies)))
+    maps: dict[str, LineTests | None] = {}  # baseline where -> its line map (None: whole lists)
+    traced = {job.where for job in jobs if not job.module} if select and FORK else set()
+    started_at = time.monotonic()
+
+    def ready(job: Job) -> bool:
+        return not job.module or not select or job.baseline in maps
+
+    def report(job: Job, seen: str) -> None:
+        verdicts[job.where] = seen
+        ran = "" if job.selected is None else "(no test executes it: the whole list) " if job.selected == [] else f"({len(job.selected)} tests) "
+        print(f"[{len(verdicts)}/{len(jobs)}] {seen:<6} {ran}{job.where}", file=sys.stderr, flush=True)
+
     while pending or running:
-        while pending and free:
-            slot, job = free.pop(), pending.pop()
+        while free:
+            index = next((i for i in range(len(pending) - 1, -1, -1) if ready(pending[i])), None)
+            if index is None:
+                break
+            job = pending.pop(index)
+            chosen = maps.get(job.baseline).tests(job.module, originals[job.module], job.number) if job.module and maps.get(job.baseline) else None
+            unreached = chosen == []
+            if unreached:  # coverage may have missed it (a preexec_fn, a child it cannot follow): the whole list decides
+                chosen = None
+            slot = free.pop()
             if not job.patience:
                 job.patience = max(HANG_SECONDS, HANG_FACTOR * seconds.get(job.baseline, HANG_SECONDS)) if seconds is not None else HANG_SECONDS
+            plugin = None
+            arguments = job.tests
+            if unreached:
+                job.selected = []
+            elif chosen is not None:
+                lines = maps[job.baseline]
+                job.selected = chosen
+                plugin = Select(chosen)
+                arguments = files_of(chosen) + [a for a in job.tests if not a.startswith("tests/")]
+                expected = seconds.get(job.baseline, HANG_SECONDS) - lines.seconds(lines.order) + lines.seconds(chosen) if seconds else HANG_SECONDS
+                job.patience = max(HANG_SELECTED_SECONDS, HANG_FACTOR * expected)
             if job.module:
                 copies[slot].write(job.module, planted_text(originals[job.module], job))
-            running[slot] = (job, Run(copies[slot].folder, job.tests, job.patience))
+            trace = copies[slot].folder / ".planted-tmp" / f"trace{len(maps)}-{slot}.json" if job.where in traced else None
+            running[slot] = (job, Run(copies[slot].folder, arguments, job.patience, plugin, trace))
+            if trace is not None:
+                job.trace = trace
         time.sleep(0.02)
         for slot, (job, run) in list(running.items()):
             seen = run.poll()
             if seen is None:
                 continue
-            verdicts[job.where] = seen
-            if seconds is not None:
-                seconds[job.where] = time.monotonic() - run.started
-            print(f"[{len(verdicts)}/{len(jobs)}] {seen:<6} {job.where}", file=sys.stderr, flush=True)
-            if not job.module and seen != "passed":
-                print(f"  the fast tests {' '.join(job.tests)} fail on the unchanged code", file=sys.stderr, flush=True)
-            if job.module:
-                copies[slot].write(job.module, originals[job.module])
             del running[slot]
             free.append(slot)
+            if seconds is not None:
+                seconds[job.where] = time.monotonic() - run.started
+            if job.module:
+                copies[slot].write(job.module, originals[job.module])
+            elif job.where in traced:
+                traced.discard(job.where)
+                if seen == "passed" and job.trace is not None and job.trace.is_file():
+                    maps[job.where] = LineTests(job.trace)
+                else:  # run it again untraced: its verdict (and time) are the list's own
+                    print(f"  traced run of {' '.join(job.tests)}: {seen}; running it untraced, its planted bugs run it whole", file=sys.stderr, flush=True)
+                    pending.append(job)
+                    continue
+            elif select:
+                maps[job.where] = None
+            report(job, seen)
+            if not job.module and seen != "passed":
+                print(f"  the fast tests {' '.join(job.tests)} fail on the unchanged code", file=sys.stderr, flush=True)
+    print(f"test runs took {time.monotonic() - started_at:.0f} s", file=sys.stderr, flush=True)
     return verdicts
 
 
@@ -595,6 +669,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--module", action="append", help="a module (or template) to plant bugs in")
     parser.add_argument("--tests", action="append", help="the fast tests to run for every module (default: each module's own)")
     parser.add_argument("--jobs", type=int, default=2, help="test runs at a time, each in its own scratch copy (default 2: the machine's cores)")
+    parser.add_argument(
+        "--no-select",
+        dest="select",
+        action="store_false",
+        help="run each planted bug against its module's whole test list (default: only the tests that execute its line, from a traced run of the unchanged code)",
+    )
     args = parser.parse_args(argv)
     modules = list(args.module or [])
     for group in args.group or ([] if modules else list(GROUPS)):
@@ -602,6 +682,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     if FORK:
         _preload()
+        # What is loaded now lives as long as the bench: out of the collector's reach, pytest's
+        # gc.collect() calls at the end of each forked run no longer walk it (half a short run's CPU).
+        gc.freeze()
     tallies: dict[str, Tally] = {}
     equivalent: list[str] = []
     jobs: list[Job] = []
@@ -647,7 +730,7 @@ def main(argv: list[str] | None = None) -> int:
                 tally.planted += 1
                 jobs.append(job)
         spent: dict[str, float] = {}
-        verdicts = run_jobs(jobs, copies, originals, spent)
+        verdicts = run_jobs(jobs, copies, originals, spent, select=args.select and FORK)
         broken = [job for job in unchanged.values() if verdicts[job.where] != "passed"]
         for job in broken:
             print(f"the fast tests {' '.join(job.tests)} fail on the unchanged code: fix them first")
@@ -658,13 +741,20 @@ def main(argv: list[str] | None = None) -> int:
     survivors = [job for job in jobs if verdicts[job.where] == "passed"]
     hung = [job for job in jobs if verdicts[job.where] == "hung"]
     for job in jobs:
-        tallies[package_of(job.module)].seconds += spent[job.where]
+        tallies[package_of(job.module)].seconds += spent.get(job.where, 0.0)
         if verdicts[job.where] != "passed":
             tallies[package_of(job.module)].caught += 1
     for where in equivalent:
         print("equivalent", where)
     for job in survivors:
-        print("survived", job.where)
+        ran = (
+            "no traced test executes its line; the whole list ran"
+            if job.selected == []
+            else "the whole list"
+            if job.selected is None
+            else f"{len(job.selected)} tests executing its line"
+        )
+        print("survived", job.where, f"  [{ran}]")
     for job in hung:
         print(f"hung (tests stopped after {job.patience:.0f} s, counted as caught)", job.where)
     print(f"\n{'package':<22} {'planted':>7} {'caught':>6} {'rate':>6} {'equivalent':>10} {'run s':>7}")
@@ -680,6 +770,14 @@ def main(argv: list[str] | None = None) -> int:
     # The CPU the test runs used (they are this process's children): on a quiet machine with
     # --jobs cores, the run takes about this divided by --jobs, whatever else ran meanwhile.
     cpu = os.times().children_user + os.times().children_system
+    if args.select and FORK:
+        counts = [
+            sum(1 for job in jobs if (job.selected is None) == whole and (job.selected == []) == unrun)
+            for whole, unrun in ((True, False), (False, False), (False, True))
+        ]
+        print(
+            f"planted bugs run against: the whole list {counts[0]}, the tests executing their line {counts[1]}, the whole list as no traced test executes the line {counts[2]}"
+        )
     print(f"test runs used {cpu:.0f} CPU seconds (on a quiet machine: about {cpu / max(1, args.jobs) / 60:.1f} min with {args.jobs} cores)")
     return 1 if survivors else 0
 
