@@ -131,6 +131,10 @@ CHECK_TESTS = (
     "tests/test_feedback_rules.py",
     "tests/test_answer_points.py",
     "tests/test_facts.py",
+    # Facts in, verdict out too: the beginners' mistakes of issue 19 and one wrong fact per key.
+    "tests/test_feedback_issue19.py",
+    "tests/test_feedback_more.py",
+    "tests/test_check_rules_more.py",
 )
 # test_release.py's grading of the released stubs starts the grader (about 25 s): it
 # tests the template, not the release command, so the bench leaves it to the suite.
