@@ -150,7 +150,12 @@ SANDBOX_TESTS: dict[str, tuple[str, ...]] = {
     "grader/sandbox/wire.py": ("tests/test_wire.py", "tests/test_sandbox_planted.py"),
     "grader/observations.py": ("tests/test_sandbox_record.py", "tests/test_judge.py"),
     "grader/judge.py": ("tests/test_sandbox_record.py", "tests/test_sandbox_planted.py", "tests/test_judge.py", "tests/test_isolation.py"),
-    "grader/sandbox/answerer.py": ("tests/test_sandbox_answerer.py", "tests/test_answerer_boundary.py", "tests/test_limits.py"),
+    "grader/sandbox/answerer.py": (
+        "tests/test_sandbox_answerer.py",
+        "tests/test_answerer_boundary.py",
+        "tests/test_limits.py",
+        "tests/test_answerer_process.py",
+    ),
     "grader/sandbox/observer.py": ("tests/test_sandbox_observer.py", "tests/test_answerer_boundary.py", "tests/test_spec.py", "tests/test_judge.py"),
     "grader/sandbox/supervisor.py": (
         "tests/test_sandbox_planted.py",
