@@ -29,7 +29,8 @@ def real():
 
     from grader.sandbox import introspect
 
-    return keras, introspect
+    yield keras, introspect
+    keras.backend.clear_session()  # the models built here leave Keras's name counters to the worker's next test file
 
 
 @pytest.mark.parametrize("build", MODELS, ids=lambda build: build.__name__)
